@@ -1,0 +1,3 @@
+//! secushare-rs `multicast` (filled in by its own issue).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]

@@ -1,0 +1,13 @@
+//! The runtime every secushare-rs daemon and client shares.
+//!
+//! - [`wire`]: the GNUnet message header, the [`wire::Codec`] trait every wire type implements,
+//!   and a stream framer that tells an incomplete message from an invalid one.
+//! - [`config`]: GNUnet configuration files read the way libgnunetutil reads them.
+//! - [`crypto`]: hashes, EdDSA and ECDSA signatures and base32, byte-identical to libgnunetutil.
+//! - [`peer`]: our own peer identity.
+//! - [`server`], [`client`]: the mio service loop and clients of other services.
+//! - [`cadet`], [`core`], [`identity`], [`statistics`]: thin clients of the C services we call.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod wire;

@@ -1,0 +1,13 @@
+//! GNUnet's IPC message format: the 4-byte header, the [`Codec`] trait every wire type
+//! implements, and a stream [`Framer`].
+//!
+//! Every multi-byte integer on GNUnet's wire is big-endian and structs are packed, unless a
+//! message's own module says otherwise (the 2019 originals have a few host-order quirks).
+
+mod codec;
+mod framer;
+mod header;
+
+pub use codec::{Codec, DecodeError, Message, Reader};
+pub use framer::{FrameError, Framer, RawMessage};
+pub use header::{MessageHeader, HEADER_SIZE, MAX_MESSAGE_SIZE};
