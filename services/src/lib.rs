@@ -10,4 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod config;
+pub mod crypto;
+pub mod peer;
 pub mod wire;

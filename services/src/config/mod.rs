@@ -1,0 +1,1 @@
+//! GNUnet configuration, read the way libgnunetutil reads it.
