@@ -11,10 +11,15 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cadet;
+pub mod client;
 pub mod config;
+pub mod core;
 pub mod crypto;
+pub mod identity;
 pub mod logging;
 pub mod options;
 pub mod peer;
 pub mod server;
+pub mod statistics;
 pub mod wire;
