@@ -1,0 +1,112 @@
+//! What every service binary does around its handler: options, logging, config, the listening
+//! socket (from ARM or bound by hand), the loop, and the exit code ARM expects.
+
+use std::process::ExitCode;
+
+use tracing::{error, info};
+
+use crate::config::Config;
+use crate::options::{self, CommonOptions, Invocation};
+use crate::server::{self, Handler, Limits, Runtime, UnixListenSpec};
+
+/// Everything a service needs to build its handler.
+#[derive(Debug, Clone)]
+pub struct ServiceEnv {
+    /// The config section name, e.g. `psycstore`.
+    pub name: String,
+    /// The command line.
+    pub options: CommonOptions,
+    /// Defaults plus the `-c` file.
+    pub config: Config,
+}
+
+/// Runs service `name` with the handler `make` builds; returns the process exit code.
+///
+/// Exit 0 after SIGTERM/SIGINT (ARM's "terminated normally"), 1 on any start-up error.
+pub fn run_service<H, E, F>(name: &str, about: &str, make: F) -> ExitCode
+where
+    H: Handler,
+    E: std::fmt::Display,
+    F: FnOnce(&ServiceEnv) -> Result<H, E>,
+{
+    let program = format!("gnunet-service-{name}");
+    let options = match options::parse_args(std::env::args_os().skip(1)) {
+        Ok(Invocation::Run(o)) => o,
+        Ok(Invocation::Help) => {
+            print!("{}", options::help_text(&program, about));
+            return ExitCode::SUCCESS;
+        }
+        Ok(Invocation::Version) => {
+            println!("{program} {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    crate::logging::init(name, options.log_level, options.log_file.as_deref());
+    let config = match Config::load(options.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            error!(error = %e, "cannot read configuration");
+            return ExitCode::FAILURE;
+        }
+    };
+    let env = ServiceEnv {
+        name: name.to_string(),
+        options,
+        config,
+    };
+    match serve(&env, make) {
+        Ok(()) => {
+            info!(service = name, "stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            error!(service = name, error = %e, "service failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve<H, E, F>(env: &ServiceEnv, make: F) -> Result<(), String>
+where
+    H: Handler,
+    E: std::fmt::Display,
+    F: FnOnce(&ServiceEnv) -> Result<H, E>,
+{
+    let listeners = match server::inherited_listeners().map_err(|e| e.to_string())? {
+        Some(l) => {
+            info!(count = l.len(), "serving sockets handed over by ARM");
+            l
+        }
+        None => {
+            let spec = listen_spec(&env.config, &env.name)?;
+            info!(path = %spec.path.display(), "listening");
+            vec![server::bind_unix(&spec).map_err(|e| e.to_string())?]
+        }
+    };
+    let handler = make(env).map_err(|e| e.to_string())?;
+    let mut rt = Runtime::new(listeners, handler, Limits::default()).map_err(|e| e.to_string())?;
+    rt.run().map_err(|e| e.to_string())
+}
+
+/// The `UNIXPATH` and `UNIX_MATCH_*` of section `name`.
+pub fn listen_spec(config: &Config, name: &str) -> Result<UnixListenSpec, String> {
+    let path = config
+        .get_filename(name, "UNIXPATH")
+        .filter(|p| !p.as_os_str().is_empty())
+        .ok_or_else(|| format!("section [{name}] has no UNIXPATH"))?;
+    let flag = |opt| {
+        config
+            .get_yesno(name, opt)
+            .map(|v| v.unwrap_or(false))
+            .map_err(|e| e.to_string())
+    };
+    Ok(UnixListenSpec {
+        path,
+        match_uid: flag("UNIX_MATCH_UID")?,
+        match_gid: flag("UNIX_MATCH_GID")?,
+    })
+}
