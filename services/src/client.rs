@@ -9,7 +9,6 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-#[cfg(any())] // TEMP: until config::Config lands
 use crate::config::Config;
 use crate::wire::{DecodeError, FrameError, Framer, Message, RawMessage};
 
@@ -87,7 +86,6 @@ impl Default for Backoff {
     }
 }
 
-#[cfg(any())] // TEMP: until config::Config lands
 /// The socket of service `name` as clients find it: `[name] UNIXPATH`, expanded.
 pub fn service_socket(config: &Config, name: &str) -> Result<PathBuf, ClientError> {
     match config.get_filename(name, "UNIXPATH") {
@@ -104,7 +102,6 @@ pub struct BlockingClient {
 }
 
 impl BlockingClient {
-    #[cfg(any())] // TEMP: until config::Config lands
     /// Connects to service `name` as configured, retrying with back-off for up to `patience`
     /// (a service started on demand by ARM accepts once it is up).
     pub fn connect(config: &Config, name: &str, patience: Duration) -> Result<Self, ClientError> {

@@ -16,7 +16,6 @@ pub mod client;
 pub mod config;
 pub mod core;
 pub mod crypto;
-#[cfg(any())] // TEMP: until config::Config lands
 pub mod daemon;
 pub mod identity;
 pub mod logging;

@@ -11,7 +11,6 @@ use super::msg::{
 };
 use super::{FIRST_CLIENT_CCN, MAX_CADET_MESSAGE_SIZE};
 use crate::client::{BlockingClient, ClientError};
-#[cfg(any())] // TEMP: until config::Config lands
 use crate::config::Config;
 use crate::crypto::HashCode;
 use crate::peer::PeerIdentity;
@@ -92,7 +91,6 @@ pub struct CadetClient {
 }
 
 impl CadetClient {
-    #[cfg(any())] // TEMP: until config::Config lands
     /// Connects to `[cadet] UNIXPATH` of `config`.
     pub fn connect(config: &Config) -> Result<Self, CadetError> {
         Ok(Self::new(BlockingClient::connect(

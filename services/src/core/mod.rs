@@ -7,11 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::client::{BlockingClient, ClientError};
-#[cfg(any())] // TEMP: until config::Config lands
 use crate::config::Config;
 use crate::peer::PeerIdentity;
 
-#[cfg(any())] // TEMP: until config::Config lands
 /// Asks CORE who we are (INIT, INIT_REPLY), then disconnects.
 pub fn own_identity(config: &Config, timeout: Duration) -> Result<PeerIdentity, ClientError> {
     let mut c = BlockingClient::connect(config, "core", timeout)?;
