@@ -1,3 +1,13 @@
-//! secushare-rs `psyc` (filled in by its own issue).
+//! secushare-rs `psyc`: the PSYC message format, and (later) the psyc service and client API.
+//!
+//! - [`format`]: the message format every PSYC user shares — message parts and their
+//!   containers, environments of modifiers, names and their families, the validating
+//!   receiver, the segmenting transmitter and the slicer that dispatches by method family.
+//!   Pure, sans-IO library code; no sockets, no clock.
+//!
+//! Where this crate deliberately differs from the 2019 C original (its known gaps), the item
+//! concerned says so in its documentation.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod format;

@@ -1,0 +1,24 @@
+//! The PSYC message format (the C `psycutil` library).
+//!
+//! A PSYC message is a sequence of *parts* — one METHOD, any number of MODIFIERs (each
+//! possibly continued by MOD_CONT parts), any number of DATA parts, and END or CANCEL — carried
+//! in one or more *containers* (type 691). Modules, one thing each:
+//!
+//! - [`parts`]: the six part types (693–698), byte-compatible with the C structs, and the size
+//!   constants.
+//! - [`container`]: the two type-691 container layouts and the structural part check.
+//! - [`names`]: method and variable name rules and the `_` family walk.
+//! - [`env`]: operators, modifiers, environments and how they change channel state.
+//! - [`receive`]: the validating receiver (streaming, zero-copy) and the message assembler.
+//! - [`message`]: a complete message held in memory, and rendering it into one container.
+//! - [`transmit`]: the sans-IO transmitter that segments a message into containers.
+//! - [`slicer`]: dispatch of incoming parts to handlers registered by name family.
+
+pub mod container;
+pub mod env;
+pub mod message;
+pub mod names;
+pub mod parts;
+pub mod receive;
+pub mod slicer;
+pub mod transmit;
