@@ -1,0 +1,480 @@
+//! Our crypto against libgnunetutil 0.19.3 itself, called through `gnunet-sys`.
+//!
+//! Every check runs over a few hundred seeded random keys and messages and asks for
+//! byte-identical output (hashes, base32, public keys, signatures) and for each side to accept
+//! what the other signed, and to reject tampered signatures.
+
+use std::ffi::{c_char, c_void, CString};
+use std::ptr;
+
+use gnunet_service::crypto::identity_key::{self, KeyType};
+use gnunet_service::crypto::purpose::{self, signed_block};
+use gnunet_service::crypto::{base32, ecdsa, eddsa, HashCode};
+use gnunet_service::peer::PeerIdentity;
+use gnunet_service::wire::Codec;
+use gnunet_sys as sys;
+use rand_core::{CryptoRng, RngCore};
+
+const ROUNDS: usize = 200;
+const GNUNET_OK: i32 = sys::GNUNET_GenericReturnValue_GNUNET_OK;
+
+extern "C" {
+    // In libgnunetidentity but outside the bindings' allowlist.
+    fn GNUNET_IDENTITY_sign_(
+        priv_: *const sys::GNUNET_IDENTITY_PrivateKey,
+        purpose: *const sys::GNUNET_CRYPTO_EccSignaturePurpose,
+        sig: *mut sys::GNUNET_IDENTITY_Signature,
+    ) -> sys::GNUNET_GenericReturnValue;
+}
+
+/// A seeded, deterministic byte stream (SHA-512 in counter mode) so failures reproduce.
+struct TestRng {
+    seed: u64,
+    counter: u64,
+    buffer: Vec<u8>,
+}
+
+impl TestRng {
+    fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            counter: 0,
+            buffer: Vec::new(),
+        }
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut out = vec![0u8; n];
+        self.fill_bytes(&mut out);
+        out
+    }
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        self.fill_bytes(&mut out);
+        out
+    }
+}
+
+impl RngCore for TestRng {
+    fn next_u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.array())
+    }
+    fn next_u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.array())
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for b in dest {
+            if self.buffer.is_empty() {
+                let mut input = self.seed.to_le_bytes().to_vec();
+                input.extend_from_slice(&self.counter.to_le_bytes());
+                self.counter += 1;
+                self.buffer = HashCode::of(&input).0.to_vec();
+            }
+            *b = self.buffer.pop().unwrap_or_default();
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+impl CryptoRng for TestRng {}
+
+/// A purpose block with a random purpose number and 0–299 bytes of data.
+fn random_block(rng: &mut TestRng) -> (u32, Vec<u8>) {
+    let purpose = rng.next_u32();
+    let len = rng.below(300);
+    let data = rng.bytes(len);
+    (purpose, signed_block(purpose, &data).unwrap())
+}
+
+fn c_purpose(block: &[u8]) -> *const sys::GNUNET_CRYPTO_EccSignaturePurpose {
+    // The C struct is packed (alignment 1), so any byte pointer is a valid one.
+    block.as_ptr().cast()
+}
+
+/// Copies raw bytes into a C struct of exactly that size.
+fn c_struct<T: Default>(bytes: &[u8]) -> T {
+    assert_eq!(bytes.len(), std::mem::size_of::<T>());
+    let mut value = T::default();
+    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), (&mut value as *mut T).cast(), bytes.len()) };
+    value
+}
+
+/// The raw bytes of a C struct.
+fn c_bytes<T>(value: &T) -> Vec<u8> {
+    let mut out = vec![0u8; std::mem::size_of::<T>()];
+    unsafe { ptr::copy_nonoverlapping((value as *const T).cast(), out.as_mut_ptr(), out.len()) };
+    out
+}
+
+fn c_hash(data: &[u8]) -> Vec<u8> {
+    let mut out = sys::GNUNET_HashCode::default();
+    unsafe { sys::GNUNET_CRYPTO_hash(data.as_ptr().cast(), data.len(), &mut out) };
+    c_bytes(&out)
+}
+
+fn c_base32(data: &[u8]) -> String {
+    let len = base32::encoded_len(data.len());
+    let mut out = vec![0u8; len + 1];
+    let end = unsafe {
+        sys::GNUNET_STRINGS_data_to_string(
+            data.as_ptr().cast(),
+            data.len(),
+            out.as_mut_ptr().cast(),
+            len,
+        )
+    };
+    assert!(
+        !end.is_null(),
+        "GNUnet refused to encode {} bytes",
+        data.len()
+    );
+    let written = unsafe { end.offset_from(out.as_ptr().cast::<c_char>()) } as usize;
+    out.truncate(written);
+    String::from_utf8(out).unwrap()
+}
+
+fn c_base32_decode(text: &[u8], out_len: usize) -> Option<Vec<u8>> {
+    let mut out = vec![0u8; out_len];
+    let rc = unsafe {
+        sys::GNUNET_STRINGS_string_to_data(
+            text.as_ptr().cast(),
+            text.len(),
+            out.as_mut_ptr().cast::<c_void>(),
+            out_len,
+        )
+    };
+    (rc == GNUNET_OK).then_some(out)
+}
+
+#[test]
+fn hash_matches_gnunet_crypto_hash() {
+    let mut rng = TestRng::new(1);
+    for _ in 0..ROUNDS * 2 {
+        let len = rng.below(1000);
+        let data = rng.bytes(len);
+        assert_eq!(HashCode::of(&data).0.to_vec(), c_hash(&data), "len {len}");
+    }
+}
+
+#[test]
+fn base32_encode_matches_gnunet() {
+    let mut rng = TestRng::new(2);
+    for round in 0..ROUNDS * 2 {
+        let len = if round < 80 { round } else { rng.below(120) };
+        let data = rng.bytes(len);
+        let ours = base32::encode(&data);
+        assert_eq!(ours, c_base32(&data), "len {len}");
+        assert_eq!(
+            base32::decode(&ours).unwrap(),
+            c_base32_decode(ours.as_bytes(), len).unwrap()
+        );
+    }
+}
+
+#[test]
+fn base32_decode_accepts_and_rejects_what_gnunet_does() {
+    // Canonical characters, look-alikes and lower case; then a few that are invalid.
+    const VALID: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZabcdefghjkmnpqrstvwxyzOoIiLlUu";
+    const INVALID: &[u8] = b"!@ .\x00\xc3";
+    let mut rng = TestRng::new(3);
+    let mut accepted = 0;
+    let mut rejected = 0;
+    for _ in 0..ROUNDS * 3 {
+        let len = rng.below(110);
+        let clean = rng.below(4) != 0;
+        let text: Vec<u8> = (0..len)
+            .map(|_| {
+                if clean || rng.below(20) != 0 {
+                    VALID[rng.below(VALID.len())]
+                } else {
+                    INVALID[rng.below(INVALID.len())]
+                }
+            })
+            .collect();
+        let natural = len * 5 / 8;
+        for out_len in [natural.saturating_sub(1), natural, natural + 1] {
+            let mut ours = vec![0u8; out_len];
+            let ours = base32::decode_into(&text, &mut ours).ok().map(|()| ours);
+            let theirs = c_base32_decode(&text, out_len);
+            assert_eq!(
+                ours,
+                theirs,
+                "{:?} into {out_len}",
+                String::from_utf8_lossy(&text)
+            );
+            if theirs.is_some() {
+                accepted += 1;
+            } else {
+                rejected += 1;
+            }
+        }
+    }
+    assert!(accepted > 100 && rejected > 100, "{accepted} / {rejected}");
+}
+
+fn c_eddsa_public(key: &eddsa::PrivateKey) -> [u8; 32] {
+    let c_key = sys::GNUNET_CRYPTO_EddsaPrivateKey { d: key.0 };
+    let mut out = sys::GNUNET_CRYPTO_EddsaPublicKey::default();
+    unsafe { sys::GNUNET_CRYPTO_eddsa_key_get_public(&c_key, &mut out) };
+    out.q_y
+}
+
+fn c_eddsa_verify(
+    purpose: u32,
+    block: &[u8],
+    sig: &eddsa::Signature,
+    key: &eddsa::PublicKey,
+) -> bool {
+    let c_sig: sys::GNUNET_CRYPTO_EddsaSignature = c_struct(&sig.0);
+    let c_key = sys::GNUNET_CRYPTO_EddsaPublicKey { q_y: key.0 };
+    unsafe {
+        sys::GNUNET_CRYPTO_eddsa_verify_(purpose, c_purpose(block), &c_sig, &c_key) == GNUNET_OK
+    }
+}
+
+#[test]
+fn eddsa_matches_libgnunetutil() {
+    let mut rng = TestRng::new(4);
+    for _ in 0..ROUNDS {
+        let key = eddsa::PrivateKey::generate(&mut rng);
+        let public = key.public_key();
+        assert_eq!(public.0, c_eddsa_public(&key));
+
+        let (purpose, block) = random_block(&mut rng);
+        let ours = key.sign(&block).unwrap();
+        let c_key = sys::GNUNET_CRYPTO_EddsaPrivateKey { d: key.0 };
+        let mut c_sig = sys::GNUNET_CRYPTO_EddsaSignature::default();
+        let rc = unsafe { sys::GNUNET_CRYPTO_eddsa_sign_(&c_key, c_purpose(&block), &mut c_sig) };
+        assert_eq!(rc, GNUNET_OK);
+        let theirs = eddsa::Signature(c_bytes(&c_sig).try_into().unwrap());
+        assert_eq!(ours, theirs, "EdDSA signatures differ");
+
+        assert!(c_eddsa_verify(purpose, &block, &ours, &public));
+        assert_eq!(public.verify(purpose, &block, &theirs), Ok(()));
+
+        // Tampering: a flipped signature bit, a flipped data bit, another purpose.
+        let mut bad = ours;
+        bad.0[rng.below(64)] ^= 1 << rng.below(8);
+        assert!(!c_eddsa_verify(purpose, &block, &bad, &public));
+        assert!(public.verify(purpose, &block, &bad).is_err());
+        if block.len() > 8 {
+            let mut bad_block = block.clone();
+            bad_block[8 + rng.below(block.len() - 8)] ^= 0x80;
+            assert!(!c_eddsa_verify(purpose, &bad_block, &ours, &public));
+            assert!(public.verify(purpose, &bad_block, &ours).is_err());
+        }
+        let other = purpose.wrapping_add(1);
+        assert!(!c_eddsa_verify(other, &block, &ours, &public));
+        assert!(public.verify(other, &block, &ours).is_err());
+    }
+}
+
+fn c_ecdsa_public(key: &ecdsa::PrivateKey) -> [u8; 32] {
+    let c_key = sys::GNUNET_CRYPTO_EcdsaPrivateKey { d: key.0 };
+    let mut out = sys::GNUNET_CRYPTO_EcdsaPublicKey::default();
+    unsafe { sys::GNUNET_CRYPTO_ecdsa_key_get_public(&c_key, &mut out) };
+    out.q_y
+}
+
+fn c_ecdsa_sign(key: &ecdsa::PrivateKey, block: &[u8]) -> ecdsa::Signature {
+    let c_key = sys::GNUNET_CRYPTO_EcdsaPrivateKey { d: key.0 };
+    let mut c_sig = sys::GNUNET_CRYPTO_EcdsaSignature::default();
+    let rc = unsafe { sys::GNUNET_CRYPTO_ecdsa_sign_(&c_key, c_purpose(block), &mut c_sig) };
+    assert_eq!(rc, GNUNET_OK);
+    ecdsa::Signature(c_bytes(&c_sig).try_into().unwrap())
+}
+
+fn c_ecdsa_verify(
+    purpose: u32,
+    block: &[u8],
+    sig: &ecdsa::Signature,
+    key: &ecdsa::PublicKey,
+) -> bool {
+    let c_sig: sys::GNUNET_CRYPTO_EcdsaSignature = c_struct(&sig.0);
+    let c_key = sys::GNUNET_CRYPTO_EcdsaPublicKey { q_y: key.0 };
+    unsafe {
+        sys::GNUNET_CRYPTO_ecdsa_verify_(purpose, c_purpose(block), &c_sig, &c_key) == GNUNET_OK
+    }
+}
+
+#[test]
+fn ecdsa_public_keys_match_libgnunetutil() {
+    let mut rng = TestRng::new(5);
+    for round in 0..ROUNDS {
+        // Clamped keys as GNUnet makes them, and unclamped stored bytes.
+        let key = if round % 2 == 0 {
+            ecdsa::PrivateKey::generate(&mut rng)
+        } else {
+            ecdsa::PrivateKey::from_bytes(rng.array())
+        };
+        assert_eq!(key.public_key().0, c_ecdsa_public(&key), "round {round}");
+    }
+}
+
+#[test]
+fn ecdsa_signatures_are_byte_identical_to_libgnunetutil() {
+    let mut rng = TestRng::new(6);
+    let mut mismatches = Vec::new();
+    for round in 0..ROUNDS {
+        let key = ecdsa::PrivateKey::generate(&mut rng);
+        let public = key.public_key();
+        let (purpose, block) = random_block(&mut rng);
+        let ours = key.sign(&block).unwrap();
+        let theirs = c_ecdsa_sign(&key, &block);
+        if ours != theirs {
+            mismatches.push(round);
+        }
+        assert!(
+            c_ecdsa_verify(purpose, &block, &ours, &public),
+            "C rejects ours, round {round}"
+        );
+        assert_eq!(
+            public.verify(purpose, &block, &theirs),
+            Ok(()),
+            "round {round}"
+        );
+
+        let mut bad = ours;
+        bad.0[rng.below(64)] ^= 1 << rng.below(8);
+        assert!(!c_ecdsa_verify(purpose, &block, &bad, &public));
+        assert!(public.verify(purpose, &block, &bad).is_err());
+        assert!(!c_ecdsa_verify(purpose ^ 1, &block, &ours, &public));
+        assert!(public.verify(purpose ^ 1, &block, &ours).is_err());
+        if block.len() > 8 {
+            let mut bad_data = block.clone();
+            let last = bad_data.len() - 1;
+            bad_data[last] ^= 0x01;
+            assert!(!c_ecdsa_verify(purpose, &bad_data, &ours, &public));
+            assert!(public.verify(purpose, &bad_data, &ours).is_err());
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "signatures differ in rounds {mismatches:?}"
+    );
+}
+
+fn c_identity_public(key: &identity_key::PublicKey) -> sys::GNUNET_IDENTITY_PublicKey {
+    c_struct(&key.to_vec())
+}
+
+#[test]
+fn identity_blobs_match_libgnunetidentity() {
+    let mut rng = TestRng::new(7);
+    for round in 0..ROUNDS {
+        let key_type = if round % 2 == 0 {
+            KeyType::Ecdsa
+        } else {
+            KeyType::Eddsa
+        };
+        let key = identity_key::PrivateKey::generate(key_type, &mut rng);
+        let c_priv: sys::GNUNET_IDENTITY_PrivateKey = c_struct(&key.to_vec());
+        let c_pub = c_identity_public(&key.public_key());
+        unsafe {
+            assert_eq!(sys::GNUNET_IDENTITY_private_key_get_length(&c_priv), 36);
+            assert_eq!(sys::GNUNET_IDENTITY_public_key_get_length(&c_pub), 36);
+        }
+
+        // Public key derivation and the compact blob.
+        let mut derived = sys::GNUNET_IDENTITY_PublicKey::default();
+        assert_eq!(
+            unsafe { sys::GNUNET_IDENTITY_key_get_public(&c_priv, &mut derived) },
+            GNUNET_OK
+        );
+        let mut blob = [0u8; 36];
+        let n = unsafe {
+            sys::GNUNET_IDENTITY_write_public_key_to_buffer(&derived, blob.as_mut_ptr().cast(), 36)
+        };
+        assert_eq!(n, 36);
+        assert_eq!(blob.to_vec(), key.public_key().to_vec());
+
+        // The printed form.
+        let text = unsafe { sys::GNUNET_IDENTITY_public_key_to_string(&c_pub) };
+        assert!(!text.is_null());
+        let c_text = unsafe { std::ffi::CStr::from_ptr(text) }
+            .to_str()
+            .unwrap()
+            .to_owned();
+        unsafe { libc::free(text.cast()) };
+        assert_eq!(key.public_key().to_string(), c_text);
+
+        // Signatures: same bytes, both sides accept them.
+        let (purpose, block) = random_block(&mut rng);
+        let ours = key.sign(&block).unwrap();
+        let mut c_sig = sys::GNUNET_IDENTITY_Signature::default();
+        assert_eq!(
+            unsafe { GNUNET_IDENTITY_sign_(&c_priv, c_purpose(&block), &mut c_sig) },
+            GNUNET_OK
+        );
+        assert_eq!(
+            unsafe { sys::GNUNET_IDENTITY_signature_get_length(&c_sig) },
+            68
+        );
+        let mut sig_blob = [0u8; 68];
+        let n = unsafe {
+            sys::GNUNET_IDENTITY_write_signature_to_buffer(&c_sig, sig_blob.as_mut_ptr().cast(), 68)
+        };
+        assert_eq!(n, 68);
+        assert_eq!(
+            sig_blob.to_vec(),
+            ours.to_vec(),
+            "{key_type:?} signature blobs differ"
+        );
+        let theirs = identity_key::Signature::decode_exact(&sig_blob).unwrap();
+        assert_eq!(key.public_key().verify(purpose, &block, &theirs), Ok(()));
+
+        let mut read_back = sys::GNUNET_IDENTITY_Signature::default();
+        let ours_blob = ours.to_vec();
+        let n = unsafe {
+            sys::GNUNET_IDENTITY_read_signature_from_buffer(
+                &mut read_back,
+                ours_blob.as_ptr().cast(),
+                68,
+            )
+        };
+        assert_eq!(n, 68);
+        let ok = unsafe {
+            sys::GNUNET_IDENTITY_signature_verify_(purpose, c_purpose(&block), &read_back, &c_pub)
+        };
+        assert_eq!(ok, GNUNET_OK);
+    }
+}
+
+#[test]
+fn peer_identity_from_key_file_matches_libgnunetutil() {
+    let mut rng = TestRng::new(8);
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..20 {
+        let path = dir.path().join(format!("private_key_{round}.ecc"));
+        let seed: [u8; 32] = rng.array();
+        std::fs::write(&path, seed).unwrap();
+        let ours = PeerIdentity::from_private_key_file(&path).unwrap();
+
+        let c_path = CString::new(path.to_str().unwrap()).unwrap();
+        let mut c_key = sys::GNUNET_CRYPTO_EddsaPrivateKey::default();
+        let rc = unsafe { sys::GNUNET_CRYPTO_eddsa_key_from_file(c_path.as_ptr(), 0, &mut c_key) };
+        assert_eq!(rc, GNUNET_OK);
+        assert_eq!(c_key.d, seed);
+        let mut c_pub = sys::GNUNET_CRYPTO_EddsaPublicKey::default();
+        unsafe { sys::GNUNET_CRYPTO_eddsa_key_get_public(&c_key, &mut c_pub) };
+        assert_eq!(ours.0, c_pub.q_y);
+
+        let text = ours.to_string();
+        assert_eq!(text.len(), 52);
+        assert_eq!(text, c_base32(&c_pub.q_y));
+        assert_eq!(text.parse::<PeerIdentity>(), Ok(ours));
+    }
+}
+
+#[test]
+fn purpose_header_layout_matches_c() {
+    let block = signed_block(0x0102_0304, b"abc").unwrap();
+    let header: sys::GNUNET_CRYPTO_EccSignaturePurpose = c_struct(&block[..8]);
+    assert_eq!(u32::from_be(header.size), 11);
+    assert_eq!(u32::from_be(header.purpose), 0x0102_0304);
+    assert_eq!(purpose::check_purpose(0x0102_0304, &block), Ok(&block[..]));
+}
