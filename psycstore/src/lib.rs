@@ -1,3 +1,27 @@
-//! secushare-rs `psycstore` (filled in by its own issue).
+//! secushare-rs `psycstore`: GNUnet's PSYCstore service without its IO loop.
+//!
+//! - [`msg`]: the client↔service messages 660–677, byte-compatible with the 2019 C structs.
+//! - [`store`]: the [`store::Store`] trait and its sqlite backend, on the C plugin's schema.
+//! - [`handler`]: turns decoded requests into replies, exactly as the C service answers them.
+//! - [`client`]: builds requests and parses replies for a client of the service.
+//!
+//! Where we deliberately differ from the C original (`psycstore.md` §12), visible to C clients:
+//! - STATE_HASH_UPDATE copies current state values to signed values instead of deleting the
+//!   channel's state (gap S1).
+//! - A STATE_MODIFY that finds no fragment or fails rolls its transaction back instead of
+//!   leaving it open (gap S2); transient-modifier continuations are skipped safely (S3).
+//! - Id ranges use unsigned semantics: an upper bound above 2^63−1 means "up to the largest
+//!   storable id" instead of matching nothing (S11/§8.6); ids above 2^63−1 are still refused
+//!   on store.
+//! - State values that would not fit into one RESULT_STATE message are not stored by
+//!   STATE_MODIFY and are skipped on read (S9) instead of aborting the service.
+//! - STATE_SYNC names whose `name_size` points outside the message get −1 (S10).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod cursor;
+pub mod fragment;
+pub mod keys;
+pub mod modifiers;
+pub mod msg;
+pub mod store;

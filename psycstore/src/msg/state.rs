@@ -1,0 +1,462 @@
+//! The state requests: STATE_MODIFY (668), STATE_SYNC (669), STATE_RESET (670),
+//! STATE_HASH_UPDATE (671), STATE_GET (672), STATE_GET_PREFIX (673).
+//!
+//! Names in STATE_SYNC, STATE_GET and STATE_GET_PREFIX are kept as the raw bytes that came in:
+//! the C service answers a bad name with result −1 instead of dropping the client, so a bad
+//! name must survive decoding. The `name*` accessors apply the C service's checks.
+
+use gnunet_service::crypto::HashCode;
+use gnunet_service::wire::{Codec, DecodeError, Message, Reader};
+
+use crate::keys::ChannelKey;
+
+/// STATE_SYNC flag: first variable of a snapshot (clears the staging area).
+pub const STATE_OP_FIRST: u8 = 1;
+/// STATE_SYNC flag: last variable of a snapshot (installs the staged snapshot).
+pub const STATE_OP_LAST: u8 = 2;
+
+/// The C string in `bytes`: everything before the first NUL.
+fn c_string(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().position(|&b| b == 0) {
+        Some(end) => &bytes[..end],
+        None => bytes,
+    }
+}
+
+/// STATE_MODIFY (668), fixed 60 bytes: apply the state modifiers of a stored message.
+/// `op_id` sits at offset **4**: this struct has no reserved word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateModify {
+    /// Operation id (offset 4).
+    pub op_id: u64,
+    /// Stored message whose modifiers are applied (offset 12).
+    pub message_id: u64,
+    /// Distance to the previous stateful message; 0 = no ordering check (offset 20).
+    pub state_delta: u64,
+    /// Channel (offset 28).
+    pub channel_key: ChannelKey,
+}
+
+impl Codec for StateModify {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.op_id.encode(out);
+        self.message_id.encode(out);
+        self.state_delta.encode(out);
+        self.channel_key.encode(out);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            op_id: u64::read(r)?,
+            message_id: u64::read(r)?,
+            state_delta: u64::read(r)?,
+            channel_key: ChannelKey::read(r)?,
+        })
+    }
+
+    fn encoded_len(&self) -> usize {
+        60 - 4
+    }
+}
+
+impl Message for StateModify {
+    const TYPE: u16 = 668;
+}
+
+/// STATE_SYNC (669), 64 bytes + name + value: one variable of a full state snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateSync {
+    /// Length of the name including its NUL, as sent (offset 4).
+    pub name_size: u16,
+    /// [`STATE_OP_FIRST`] / [`STATE_OP_LAST`] (offset 6).
+    pub flags: u8,
+    /// Operation id (offset 8).
+    pub op_id: u64,
+    /// Message carrying the state hash (offset 16).
+    pub state_hash_message_id: u64,
+    /// Last stateful message before it (offset 24).
+    pub max_state_message_id: u64,
+    /// Channel (offset 32).
+    pub channel_key: ChannelKey,
+    /// Name and value as sent (offset 64).
+    pub tail: Vec<u8>,
+}
+
+impl StateSync {
+    /// A well-formed request for variable `name` (without NUL) = `value`.
+    pub fn new(
+        op_id: u64,
+        channel_key: ChannelKey,
+        flags: u8,
+        max_state_message_id: u64,
+        state_hash_message_id: u64,
+        name: &[u8],
+        value: &[u8],
+    ) -> Self {
+        let mut tail = Vec::with_capacity(name.len() + 1 + value.len());
+        tail.extend_from_slice(name);
+        tail.push(0);
+        tail.extend_from_slice(value);
+        Self {
+            name_size: (name.len() + 1).min(u16::MAX as usize) as u16,
+            flags,
+            op_id,
+            state_hash_message_id,
+            max_state_message_id,
+            channel_key,
+            tail,
+        }
+    }
+
+    /// Name (up to its NUL) and value, if the name passes the C service's check: at least two
+    /// characters, NUL-terminated at `name_size − 1`, and (our addition, gap S10) inside the
+    /// message.
+    pub fn name_and_value(&self) -> Option<(&[u8], &[u8])> {
+        let n = self.name_size as usize;
+        if n <= 2 || n > self.tail.len() || self.tail[n - 1] != 0 {
+            return None;
+        }
+        Some((c_string(&self.tail[..n]), &self.tail[n..]))
+    }
+}
+
+impl Codec for StateSync {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.name_size.encode(out);
+        self.flags.encode(out);
+        0u8.encode(out);
+        self.op_id.encode(out);
+        self.state_hash_message_id.encode(out);
+        self.max_state_message_id.encode(out);
+        self.channel_key.encode(out);
+        out.extend_from_slice(&self.tail);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let name_size = u16::read(r)?;
+        let flags = u8::read(r)?;
+        let _reserved = u8::read(r)?;
+        Ok(Self {
+            name_size,
+            flags,
+            op_id: u64::read(r)?,
+            state_hash_message_id: u64::read(r)?,
+            max_state_message_id: u64::read(r)?,
+            channel_key: ChannelKey::read(r)?,
+            tail: r.rest().to_vec(),
+        })
+    }
+
+    fn encoded_len(&self) -> usize {
+        64 - 4 + self.tail.len()
+    }
+}
+
+impl Message for StateSync {
+    const TYPE: u16 = 669;
+}
+
+/// STATE_RESET (670), fixed 48 bytes: delete all state variables of a channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateReset {
+    /// Operation id (offset 8).
+    pub op_id: u64,
+    /// Channel (offset 16).
+    pub channel_key: ChannelKey,
+}
+
+impl Codec for StateReset {
+    fn encode(&self, out: &mut Vec<u8>) {
+        0u32.encode(out);
+        self.op_id.encode(out);
+        self.channel_key.encode(out);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let _reserved = u32::read(r)?;
+        Ok(Self {
+            op_id: u64::read(r)?,
+            channel_key: ChannelKey::read(r)?,
+        })
+    }
+
+    fn encoded_len(&self) -> usize {
+        48 - 4
+    }
+}
+
+impl Message for StateReset {
+    const TYPE: u16 = 670;
+}
+
+/// STATE_HASH_UPDATE (671), fixed 112 bytes: the state hash point was reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateHashUpdate {
+    /// Operation id (offset 8).
+    pub op_id: u64,
+    /// Channel (offset 16).
+    pub channel_key: ChannelKey,
+    /// Hash of the serialized full state (offset 48; not checked).
+    pub hash: HashCode,
+}
+
+impl Codec for StateHashUpdate {
+    fn encode(&self, out: &mut Vec<u8>) {
+        0u32.encode(out);
+        self.op_id.encode(out);
+        self.channel_key.encode(out);
+        self.hash.encode(out);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let _reserved = u32::read(r)?;
+        Ok(Self {
+            op_id: u64::read(r)?,
+            channel_key: ChannelKey::read(r)?,
+            hash: HashCode::read(r)?,
+        })
+    }
+
+    fn encoded_len(&self) -> usize {
+        112 - 4
+    }
+}
+
+impl Message for StateHashUpdate {
+    const TYPE: u16 = 671;
+}
+
+macro_rules! named_request {
+    ($(#[$doc:meta])* $name:ident, $type:literal, $min_len:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name {
+            /// Operation id (offset 8).
+            pub op_id: u64,
+            /// Channel (offset 16).
+            pub channel_key: ChannelKey,
+            /// The name bytes as sent, normally NUL-terminated (offset 48).
+            pub name_field: Vec<u8>,
+        }
+
+        impl $name {
+            /// A request for `name` (without NUL).
+            pub fn new(op_id: u64, channel_key: ChannelKey, name: &[u8]) -> Self {
+                let mut name_field = name.to_vec();
+                name_field.push(0);
+                Self { op_id, channel_key, name_field }
+            }
+
+            /// The name up to its NUL, if it passes the C service's check: NUL-terminated and
+            #[doc = concat!("longer than ", stringify!($min_len), " byte(s) including the NUL.")]
+            pub fn name(&self) -> Option<&[u8]> {
+                match self.name_field.last() {
+                    Some(0) if self.name_field.len() > $min_len => Some(c_string(&self.name_field)),
+                    _ => None,
+                }
+            }
+        }
+
+        impl Codec for $name {
+            fn encode(&self, out: &mut Vec<u8>) {
+                0u32.encode(out);
+                self.op_id.encode(out);
+                self.channel_key.encode(out);
+                out.extend_from_slice(&self.name_field);
+            }
+
+            fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                let _reserved = u32::read(r)?;
+                Ok(Self {
+                    op_id: u64::read(r)?,
+                    channel_key: ChannelKey::read(r)?,
+                    name_field: r.rest().to_vec(),
+                })
+            }
+
+            fn encoded_len(&self) -> usize {
+                48 - 4 + self.name_field.len()
+            }
+        }
+
+        impl Message for $name {
+            const TYPE: u16 = $type;
+        }
+    };
+}
+
+named_request!(
+    /// STATE_GET (672), 48 bytes + name: the best-matching variable of the name's family.
+    StateGet,
+    672,
+    2
+);
+
+named_request!(
+    /// STATE_GET_PREFIX (673), 48 bytes + prefix: every variable whose name starts with it.
+    StateGetPrefix,
+    673,
+    1
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const K: ChannelKey = ChannelKey([3; 32]);
+
+    fn modify() -> StateModify {
+        StateModify {
+            op_id: 0x0102,
+            message_id: 0x0304,
+            state_delta: 0x0506,
+            channel_key: K,
+        }
+    }
+
+    fn sync() -> StateSync {
+        StateSync::new(
+            9,
+            K,
+            STATE_OP_FIRST | STATE_OP_LAST,
+            10,
+            11,
+            b"_sync_foo",
+            b"three two one",
+        )
+    }
+
+    fn hash_update() -> StateHashUpdate {
+        StateHashUpdate {
+            op_id: 5,
+            channel_key: K,
+            hash: HashCode([0x77; 64]),
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        assert_eq!(
+            StateModify::from_message(&modify().to_message()).unwrap(),
+            modify()
+        );
+        assert_eq!(
+            StateSync::from_message(&sync().to_message()).unwrap(),
+            sync()
+        );
+        let reset = StateReset {
+            op_id: 4,
+            channel_key: K,
+        };
+        assert_eq!(
+            StateReset::from_message(&reset.to_message()).unwrap(),
+            reset
+        );
+        assert_eq!(
+            StateHashUpdate::from_message(&hash_update().to_message()).unwrap(),
+            hash_update()
+        );
+        let get = StateGet::new(6, K, b"_foo_bar");
+        assert_eq!(StateGet::from_message(&get.to_message()).unwrap(), get);
+        let prefix = StateGetPrefix::new(7, K, b"_foo");
+        assert_eq!(
+            StateGetPrefix::from_message(&prefix.to_message()).unwrap(),
+            prefix
+        );
+    }
+
+    #[test]
+    fn layout() {
+        let b = modify().to_message();
+        assert_eq!(b.len(), 60);
+        assert_eq!(&b[4..12], &0x0102u64.to_be_bytes());
+        assert_eq!(&b[12..20], &0x0304u64.to_be_bytes());
+        assert_eq!(&b[20..28], &0x0506u64.to_be_bytes());
+        assert_eq!(&b[28..60], &[3; 32]);
+
+        let b = sync().to_message();
+        assert_eq!(b.len(), 64 + 10 + 13);
+        assert_eq!(&b[4..6], &10u16.to_be_bytes());
+        assert_eq!(b[6], 3);
+        assert_eq!(b[7], 0);
+        assert_eq!(&b[8..16], &9u64.to_be_bytes());
+        assert_eq!(&b[16..24], &11u64.to_be_bytes());
+        assert_eq!(&b[24..32], &10u64.to_be_bytes());
+        assert_eq!(&b[32..64], &[3; 32]);
+        assert_eq!(&b[64..74], b"_sync_foo\0");
+
+        let b = StateReset {
+            op_id: 4,
+            channel_key: K,
+        }
+        .to_message();
+        assert_eq!(b.len(), 48);
+        assert_eq!(&b[2..4], &670u16.to_be_bytes());
+
+        let b = hash_update().to_message();
+        assert_eq!(b.len(), 112);
+        assert_eq!(&b[48..112], &[0x77; 64]);
+
+        let b = StateGet::new(6, K, b"_a").to_message();
+        assert_eq!(b.len(), 48 + 3);
+        assert_eq!(&b[2..4], &672u16.to_be_bytes());
+        assert_eq!(&b[48..], b"_a\0");
+        let b = StateGetPrefix::new(6, K, b"_a").to_message();
+        assert_eq!(&b[2..4], &673u16.to_be_bytes());
+    }
+
+    #[test]
+    fn name_checks_follow_the_c_service() {
+        assert_eq!(
+            sync().name_and_value(),
+            Some((&b"_sync_foo"[..], &b"three two one"[..]))
+        );
+        // one character is too short for sync and get, enough for a prefix
+        assert_eq!(
+            StateSync::new(1, K, 0, 0, 0, b"_", b"v").name_and_value(),
+            None
+        );
+        assert_eq!(StateGet::new(1, K, b"_").name(), None);
+        assert_eq!(StateGetPrefix::new(1, K, b"_").name(), Some(&b"_"[..]));
+        assert_eq!(StateGetPrefix::new(1, K, b"").name(), None);
+        // missing NUL
+        let mut g = StateGet::new(1, K, b"_foo");
+        g.name_field.pop();
+        assert_eq!(g.name(), None);
+        // name_size beyond the message (gap S10) is refused, not read
+        let mut s = sync();
+        s.name_size = 500;
+        assert_eq!(s.name_and_value(), None);
+        s.name_size = 4;
+        assert_eq!(s.name_and_value(), None, "byte 3 is not a NUL");
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = StateModify::from_message(&bytes);
+            if let Ok(s) = StateSync::from_message(&bytes) {
+                let _ = s.name_and_value();
+            }
+            let _ = StateReset::from_message(&bytes);
+            let _ = StateHashUpdate::from_message(&bytes);
+            if let Ok(g) = StateGet::from_message(&bytes) {
+                let _ = g.name();
+            }
+            if let Ok(g) = StateGetPrefix::from_message(&bytes) {
+                let _ = g.name();
+            }
+        }
+
+        #[test]
+        fn sync_round_trips_any_name_and_value(
+            name in proptest::collection::vec(1u8..=255, 2..40),
+            value in proptest::collection::vec(any::<u8>(), 0..100),
+        ) {
+            let s = StateSync::new(1, K, STATE_OP_LAST, 2, 3, &name, &value);
+            let back = StateSync::from_message(&s.to_message()).unwrap();
+            prop_assert_eq!(back.name_and_value(), Some((&name[..], &value[..])));
+        }
+    }
+}
