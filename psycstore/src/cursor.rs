@@ -79,6 +79,11 @@ impl FragmentCursor {
         }
     }
 
+    /// Whether the walk is known to be over (a further chunk would be empty).
+    pub fn is_done(&self) -> bool {
+        matches!(self.scan, Resolution::Exhausted)
+    }
+
     /// The next at most `max` fragments (at least 1 is asked for); empty when done.
     pub fn next_chunk<S: Store + ?Sized>(
         &mut self,
@@ -133,6 +138,9 @@ impl FragmentCursor {
         }
         if let Some(remaining) = self.remaining.as_mut() {
             *remaining -= page.len() as u64;
+            if *remaining == 0 {
+                self.scan = Resolution::Exhausted;
+            }
         }
         Ok(page)
     }
@@ -156,6 +164,11 @@ impl StatePrefixCursor {
             after: None,
             done: false,
         }
+    }
+
+    /// Whether the walk is known to be over (a further chunk would be empty).
+    pub fn is_done(&self) -> bool {
+        self.done
     }
 
     /// The next at most `max` variables in name order; empty when done.

@@ -19,8 +19,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod cursor;
 pub mod fragment;
+pub mod handler;
 pub mod keys;
 pub mod modifiers;
 pub mod msg;
