@@ -3,7 +3,7 @@
 //! - Private key: a 32-byte little-endian scalar d, clamped when created.
 //! - Public key: d·B on edwards25519, compressed like an Ed25519 key (no hashing, no clamping).
 //! - Signing: e = top 253 bits of SHA-512(signed block); nonce k from RFC 6979 with
-//!   HMAC-SHA512 ([`rfc6979`](super::rfc6979)); r = affine Edwards x-coordinate of k·B mod ℓ;
+//!   HMAC-SHA512; r = affine Edwards x-coordinate of k·B mod ℓ;
 //!   s = k⁻¹(e + r·d) mod ℓ; the signature is r ‖ s, each 32 bytes big-endian.
 //!
 //! Signatures are byte-identical to `GNUNET_CRYPTO_ecdsa_sign_`, which matters wherever a
@@ -94,7 +94,9 @@ fn be_bytes(s: &Scalar) -> [u8; 32] {
 }
 
 /// The affine Edwards x-coordinate of a compressed point, recovered from y and the sign bit:
-/// x² = (y² − 1)/(d·y² + 1) mod p. `None` if no such x exists.
+/// x² = u/v with u = y² − 1, v = d·y² + 1 (mod p), computed with one exponentiation as in
+/// RFC 8032 §5.1.3: x = u·v³·(u·v⁷)^((p−5)/8), times √−1 if that squares to −u/v.
+/// `None` if no such x exists.
 fn affine_x(point: &CompressedEdwardsY) -> Option<BigUint> {
     let c = constants();
     let p = &c.p;
@@ -105,13 +107,15 @@ fn affine_x(point: &CompressedEdwardsY) -> Option<BigUint> {
     let y2 = &y * &y % p;
     let u = (&y2 + p - 1u8) % p;
     let v = (&c.d * &y2 + 1u8) % p;
-    let x2 = u * v.modpow(&(p - 2u8), p) % p;
-    let mut x = x2.modpow(&((p + 3u8) >> 3usize), p);
-    if &x * &x % p != x2 {
-        x = x * &c.sqrt_m1 % p;
-        if &x * &x % p != x2 {
+    let v3 = &v * &v % p * &v % p;
+    let v7 = &v3 * &v3 % p * &v % p;
+    let mut x = &u * &v3 % p * (&u * v7 % p).modpow(&((p - 5u8) >> 3usize), p) % p;
+    let vx2 = &v * &x % p * &x % p;
+    if vx2 != u {
+        if vx2 != (p - &u) % p {
             return None;
         }
+        x = x * &c.sqrt_m1 % p;
     }
     if x.bit(0) != (sign == 1) {
         if x == BigUint::ZERO {
