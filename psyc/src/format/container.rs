@@ -245,7 +245,10 @@ mod tests {
         assert_eq!(bytes.len(), DELIVERY_HEADER_SIZE + d.parts.len());
         assert_eq!(&bytes[4..8], &[0, 0, 0, 3]);
         assert_eq!(&bytes[8..16], &[1, 2, 3, 4, 5, 6, 7, 8]);
-        assert_eq!(&bytes[16..24], &[0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18]);
+        assert_eq!(
+            &bytes[16..24],
+            &[0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18]
+        );
         assert_eq!(&bytes[24..56], &[0xab; 32]);
         assert_eq!(&bytes[56..], &d.parts[..]);
         assert_eq!(Delivery::from_message(&bytes).unwrap(), d);

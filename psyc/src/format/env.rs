@@ -349,15 +349,24 @@ mod tests {
     #[test]
     fn assign_sets_and_empty_assign_deletes() {
         let mut s = ChannelState::new();
-        let r = s.apply(&env(&[(Operator::Assign, "_a", "1"), (Operator::Assign, "_b", "2")]));
+        let r = s.apply(&env(&[
+            (Operator::Assign, "_a", "1"),
+            (Operator::Assign, "_b", "2"),
+        ]));
         assert_eq!(r.assigned, ["_a", "_b"]);
         assert_eq!(s.get("_a"), Some(&b"1"[..]));
-        let r = s.apply(&env(&[(Operator::Assign, "_a", ""), (Operator::Assign, "_b", "3")]));
+        let r = s.apply(&env(&[
+            (Operator::Assign, "_a", ""),
+            (Operator::Assign, "_b", "3"),
+        ]));
         assert_eq!(r.deleted, ["_a"]);
         assert_eq!(s.get("_a"), None);
         assert_eq!(s.get("_b"), Some(&b"3"[..]));
         // Delete then re-assign in one message: the variable survives.
-        let r = s.apply(&env(&[(Operator::Assign, "_b", ""), (Operator::Assign, "_b", "4")]));
+        let r = s.apply(&env(&[
+            (Operator::Assign, "_b", ""),
+            (Operator::Assign, "_b", "4"),
+        ]));
         assert!(r.deleted.is_empty());
         assert_eq!(s.get("_b"), Some(&b"4"[..]));
     }
@@ -405,7 +414,10 @@ mod tests {
         assert_eq!(s.get_best("_h"), None);
         let p: Vec<_> = s.with_prefix("_foo").map(|(k, _)| k).collect();
         assert_eq!(p, ["_foo", "_foo_bar", "_foobar"]);
-        s.reset([("_x".to_owned(), b"1".to_vec()), ("_y".to_owned(), Vec::new())]);
+        s.reset([
+            ("_x".to_owned(), b"1".to_vec()),
+            ("_y".to_owned(), Vec::new()),
+        ]);
         assert_eq!(s.len(), 1);
     }
 }

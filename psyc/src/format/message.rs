@@ -123,7 +123,7 @@ impl PsycMessage {
 mod tests {
     use super::*;
     use crate::format::env::Operator;
-    use crate::format::parts::{Parts, PartKind};
+    use crate::format::parts::{PartKind, Parts};
     use gnunet_service::wire::Message;
 
     #[test]
@@ -162,6 +162,9 @@ mod tests {
             Err(BuildError::TooLarge { .. })
         ));
         m.data.truncate(FRAGMENT_MAX_PAYLOAD - 16 - 3 - 4 - 4);
-        assert_eq!(m.to_client_message().unwrap().parts.len(), FRAGMENT_MAX_PAYLOAD);
+        assert_eq!(
+            m.to_client_message().unwrap().parts.len(),
+            FRAGMENT_MAX_PAYLOAD
+        );
     }
 }

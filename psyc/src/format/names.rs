@@ -9,7 +9,7 @@
 //! Names without a leading `_` (gnunet-social's default method `message`) are valid
 //! keywords too; they are their own family root.
 
-use super::parts::{METHOD_HEADER_SIZE, MODIFIER_MAX_PAYLOAD, FRAGMENT_MAX_PAYLOAD};
+use super::parts::{FRAGMENT_MAX_PAYLOAD, METHOD_HEADER_SIZE, MODIFIER_MAX_PAYLOAD};
 
 /// Longest method name: a METHOD part with its NUL must fit in one container.
 pub const METHOD_NAME_MAX: usize = FRAGMENT_MAX_PAYLOAD - METHOD_HEADER_SIZE - 1;
@@ -41,7 +41,15 @@ pub enum NameError {
     },
 }
 
-fn check_keyword(name: &[u8], max: usize) -> Result<&str, NameError> {
+/// Whether a byte is a keyword character: an ASCII letter, digit or `_`. Written as
+/// branch-free range checks so that a whole name is checked with SIMD compares.
+#[inline(always)]
+fn is_keyword_byte(b: u8) -> bool {
+    let lower = b | 0x20;
+    (lower.wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | (b == b'_')
+}
+
+fn check_keyword(name: &[u8], max: usize) -> Result<(), NameError> {
     if name.is_empty() {
         return Err(NameError::Empty);
     }
@@ -51,24 +59,44 @@ fn check_keyword(name: &[u8], max: usize) -> Result<&str, NameError> {
             max,
         });
     }
-    if let Some(at) = name
-        .iter()
-        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+    // No early exit in the common (valid) case, so the loop vectorises; find the culprit only
+    // when there is one.
+    let all_valid = name.iter().fold(true, |ok, b| ok & is_keyword_byte(*b));
+    if let Some(at) = (!all_valid)
+        .then(|| name.iter().position(|b| !is_keyword_byte(*b)))
+        .flatten()
     {
         return Err(NameError::BadByte { byte: name[at], at });
     }
-    // All bytes are ASCII, so this cannot fail; map the impossible case to an error anyway.
+    Ok(())
+}
+
+/// The name as text once [`check_keyword`] passed (all ASCII, so this cannot fail; the
+/// impossible case maps to an error rather than a panic).
+fn as_text(name: &[u8]) -> Result<&str, NameError> {
     std::str::from_utf8(name).map_err(|_| NameError::BadByte { byte: 0, at: 0 })
+}
+
+/// Checks a method name without converting it (the receiver's hot path).
+pub fn check_method(name: &[u8]) -> Result<(), NameError> {
+    check_keyword(name, METHOD_NAME_MAX)
+}
+
+/// Checks a variable name without converting it (the receiver's hot path).
+pub fn check_variable(name: &[u8]) -> Result<(), NameError> {
+    check_keyword(name, VARIABLE_NAME_MAX)
 }
 
 /// Validates a method name (bytes of a METHOD part without the NUL) and returns it as text.
 pub fn validate_method(name: &[u8]) -> Result<&str, NameError> {
-    check_keyword(name, METHOD_NAME_MAX)
+    check_method(name)?;
+    as_text(name)
 }
 
 /// Validates a variable (modifier) name and returns it as text.
 pub fn validate_variable(name: &[u8]) -> Result<&str, NameError> {
-    check_keyword(name, VARIABLE_NAME_MAX)
+    check_variable(name)?;
+    as_text(name)
 }
 
 /// Whether `name` is a standardised keyword (starts with `_`).
@@ -155,13 +183,19 @@ mod tests {
         ));
         assert!(validate_variable(&long[1..]).is_ok());
         let long = vec![b'a'; METHOD_NAME_MAX + 1];
-        assert!(matches!(validate_method(&long), Err(NameError::TooLong { .. })));
+        assert!(matches!(
+            validate_method(&long),
+            Err(NameError::TooLong { .. })
+        ));
     }
 
     #[test]
     fn family_walk_goes_from_specific_to_general() {
         let walk: Vec<_> = family("_notice_place_leave").collect();
-        assert_eq!(walk, ["_notice_place_leave", "_notice_place", "_notice", "_"]);
+        assert_eq!(
+            walk,
+            ["_notice_place_leave", "_notice_place", "_notice", "_"]
+        );
         assert_eq!(family("_").collect::<Vec<_>>(), ["_"]);
         assert_eq!(family("message").collect::<Vec<_>>(), ["message"]);
         assert_eq!(family("a_b").collect::<Vec<_>>(), ["a_b", "a"]);

@@ -556,7 +556,10 @@ mod tests {
             Part::ModCont(Cow::Borrowed(b"z")).to_vec(),
             [0, 5, 0x02, 0xb7, b'z']
         );
-        assert_eq!(Part::Data(Cow::Borrowed(b"z")).to_vec(), [0, 5, 0x02, 0xb8, b'z']);
+        assert_eq!(
+            Part::Data(Cow::Borrowed(b"z")).to_vec(),
+            [0, 5, 0x02, 0xb8, b'z']
+        );
         assert_eq!(Part::End.to_vec(), [0, 4, 0x02, 0xb9]);
         assert_eq!(Part::Cancel.to_vec(), [0, 4, 0x02, 0xba]);
     }
@@ -564,12 +567,24 @@ mod tests {
     #[test]
     fn type_numbers_match_gnunet_protocols_h() {
         use gnunet_sys as sys;
-        assert_eq!(TYPE_METHOD as u32, sys::GNUNET_MESSAGE_TYPE_PSYC_MESSAGE_METHOD);
-        assert_eq!(TYPE_MODIFIER as u32, sys::GNUNET_MESSAGE_TYPE_PSYC_MESSAGE_MODIFIER);
-        assert_eq!(TYPE_MOD_CONT as u32, sys::GNUNET_MESSAGE_TYPE_PSYC_MESSAGE_MOD_CONT);
+        assert_eq!(
+            TYPE_METHOD as u32,
+            sys::GNUNET_MESSAGE_TYPE_PSYC_MESSAGE_METHOD
+        );
+        assert_eq!(
+            TYPE_MODIFIER as u32,
+            sys::GNUNET_MESSAGE_TYPE_PSYC_MESSAGE_MODIFIER
+        );
+        assert_eq!(
+            TYPE_MOD_CONT as u32,
+            sys::GNUNET_MESSAGE_TYPE_PSYC_MESSAGE_MOD_CONT
+        );
         assert_eq!(TYPE_DATA as u32, sys::GNUNET_MESSAGE_TYPE_PSYC_MESSAGE_DATA);
         assert_eq!(TYPE_END as u32, sys::GNUNET_MESSAGE_TYPE_PSYC_MESSAGE_END);
-        assert_eq!(TYPE_CANCEL as u32, sys::GNUNET_MESSAGE_TYPE_PSYC_MESSAGE_CANCEL);
+        assert_eq!(
+            TYPE_CANCEL as u32,
+            sys::GNUNET_MESSAGE_TYPE_PSYC_MESSAGE_CANCEL
+        );
         assert_eq!(MODIFIER_MAX_PAYLOAD, 64385);
         assert_eq!(MOD_CONT_MAX_PAYLOAD, 64392);
         assert_eq!(DATA_MAX_PAYLOAD, 64392);

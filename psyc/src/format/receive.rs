@@ -28,7 +28,7 @@
 use super::container::{DeliveryHeader, DeliveryView};
 use super::env::{Modifier, Operator};
 use super::message::PsycMessage;
-use super::names::{validate_method, validate_variable, NameError};
+use super::names::{check_method, check_variable, NameError};
 use super::parts::{Part, PartError, PartKind, Parts};
 use gnunet_service::wire::DecodeError;
 
@@ -252,7 +252,11 @@ impl Receiver {
         result
     }
 
-    fn check<'a>(&mut self, meta: MessageMeta, parts: &'a [u8]) -> Result<Accepted<'a>, ReceiveError> {
+    fn check<'a>(
+        &mut self,
+        meta: MessageMeta,
+        parts: &'a [u8],
+    ) -> Result<Accepted<'a>, ReceiveError> {
         if parts.is_empty() {
             return Err(ReceiveError::EmptyContainer);
         }
@@ -310,6 +314,7 @@ impl Receiver {
 }
 
 /// One step of the grammar.
+#[inline]
 fn advance(stage: Stage, part: &Part<'_>, progress: &mut Progress) -> Result<Stage, ReceiveError> {
     let unexpected = || ReceiveError::Unexpected {
         part: part.kind(),
@@ -321,14 +326,14 @@ fn advance(stage: Stage, part: &Part<'_>, progress: &mut Progress) -> Result<Sta
             if stage != Stage::Start {
                 return Err(unexpected());
             }
-            validate_method(&m.name).map_err(ReceiveError::MethodName)?;
+            check_method(&m.name).map_err(ReceiveError::MethodName)?;
             Stage::Header
         }
         Part::Modifier(m) => {
             if stage != Stage::Header {
                 return Err(unexpected());
             }
-            validate_variable(&m.name).map_err(ReceiveError::VariableName)?;
+            check_variable(&m.name).map_err(ReceiveError::VariableName)?;
             Operator::from_byte(m.oper).ok_or(ReceiveError::UnknownOperator(m.oper))?;
             // Part::parse guarantees the chunk is at most value_size.
             let received = m.value.len() as u32;
@@ -491,13 +496,10 @@ impl Assembler {
         let meta = accepted.meta;
         Ok(match accepted.progress {
             Progress::More => None,
-            Progress::Ended => self
-                .partial
-                .take()
-                .map(|p| Completed::Message {
-                    meta,
-                    message: p.message,
-                }),
+            Progress::Ended => self.partial.take().map(|p| Completed::Message {
+                meta,
+                message: p.message,
+            }),
             Progress::Cancelled => {
                 self.partial = None;
                 Some(Completed::Cancelled { meta })
@@ -644,7 +646,11 @@ mod tests {
     #[test]
     fn a_message_split_over_containers_is_reassembled() {
         let cs = [
-            container(5, 1, &[method(b"_notice_test"), modifier(b"_big", b"ab", 7)]),
+            container(
+                5,
+                1,
+                &[method(b"_notice_test"), modifier(b"_big", b"ab", 7)],
+            ),
             container(5, 1, &[cont(b"cde")]),
             container(5, 1, &[cont(b"fg"), modifier(b"_e", b"", 0), data(b"x")]),
             container(5, 1, &[data(b"yz"), Part::End]),
@@ -656,7 +662,11 @@ mod tests {
         assert_eq!(meta.message_id, 5);
         assert_eq!(meta.flags, 1);
         assert_eq!(message.method, "_notice_test");
-        let env: Vec<_> = message.env.iter().map(|m| (m.name.as_str(), &m.value[..])).collect();
+        let env: Vec<_> = message
+            .env
+            .iter()
+            .map(|m| (m.name.as_str(), &m.value[..]))
+            .collect();
         assert_eq!(env, [("_big", &b"abcdefg"[..]), ("_e", b"")]);
         assert_eq!(message.data, b"xyz");
     }
@@ -670,9 +680,7 @@ mod tests {
         ];
         let done = run(&cs).unwrap();
         assert!(matches!(done[0], Completed::Cancelled { meta } if meta.message_id == 1));
-        assert!(
-            matches!(&done[1], Completed::Message { message, .. } if message.method == "_n")
-        );
+        assert!(matches!(&done[1], Completed::Message { message, .. } if message.method == "_n"));
     }
 
     fn err(parts: &[Part<'_>]) -> ReceiveError {
@@ -725,7 +733,11 @@ mod tests {
             unexpected(PartKind::End, ReceiveState::Value)
         );
         assert_eq!(
-            err(&[method(b"_m"), modifier(b"_a", b"x", 2), modifier(b"_b", b"", 0)]),
+            err(&[
+                method(b"_m"),
+                modifier(b"_a", b"x", 2),
+                modifier(b"_b", b"", 0)
+            ]),
             unexpected(PartKind::Modifier, ReceiveState::Value)
         );
         assert_eq!(
@@ -838,7 +850,11 @@ mod tests {
         let two = container(
             1,
             0,
-            &[method(b"_m"), modifier(b"_a", b"", 0), modifier(b"_b", b"", 0)],
+            &[
+                method(b"_m"),
+                modifier(b"_a", b"", 0),
+                modifier(b"_b", b"", 0),
+            ],
         );
         assert_eq!(
             a.push(&two),

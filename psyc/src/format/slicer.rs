@@ -246,8 +246,8 @@ impl Slicer {
                 };
                 deliver_modifier(&mut self.methods, &mut self.modifiers, cur, meta, &chunk);
                 let received = m.value.len() as u32;
-                cur.modifier = (received < m.value_size)
-                    .then(|| (oper, name.clone(), m.value_size, received));
+                cur.modifier =
+                    (received < m.value_size).then(|| (oper, name.clone(), m.value_size, received));
             }
             Part::ModCont(bytes) => {
                 let Some((oper, name, full, received)) = cur.modifier.take() else {
@@ -345,7 +345,9 @@ mod tests {
     struct Recorder(&'static str, Log);
     impl MethodHandler for Recorder {
         fn method(&mut self, _: &MessageMeta, method: &str, _: u32, _: u64) {
-            self.1.borrow_mut().push(format!("{}:method {method}", self.0));
+            self.1
+                .borrow_mut()
+                .push(format!("{}:method {method}", self.0));
         }
         fn modifier(&mut self, _: &MessageMeta, m: &ModifierChunk<'_>) {
             self.1.borrow_mut().push(format!(
@@ -430,7 +432,8 @@ mod tests {
         );
         log.borrow_mut().clear();
         // A name without `_` still reaches the catch-all (C: it did not).
-        s.feed(&container(2, &[method("message"), Part::Cancel])).unwrap();
+        s.feed(&container(2, &[method("message"), Part::Cancel]))
+            .unwrap();
         assert_eq!(*log.borrow(), ["all:method message", "all:end Cancel"]);
     }
 
@@ -477,7 +480,10 @@ mod tests {
                 "m:end End"
             ]
         );
-        assert_eq!(*seen.borrow(), ["_foo_bar 0 last=false", "_foo_bar 2 last=true"]);
+        assert_eq!(
+            *seen.borrow(),
+            ["_foo_bar 0 last=false", "_foo_bar 2 last=true"]
+        );
     }
 
     #[test]
@@ -515,6 +521,8 @@ mod tests {
             .unwrap();
         assert!(s.remove_modifier_handler(m).is_some());
         assert!(s.remove_modifier_handler(m).is_none());
-        assert!(s.add_method_handler("bad name", Box::new(Recorder("x", log))).is_err());
+        assert!(s
+            .add_method_handler("bad name", Box::new(Recorder("x", log)))
+            .is_err());
     }
 }

@@ -437,7 +437,12 @@ impl Transmitter {
 
 /// Checks a modifier written by a source and builds its part. Returns the part and the value
 /// bytes still to come, or `None` if the modifier is invalid.
-fn modifier_part(buf: &[u8], oper: Operator, value_size: u32, len: usize) -> Option<(Vec<u8>, u32)> {
+fn modifier_part(
+    buf: &[u8],
+    oper: Operator,
+    value_size: u32,
+    len: usize,
+) -> Option<(Vec<u8>, u32)> {
     let written = buf.get(..len)?;
     let nul = written.iter().position(|b| *b == 0)?;
     let (name, rest) = written.split_at(nul);
@@ -596,7 +601,10 @@ mod tests {
         let cs = drain(&mut t, &mut src);
         // METHOD flags sit at bytes 8..12 of the container.
         assert_eq!(&cs[0][8..12], &(8 | METHOD_STATE_MODIFY).to_be_bytes());
-        assert_eq!(kinds(&cs[0]), [PartKind::Method, PartKind::Modifier, PartKind::End]);
+        assert_eq!(
+            kinds(&cs[0]),
+            [PartKind::Method, PartKind::Modifier, PartKind::End]
+        );
     }
 
     /// The C test_psyc master transmission (`psyc.md` §13.1 step 6): a maximal modifier, a
@@ -608,7 +616,8 @@ mod tests {
         env.add(Operator::Assign, "_foo", "bar baz").unwrap();
         let max_value = vec![b'x'; MODIFIER_MAX_PAYLOAD - "_test_max".len() - 1];
         env.add(Operator::Assign, "_test_max", max_value).unwrap();
-        env.add(Operator::Assign, "_foo_bar", "foo bar baz").unwrap();
+        env.add(Operator::Assign, "_foo_bar", "foo bar baz")
+            .unwrap();
         let cont_value = vec![b'y'; 64374 + 64392];
         env.add(Operator::Assign, "_test_cont", cont_value).unwrap();
         struct Chunks(Vec<Vec<u8>>, usize, Box<EnvSource<'static>>);
@@ -649,15 +658,15 @@ mod tests {
         assert_eq!(
             shape,
             [
-                vec![Method, Modifier],          // _foo
-                vec![Modifier],                  // _test_max fills a container alone
-                vec![Modifier],                  // _foo_bar, then _test_cont does not fit
-                vec![Modifier],                  // _test_cont first chunk (maximal)
-                vec![ModCont],                   // the maximal continuation
-                vec![Data],                      // "foo", flushed: more data follows
-                vec![Data],                      // 64392 bytes
-                vec![Data],                      // "foo bar"
-                vec![Data, End],                 // "foo bar baz" + END
+                vec![Method, Modifier], // _foo
+                vec![Modifier],         // _test_max fills a container alone
+                vec![Modifier],         // _foo_bar, then _test_cont does not fit
+                vec![Modifier],         // _test_cont first chunk (maximal)
+                vec![ModCont],          // the maximal continuation
+                vec![Data],             // "foo", flushed: more data follows
+                vec![Data],             // 64392 bytes
+                vec![Data],             // "foo bar"
+                vec![Data, End],        // "foo bar baz" + END
             ]
         );
         assert!(cs.iter().all(|c| c.len() <= FRAGMENT_MAX_PAYLOAD + 4));
@@ -784,7 +793,8 @@ mod tests {
     #[test]
     fn empty_values_and_entries_after_a_continued_value_are_kept() {
         let mut env = Environment::new();
-        env.add(Operator::Assign, "_long", vec![1u8; 100_000]).unwrap();
+        env.add(Operator::Assign, "_long", vec![1u8; 100_000])
+            .unwrap();
         env.add(Operator::Assign, "_empty", "").unwrap();
         env.add(Operator::Assign, "_after", "x").unwrap();
         let mut t = Transmitter::new();
