@@ -372,7 +372,8 @@ pub fn state_get_prefix(
 pub fn parse_reply(bytes: &[u8]) -> Result<Reply, ClientError> {
     let reply = Reply::decode(bytes)?;
     if let Reply::State(s) = &reply {
-        if s.name.len() + 1 <= 2 {
+        // name_size (name + NUL) must exceed 2
+        if s.name.len() < 2 {
             return Err(ClientError::ShortStateName);
         }
     }
