@@ -128,7 +128,7 @@ pub trait Handler {
     fn disconnected(&mut self, _ctx: &mut Ctx, _conn: ConnId, _reason: &DisconnectReason) {}
     /// A timer set with [`Ctx::set_timer`] is due.
     fn timer(&mut self, _ctx: &mut Ctx, _token: u64) {}
-    /// `conn`'s send queue dropped below the pause mark again.
+    /// `conn` had passed the pause mark and its queue is down to half of it: produce more.
     fn drained(&mut self, _ctx: &mut Ctx, _conn: ConnId) {}
     /// SIGTERM or SIGINT arrived; the loop ends after this returns and queues are flushed.
     fn shutdown(&mut self, _ctx: &mut Ctx) {}
@@ -141,7 +141,9 @@ struct Connection {
     queue: SendQueue,
     /// When the queue last shrank, or became non-empty.
     progress_at: Instant,
-    reading_paused: bool,
+    /// The queue passed the pause mark: we stop reading from this connection and call
+    /// `drained` once it is down to half the mark.
+    backlogged: bool,
     /// Data may be waiting in the socket that we have not read (budget or pause).
     read_more: bool,
     closing: Option<DisconnectReason>,
@@ -180,6 +182,9 @@ impl Ctx {
             c.progress_at = Instant::now();
         }
         c.queue.push(msg);
+        if c.queue.bytes() > self.limits.pause_reading_at {
+            c.backlogged = true;
+        }
         if c.queue.bytes() > max {
             c.closing = Some(DisconnectReason::Stuck(format!(
                 "send queue over {max} bytes"
@@ -248,7 +253,7 @@ impl Ctx {
                 framer: Framer::new(),
                 queue: SendQueue::default(),
                 progress_at: Instant::now(),
-                reading_paused: false,
+                backlogged: false,
                 read_more: true,
                 closing: None,
             },
@@ -315,6 +320,11 @@ impl<H: Handler> Runtime<H> {
         &self.handler
     }
 
+    /// Gives the handler back, e.g. to inspect its state after [`Runtime::run`] returned.
+    pub fn into_handler(self) -> H {
+        self.handler
+    }
+
     /// Runs until SIGTERM/SIGINT or [`Ctx::stop`]; then flushes queues briefly and returns.
     pub fn run(&mut self) -> Result<(), RuntimeError> {
         let mut events = Events::with_capacity(256);
@@ -366,7 +376,7 @@ impl<H: Handler> Runtime<H> {
                 .ctx
                 .conns
                 .values()
-                .any(|c| c.read_more && !c.reading_paused || c.closing.is_some())
+                .any(|c| c.read_more && !c.backlogged || c.closing.is_some())
         {
             return Some(Duration::ZERO);
         }
@@ -432,7 +442,7 @@ impl<H: Handler> Runtime<H> {
             .ctx
             .conns
             .iter()
-            .filter(|(_, c)| c.read_more && !c.reading_paused && c.closing.is_none())
+            .filter(|(_, c)| c.read_more && !c.backlogged && c.closing.is_none())
             .map(|(t, _)| *t)
             .collect();
         tokens.sort_unstable();
@@ -452,7 +462,7 @@ impl<H: Handler> Runtime<H> {
             if c.closing.is_some() {
                 return;
             }
-            if c.reading_paused || taken >= budget {
+            if c.backlogged || taken >= budget {
                 // Edge-triggered: remember that the socket may still hold data.
                 c.read_more = true;
                 return;
@@ -508,16 +518,6 @@ impl<H: Handler> Runtime<H> {
                 return;
             }
             self.announce_fresh();
-            self.update_pause(t);
-        }
-    }
-
-    fn update_pause(&mut self, t: usize) {
-        let mark = self.ctx.limits.pause_reading_at;
-        if let Some(c) = self.ctx.conns.get_mut(&t) {
-            if !c.reading_paused && c.queue.bytes() > mark {
-                c.reading_paused = true;
-            }
         }
     }
 
@@ -550,8 +550,8 @@ impl<H: Handler> Runtime<H> {
                 return;
             }
         }
-        if c.reading_paused && c.queue.bytes() <= mark / 2 {
-            c.reading_paused = false;
+        if c.backlogged && c.queue.bytes() <= mark / 2 {
+            c.backlogged = false;
             c.read_more = true;
             self.handler.drained(&mut self.ctx, ConnId(t));
         }
