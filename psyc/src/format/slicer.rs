@@ -81,7 +81,8 @@ impl<F: FnMut(&MessageMeta, &ModifierChunk<'_>)> ModifierHandler for F {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HandlerId(u64);
 
-type Table<H> = HashMap<String, Vec<(HandlerId, Box<H>)>>;
+type Entries<H> = Vec<(HandlerId, Box<H>)>;
+type Table<H> = HashMap<String, Entries<H>>;
 
 #[derive(Debug)]
 struct Current {
@@ -308,7 +309,7 @@ fn handlers<'t, H: ?Sized>(
 ) -> impl Iterator<Item = &'t mut Box<H>> {
     let keys: Vec<&str> = lookups(name).filter(|k| table.contains_key(*k)).collect();
     // Collect the keys first so the mutable borrows of the lists can be handed out in order.
-    let mut lists: Vec<(usize, &'t mut Vec<(HandlerId, Box<H>)>)> = table
+    let mut lists: Vec<(usize, &'t mut Entries<H>)> = table
         .iter_mut()
         .filter_map(|(k, v)| keys.iter().position(|x| x == k).map(|i| (i, v)))
         .collect();
