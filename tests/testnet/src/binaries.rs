@@ -1,0 +1,67 @@
+//! Finding the workspace's service binaries from inside a test executable.
+
+use std::path::PathBuf;
+
+use crate::TestnetError;
+
+/// Environment variable naming a directory searched first for service binaries.
+pub const BIN_DIR_ENV: &str = "SECUSHARE_BIN_DIR";
+
+/// Directories searched, in order: `$SECUSHARE_BIN_DIR`, then the test executable's directory
+/// and its two parents (`target/debug/deps/x` → `target/debug/deps`, `target/debug`, `target`).
+pub fn binary_search_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::var_os(BIN_DIR_ENV) {
+        dirs.push(PathBuf::from(dir));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        let mut dir = exe.parent().map(PathBuf::from);
+        for _ in 0..3 {
+            let Some(d) = dir else { break };
+            dir = d.parent().map(PathBuf::from);
+            dirs.push(d);
+        }
+    }
+    dirs
+}
+
+/// Absolute path of the workspace binary `name` (e.g. `gnunet-service-psycstore`).
+pub fn try_service_binary(name: &str) -> Result<PathBuf, TestnetError> {
+    let searched = binary_search_dirs();
+    searched
+        .iter()
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| TestnetError::MissingBinary {
+            name: name.to_owned(),
+            searched,
+        })
+}
+
+/// Like [`try_service_binary`], but panics with the search list: meant for test set-up, where
+/// a missing binary means the test cannot run at all.
+pub fn service_binary(name: &str) -> PathBuf {
+    match try_service_binary(name) {
+        Ok(path) => path,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_running_test_executable_and_reports_missing_ones() {
+        let exe = std::env::current_exe().expect("current exe");
+        let name = exe
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("utf-8 name");
+        assert_eq!(try_service_binary(name).expect("found"), exe);
+        match try_service_binary("gnunet-service-does-not-exist") {
+            Err(TestnetError::MissingBinary { searched, .. }) => assert!(!searched.is_empty()),
+            other => panic!("expected MissingBinary, got {other:?}"),
+        }
+    }
+}
