@@ -10,7 +10,7 @@ use crate::peer::TOOL_TIMEOUT;
 use crate::peer_config::{self, PEER_SUBDIRS};
 use crate::peer_id::decode_peer_id;
 use crate::ports::{lease_ports, PortLease};
-use crate::procs::{self, run_bounded};
+use crate::procs::{self, run_bounded, ToolOutput};
 use crate::sections::{ConfigSection, ServiceConf, ServiceSection};
 use crate::{Peer, TestnetError};
 
@@ -200,6 +200,18 @@ impl TestnetBuilder {
     }
 }
 
+/// `gnunet-arm -s` exits 0 even when ARM could not be started; it says so on its output.
+fn arm_start_reported(what: &str, out: ToolOutput) -> Result<ToolOutput, TestnetError> {
+    if out.stdout.contains("Failed") || out.stderr.contains("Failed") {
+        return Err(TestnetError::Command {
+            command: what.to_owned(),
+            status: out.status.to_string(),
+            output: format!("{}{}", out.stdout, out.stderr),
+        });
+    }
+    Ok(out)
+}
+
 /// N GNUnet peers on loopback under one temp dir; dropping it stops them all.
 #[derive(Debug)]
 pub struct Testnet {
@@ -261,7 +273,9 @@ impl Testnet {
                 cmd.arg("-s");
                 std::thread::spawn(move || {
                     let what = procs::describe(&cmd);
-                    run_bounded(cmd, TOOL_TIMEOUT).and_then(|o| o.check(&what))
+                    run_bounded(cmd, TOOL_TIMEOUT)
+                        .and_then(|o| o.check(&what))
+                        .and_then(|o| arm_start_reported(&what, o))
                 })
             })
             .collect();

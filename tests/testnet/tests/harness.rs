@@ -128,3 +128,61 @@ fn three_peers_in_line_only_link_neighbours() {
     p3.arm_stop_service("identity")
         .expect("gnunet-arm -k identity");
 }
+
+#[test]
+fn failed_start_reports_the_peer_and_leaves_nothing_behind() {
+    let started = std::time::Instant::now();
+    let err = Testnet::builder()
+        .peers(1)
+        .extra_config("[arm]\nBINARY = /nonexistent/gnunet-service-arm\n")
+        .start()
+        .expect_err("ARM cannot start");
+    let text = err.to_string();
+    assert!(
+        matches!(err, testnet::TestnetError::PeerStart { peer: 1, .. }),
+        "{text}"
+    );
+    assert!(text.contains("arm.log"), "{text}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "failed slowly: {text}"
+    );
+}
+
+#[test]
+fn a_panicking_test_still_stops_its_peers() {
+    let mut config = None;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let net = Testnet::builder().peers(1).start().expect("1 peer starts");
+        config = Some(net.peer(0).config_path().to_owned());
+        assert!(!net.peer(0).service_pids().is_empty());
+        panic!("test body fails while the peer runs");
+    }));
+    assert!(result.is_err());
+    let config = config.expect("peer was started");
+    assert!(
+        testnet::pids_naming(&config).is_empty(),
+        "processes left after panic"
+    );
+}
+
+#[test]
+fn three_peers_in_mesh_see_each_other() {
+    let net = Testnet::builder()
+        .peers(3)
+        .topology(Topology::Mesh)
+        .start()
+        .expect("3 peers start");
+    for (k, peer) in net.peers().iter().enumerate() {
+        let mut seen = peer.core_neighbours().expect("core view");
+        seen.sort();
+        let mut expected: Vec<String> = net
+            .peers()
+            .iter()
+            .filter(|p| p.index() != k)
+            .map(|p| p.identity()[..4].to_owned())
+            .collect();
+        expected.sort();
+        assert_eq!(seen, expected, "p{}", k + 1);
+    }
+}
