@@ -52,11 +52,21 @@ fn result_code(op_id: u64, result: i64) -> Vec<u8> {
     ResultCode::new(op_id, result).to_message()
 }
 
-fn write_status(result: &WriteResult) -> i64 {
+/// A RESULT_CODE −1 carrying `error` as its text (the C library hands it to the caller).
+fn failure(op_id: u64, error: &dyn std::fmt::Display) -> Vec<u8> {
+    ResultCode {
+        op_id,
+        result_code: status::SYSERR,
+        error: Some(error.to_string().into_bytes()),
+    }
+    .to_message()
+}
+
+fn write_reply(op_id: u64, result: &WriteResult) -> Vec<u8> {
     match result {
-        Ok(true) => status::OK,
-        Ok(false) => status::NO,
-        Err(_) => status::SYSERR,
+        Ok(true) => result_code(op_id, status::OK),
+        Ok(false) => result_code(op_id, status::NO),
+        Err(e) => failure(op_id, e),
     }
 }
 
@@ -215,15 +225,16 @@ pub fn plan(request: Request) -> Job {
 
 /// Runs a batch of writes in one transaction and returns their RESULT_CODE messages, in the
 /// order of `writes`. Send them only after this returns: that is when the batch committed.
+/// A failed write is answered −1 with the store's error as the RESULT_CODE's text.
 pub fn commit<S: Store + ?Sized>(store: &mut S, writes: &[PendingWrite]) -> Vec<Vec<u8>> {
     let ops: Vec<WriteOp> = writes.iter().map(|w| w.op.clone()).collect();
     let results = store.apply(&ops);
     writes
         .iter()
         .zip(results.iter().map(Some).chain(std::iter::repeat(None)))
-        .map(|(w, result)| {
-            let code = result.map_or(status::SYSERR, write_status);
-            result_code(w.op_id, code)
+        .map(|(w, result)| match result {
+            Some(result) => write_reply(w.op_id, result),
+            None => failure(w.op_id, &"the store returned no result for this write"),
         })
         .collect()
 }
@@ -380,6 +391,8 @@ impl ReplyStream {
         let max = max_messages.max(1);
         let op_id = self.op_id;
         let mut out = Vec::new();
+        // text for the final RESULT_CODE when the store failed
+        let mut error: Option<String> = None;
         let final_code = match &mut self.pending {
             Pending::MembershipTest {
                 channel,
@@ -390,6 +403,7 @@ impl ReplyStream {
                 Ok(false) => status::NO,
                 Err(e) => {
                     warn!("membership test failed: {e}");
+                    error = Some(e.to_string());
                     status::SYSERR
                 }
             }),
@@ -407,6 +421,7 @@ impl ReplyStream {
                 match store.message_fragment(channel, *message_id, *fragment_offset) {
                     Err(e) => {
                         warn!("message fragment lookup failed: {e}");
+                        error = Some(e.to_string());
                         status::SYSERR
                     }
                     Ok(None) => status::NO,
@@ -422,6 +437,7 @@ impl ReplyStream {
                 Some(match store.state_get_best(channel, name) {
                     Err(e) => {
                         warn!("state lookup failed: {e}");
+                        error = Some(e.to_string());
                         status::SYSERR
                     }
                     Ok(None) => status::NO,
@@ -430,7 +446,10 @@ impl ReplyStream {
                             out.push(reply);
                             status::OK
                         }
-                        None => status::SYSERR,
+                        None => {
+                            error = Some("state value too large for one message".into());
+                            status::SYSERR
+                        }
                     },
                 })
             }
@@ -438,6 +457,7 @@ impl ReplyStream {
                 match cursor.next_chunk(store, max) {
                     Err(e) => {
                         warn!("state prefix lookup failed: {e}");
+                        error = Some(e.to_string());
                         Some(status::SYSERR)
                     }
                     Ok(vars) => {
@@ -461,6 +481,7 @@ impl ReplyStream {
             } => match cursor.next_chunk(store, max) {
                 Err(e) => {
                     warn!("fragment lookup failed: {e}");
+                    error = Some(e.to_string());
                     Some(status::SYSERR)
                 }
                 Ok(chunk) => {
@@ -484,7 +505,10 @@ impl ReplyStream {
             },
         };
         if let Some(code) = final_code {
-            out.push(result_code(op_id, code));
+            out.push(match error {
+                Some(text) => failure(op_id, &text),
+                None => result_code(op_id, code),
+            });
             self.finished = true;
         }
         out

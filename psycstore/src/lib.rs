@@ -4,6 +4,9 @@
 //! - [`store`]: the [`store::Store`] trait and its sqlite backend, on the C plugin's schema.
 //! - [`handler`]: turns decoded requests into replies, exactly as the C service answers them.
 //! - [`client`]: builds requests and parses replies for a client of the service.
+//! - [`blocking`]: [`Client`], a blocking client of the running service for tools and tests.
+//! - [`service`]: the driver that serves the handler on the runtime's loop (the
+//!   `gnunet-service-psycstore` binary).
 //!
 //! Where we deliberately differ from the C original (`psycstore.md` §12), visible to C clients:
 //! - STATE_HASH_UPDATE copies current state values to signed values instead of deleting the
@@ -19,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod blocking;
 pub mod client;
 pub mod cursor;
 pub mod fragment;
@@ -26,4 +30,7 @@ pub mod handler;
 pub mod keys;
 pub mod modifiers;
 pub mod msg;
+pub mod service;
 pub mod store;
+
+pub use blocking::Client;
