@@ -63,3 +63,6 @@ pub fn stateful_payload(method: &str, assignments: &[(&str, &[u8])]) -> Vec<u8> 
     out.extend_from_slice(&697u16.to_be_bytes());
     out
 }
+
+pub mod harness;
+pub mod scenario;
