@@ -55,6 +55,8 @@ impl Default for SqliteOptions {
 /// PSYCstore on an sqlite database.
 pub struct SqliteStore {
     conn: Connection,
+    /// The channel key last filed in the current batch's transaction.
+    channel_filed: Option<ChannelKey>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -207,7 +209,10 @@ impl SqliteStore {
         for statement in schema::CREATE_STATEMENTS {
             conn.execute_batch(statement).ctx("creating the schema")?;
         }
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            channel_filed: None,
+        })
     }
 
     /// The underlying connection, for inspection (tests, maintenance tools). Writing through
@@ -224,12 +229,19 @@ impl SqliteStore {
             .ctx(context)
     }
 
-    fn store_channel_key(&self, channel: &ChannelKey) -> Result<(), StoreError> {
+    fn store_channel_key(&mut self, channel: &ChannelKey) -> Result<(), StoreError> {
+        // Consecutive writes of a batch are mostly for one channel; rows of `channels` are
+        // never deleted, so once filed in this transaction it stays filed.
+        if self.channel_filed == Some(*channel) {
+            return Ok(());
+        }
         self.conn
             .prepare_cached("INSERT OR IGNORE INTO channels (pub_key) VALUES (?1)")
             .and_then(|mut s| s.execute(params![&channel.0[..]]))
             .map(|_| ())
-            .ctx("storing a channel key")
+            .ctx("storing a channel key")?;
+        self.channel_filed = Some(*channel);
+        Ok(())
     }
 
     fn store_slave_key(&self, slave: &SlaveKey) -> Result<(), StoreError> {
@@ -578,12 +590,26 @@ impl Store for SqliteStore {
             return all_failed(e.to_string());
         }
         let mut results = Vec::with_capacity(batch.len());
+        self.channel_filed = None;
         for op in batch {
+            // A fragment store needs no savepoint: its checks run before any statement, and of
+            // its two statements the first (filing the channel key) is harmless on its own.
+            // Skipping it nearly doubles the throughput of fragment batches.
+            if let WriteOp::FragmentStore { .. } = op {
+                let result = self.write(op);
+                if let Err(e) = &result {
+                    warn!("psycstore write failed: {e}");
+                }
+                results.push(result);
+                continue;
+            }
             let result = match self.run("SAVEPOINT write", "opening a savepoint") {
                 Err(e) => Err(e),
                 Ok(()) => {
                     let result = self.write(op);
                     let undo = if result.is_err() {
+                        // the undone write may have filed the channel key
+                        self.channel_filed = None;
                         self.run("ROLLBACK TO write", "undoing a failed write")
                     } else {
                         Ok(())
