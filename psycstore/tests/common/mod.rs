@@ -64,5 +64,6 @@ pub fn stateful_payload(method: &str, assignments: &[(&str, &[u8])]) -> Vec<u8> 
     out
 }
 
+pub mod durability;
 pub mod harness;
 pub mod scenario;
