@@ -1,3 +1,18 @@
-//! secushare-rs `multicast` (filled in by its own issue).
+//! secushare-rs `multicast`: GNUnet's multicast service, wire-compatible with the 2019 C
+//! original, with the dissemination tree the original never built.
+//!
+//! - [`msg`]: every message, client↔service and peer↔peer (types 750–762).
+//! - [`port`]: the group's CADET port and internal id.
+//! - [`crypto`]: group and member signatures behind [`crypto::GroupCrypto`].
+//! - [`group`]: the sans-IO state machine of one peer's service (origin, member, relay).
+//! - [`client`]: what a client sends and receives, for any event loop.
+//! - [`sim`]: the group logic on a simulated network, with scenario files and metrics.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod client;
+pub mod crypto;
+pub mod group;
+pub mod msg;
+pub mod port;
+pub mod sim;

@@ -1,0 +1,1 @@
+//! Client side placeholder (filled below).
