@@ -17,6 +17,9 @@ pub struct Config {
     pub dedup_window: u64,
     /// Most missing fragments asked for at once when a gap shows.
     pub max_gap_request: usize,
+    /// Fragments past our newest one asked for at once after re-attaching (to learn what we
+    /// missed while detached).
+    pub probe_batch: usize,
     /// Replay requests waiting for an answer, per group.
     pub max_pending_replays: usize,
     /// How long a join attempt may go unanswered before the next target is tried.
@@ -37,6 +40,7 @@ impl Default for Config {
             replay_cache: 1024,
             dedup_window: 4096,
             max_gap_request: 32,
+            probe_batch: 4,
             max_pending_replays: 1024,
             join_timeout: Duration::from_secs(10),
             replay_timeout: Duration::from_secs(30),

@@ -158,7 +158,9 @@ impl History {
         let id = if ids.fragment_id != 0 {
             ids.fragment_id
         } else {
-            *self.by_message.get(&(ids.message_id, ids.fragment_offset))?
+            *self
+                .by_message
+                .get(&(ids.message_id, ids.fragment_offset))?
         };
         self.cache.get(&id).cloned()
     }
@@ -183,7 +185,12 @@ mod tests {
         assert_eq!(h.record(10, 8), Seen::New { missing: vec![] });
         assert_eq!(h.record(10, 8), Seen::Duplicate);
         assert_eq!(h.record(9, 8), Seen::Duplicate);
-        assert_eq!(h.record(13, 8), Seen::New { missing: vec![11, 12] });
+        assert_eq!(
+            h.record(13, 8),
+            Seen::New {
+                missing: vec![11, 12]
+            }
+        );
         assert_eq!(h.record(15, 8), Seen::New { missing: vec![14] });
         assert!(h.is_requested(11));
         assert_eq!(h.record(11, 8), Seen::New { missing: vec![] });
@@ -204,10 +211,20 @@ mod tests {
                 missing: vec![2, 3]
             }
         );
-        assert_eq!(h.record(7, 8), Seen::New { missing: vec![4, 5] });
+        assert_eq!(
+            h.record(7, 8),
+            Seen::New {
+                missing: vec![4, 5]
+            }
+        );
         assert_eq!(h.record(100, 0), Seen::New { missing: vec![] });
         assert_eq!(h.record(3, 8), Seen::Duplicate);
-        assert_eq!(h.record(95, 2), Seen::New { missing: vec![91, 92] });
+        assert_eq!(
+            h.record(95, 2),
+            Seen::New {
+                missing: vec![91, 92]
+            }
+        );
     }
 
     #[test]

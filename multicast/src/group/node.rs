@@ -17,8 +17,8 @@ use super::history::{answers, History, Seen};
 use crate::crypto::GroupCrypto;
 use crate::msg::{
     self, Any, Decision, Fragment, FragmentAck, GroupEnd, JoinDecision, JoinRequest, MemberJoin,
-    OriginStart, PartAck, ReplayError, ReplayIds, ReplayRequest, ReplayResponse, Request,
-    ADMITTED, FRAGMENT_MAX_SIZE, REDIRECT, TREE_CAPABLE,
+    OriginStart, PartAck, ReplayError, ReplayIds, ReplayRequest, ReplayResponse, Request, ADMITTED,
+    FRAGMENT_MAX_SIZE, REDIRECT, TREE_CAPABLE,
 };
 use crate::port::{group_id, port_of_group};
 
@@ -1204,8 +1204,14 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             ChannelKind::Up(k) => Some(*k),
             ChannelKind::Down(_) => None,
         };
+        let was_attached = up_member.and_then(|k| {
+            let m = self.groups.get(&gid)?.members.get(&k)?;
+            (m.uplink == Some(channel)).then_some(m.attached)
+        });
         self.forget_channel(channel);
-        let Some(member) = up_member else { return };
+        let (Some(member), Some(was_attached)) = (up_member, was_attached) else {
+            return;
+        };
         let Some(m) = self
             .groups
             .get_mut(&gid)
@@ -1213,11 +1219,6 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         else {
             return;
         };
-        if m.uplink != Some(channel) {
-            return;
-        }
-        m.uplink = None;
-        let was_attached = std::mem::replace(&mut m.attached, false);
         match m.status {
             MemberStatus::Admitted if was_attached => {
                 m.attempt += 1;
@@ -1347,11 +1348,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             ChildStatus::NotAsked => {
                 if j.peer != chan_peer {
                     // Gap G14: the joiner must be the peer at the other end.
-                    self.bad_channel_input(
-                        ch,
-                        "join request names another peer",
-                        String::new(),
-                    );
+                    self.bad_channel_input(ch, "join request names another peer", String::new());
                     return;
                 }
                 let is_parent = g
@@ -1413,10 +1410,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             .filter_map(|c| match &c.kind {
                 ChannelKind::Down(child)
                     if child.tree_capable
-                        && matches!(
-                            child.status,
-                            ChildStatus::Waiting | ChildStatus::Admitted
-                        ) =>
+                        && matches!(child.status, ChildStatus::Waiting | ChildStatus::Admitted) =>
                 {
                     Some(child.peer)
                 }
@@ -1507,9 +1501,11 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             return;
         };
         // Admission at every hop: only admitted members reachable through this channel.
-        if child.status != ChildStatus::Admitted || !child.subtree.contains_key(&q.member_pub_key)
-        {
-            warn!(channel = ch.0, "request from a member not admitted on this channel");
+        if child.status != ChildStatus::Admitted || !child.subtree.contains_key(&q.member_pub_key) {
+            warn!(
+                channel = ch.0,
+                "request from a member not admitted on this channel"
+            );
             self.stat(stat::UNADMITTED_TRAFFIC, 1);
             return;
         }
@@ -1661,7 +1657,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             return;
         };
         g.probing = true;
-        let ids: Vec<u64> = (head + 1..=head + self.cfg.max_gap_request.max(1) as u64)
+        let ids: Vec<u64> = (head + 1..=head + self.cfg.probe_batch.max(1) as u64)
             .filter(|id| !g.history.is_requested(*id))
             .collect();
         for id in &ids {
@@ -1751,7 +1747,10 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             return;
         }
         if !self.crypto.verify_fragment(&g.pub_key, &f) {
-            warn!(channel = ch.0, "fragment with a bad group signature dropped");
+            warn!(
+                channel = ch.0,
+                "fragment with a bad group signature dropped"
+            );
             self.stat(stat::INVALID_SIGNATURES, 1);
             return;
         }
@@ -1833,7 +1832,11 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             m.status = MemberStatus::Refused;
             m.attached = false;
         }
-        let ups: Vec<ChannelId> = g.members.values_mut().filter_map(|m| m.uplink.take()).collect();
+        let ups: Vec<ChannelId> = g
+            .members
+            .values_mut()
+            .filter_map(|m| m.uplink.take())
+            .collect();
         for up in ups {
             self.close_channel(up, "group ended");
         }

@@ -22,8 +22,8 @@ pub use join::{
     JOIN_REQUEST_HEADER_SIZE, MEMBER_JOIN_HEADER_SIZE, TREE_CAPABLE,
 };
 pub use replay::{
-    ReplayError, ReplayIds, ReplayRequest, ReplayResponse, ReplayResponseEnd,
-    REPLAY_REQUEST_SIZE, REPLAY_RESPONSE_HEADER_SIZE,
+    ReplayError, ReplayIds, ReplayRequest, ReplayResponse, ReplayResponseEnd, REPLAY_REQUEST_SIZE,
+    REPLAY_RESPONSE_HEADER_SIZE,
 };
 
 use gnunet_service::wire::{DecodeError, Message, Reader, HEADER_SIZE};
@@ -211,19 +211,46 @@ mod tests {
     fn type_numbers_match_gnunet_protocols_h() {
         use gnunet_sys as sys;
         let pairs = [
-            (TYPE_ORIGIN_START, sys::GNUNET_MESSAGE_TYPE_MULTICAST_ORIGIN_START),
-            (TYPE_MEMBER_JOIN, sys::GNUNET_MESSAGE_TYPE_MULTICAST_MEMBER_JOIN),
-            (TYPE_JOIN_REQUEST, sys::GNUNET_MESSAGE_TYPE_MULTICAST_JOIN_REQUEST),
-            (TYPE_JOIN_DECISION, sys::GNUNET_MESSAGE_TYPE_MULTICAST_JOIN_DECISION),
-            (TYPE_PART_REQUEST, sys::GNUNET_MESSAGE_TYPE_MULTICAST_PART_REQUEST),
+            (
+                TYPE_ORIGIN_START,
+                sys::GNUNET_MESSAGE_TYPE_MULTICAST_ORIGIN_START,
+            ),
+            (
+                TYPE_MEMBER_JOIN,
+                sys::GNUNET_MESSAGE_TYPE_MULTICAST_MEMBER_JOIN,
+            ),
+            (
+                TYPE_JOIN_REQUEST,
+                sys::GNUNET_MESSAGE_TYPE_MULTICAST_JOIN_REQUEST,
+            ),
+            (
+                TYPE_JOIN_DECISION,
+                sys::GNUNET_MESSAGE_TYPE_MULTICAST_JOIN_DECISION,
+            ),
+            (
+                TYPE_PART_REQUEST,
+                sys::GNUNET_MESSAGE_TYPE_MULTICAST_PART_REQUEST,
+            ),
             (TYPE_PART_ACK, sys::GNUNET_MESSAGE_TYPE_MULTICAST_PART_ACK),
             (TYPE_GROUP_END, sys::GNUNET_MESSAGE_TYPE_MULTICAST_GROUP_END),
             (TYPE_MESSAGE, sys::GNUNET_MESSAGE_TYPE_MULTICAST_MESSAGE),
             (TYPE_REQUEST, sys::GNUNET_MESSAGE_TYPE_MULTICAST_REQUEST),
-            (TYPE_FRAGMENT_ACK, sys::GNUNET_MESSAGE_TYPE_MULTICAST_FRAGMENT_ACK),
-            (TYPE_REPLAY_REQUEST, sys::GNUNET_MESSAGE_TYPE_MULTICAST_REPLAY_REQUEST),
-            (TYPE_REPLAY_RESPONSE, sys::GNUNET_MESSAGE_TYPE_MULTICAST_REPLAY_RESPONSE),
-            (TYPE_REPLAY_RESPONSE_END, sys::GNUNET_MESSAGE_TYPE_MULTICAST_REPLAY_RESPONSE_END),
+            (
+                TYPE_FRAGMENT_ACK,
+                sys::GNUNET_MESSAGE_TYPE_MULTICAST_FRAGMENT_ACK,
+            ),
+            (
+                TYPE_REPLAY_REQUEST,
+                sys::GNUNET_MESSAGE_TYPE_MULTICAST_REPLAY_REQUEST,
+            ),
+            (
+                TYPE_REPLAY_RESPONSE,
+                sys::GNUNET_MESSAGE_TYPE_MULTICAST_REPLAY_RESPONSE,
+            ),
+            (
+                TYPE_REPLAY_RESPONSE_END,
+                sys::GNUNET_MESSAGE_TYPE_MULTICAST_REPLAY_RESPONSE_END,
+            ),
         ];
         for (ours, theirs) in pairs {
             assert_eq!(u32::from(ours), theirs);
