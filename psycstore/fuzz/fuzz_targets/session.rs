@@ -1,0 +1,79 @@
+//! Any bytes as one client's stream, framed and served by the sans-IO handler on an in-memory
+//! store, exactly as the service would (writes in batches, reads drained in small steps):
+//! no panic, every reply is one the C library accepts, and every answered request ends with
+//! exactly one final message carrying its op id.
+#![no_main]
+
+use gnunet_service::wire::Framer;
+use libfuzzer_sys::fuzz_target;
+use psycstore::client::parse_reply;
+use psycstore::handler::{commit, plan, Job, PendingWrite};
+use psycstore::msg::{Reply, Request};
+use psycstore::store::SqliteStore;
+
+fn check_final(replies: &[Vec<u8>], op_id: u64) {
+    let parsed: Vec<Reply> = replies
+        .iter()
+        .map(|m| parse_reply(m).expect("the C library accepts every reply"))
+        .collect();
+    assert!(parsed.iter().all(|r| r.op_id() == op_id));
+    let finals = parsed
+        .iter()
+        .filter(|r| matches!(r, Reply::ResultCode(_) | Reply::Counters(_)))
+        .count();
+    assert_eq!(finals, 1);
+    assert!(matches!(
+        parsed.last(),
+        Some(Reply::ResultCode(_) | Reply::Counters(_))
+    ));
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(mut store) = SqliteStore::open_in_memory() else {
+        return;
+    };
+    let mut framer = Framer::new();
+    framer.push(data);
+    let mut batch: Vec<PendingWrite> = Vec::new();
+    let flush = |store: &mut SqliteStore, batch: &mut Vec<PendingWrite>| {
+        let replies = commit(store, batch);
+        assert_eq!(replies.len(), batch.len());
+        for (w, r) in batch.iter().zip(&replies) {
+            check_final(std::slice::from_ref(r), w.op_id);
+        }
+        batch.clear();
+    };
+    // a framing error or a bad message ends the session, as the service drops the client
+    while let Ok(Some(msg)) = framer.next_message() {
+        let Ok(request) = Request::decode(msg.bytes()) else {
+            break;
+        };
+        let op_id = request.op_id();
+        match plan(request) {
+            Job::Write(w) => {
+                batch.push(w);
+                if batch.len() >= 8 {
+                    flush(&mut store, &mut batch);
+                }
+            }
+            Job::Reply(replies) => {
+                flush(&mut store, &mut batch);
+                check_final(&replies, op_id);
+            }
+            Job::Read(mut stream) => {
+                flush(&mut store, &mut batch);
+                let mut replies = Vec::new();
+                let mut steps = 0;
+                while !stream.is_finished() {
+                    let step = stream.next_batch(&mut store, 3);
+                    assert!(!step.is_empty() && step.len() <= 3);
+                    replies.extend(step);
+                    steps += 1;
+                    assert!(steps < 100_000, "a stream ends");
+                }
+                check_final(&replies, op_id);
+            }
+        }
+    }
+    flush(&mut store, &mut batch);
+});
