@@ -431,7 +431,7 @@ fn bad_input_is_dropped_and_counted() {
     net.take(1, 1);
 
     // A forged fragment from the parent: dropped, counted, the group goes on.
-    let up = net.peer_end.keys().find(|k| k.0 == 0).map(|k| *k).unwrap();
+    let up = net.peer_end.keys().find(|k| k.0 == 0).copied().unwrap();
     let mut forged = Fragment::unsigned(1, 0, 1, 0, b"evil".to_vec());
     forged.fragment_id = 5;
     GnunetCrypto.sign_fragment(&eddsa::PrivateKey([9; 32]), &mut forged);
