@@ -19,6 +19,9 @@
 //! - State values that would not fit into one RESULT_STATE message are not stored by
 //!   STATE_MODIFY and are skipped on read (S9) instead of aborting the service.
 //! - STATE_SYNC names whose `name_size` points outside the message get −1 (S10).
+//! - A store failure is answered −1 with the error as RESULT_CODE text (§4.1 allows it; the C
+//!   service never sent text, the C library hands it to the result callback).
+//! - Unknown message types drop the client with a log line instead of stalling it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

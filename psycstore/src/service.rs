@@ -308,3 +308,66 @@ impl<S: Store> Handler for Service<S> {
         self.commit_batch(ctx);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        let mut c = Config::default();
+        c.parse_str(text, "/tmp/psycstore-test.conf").unwrap();
+        c
+    }
+
+    #[test]
+    fn store_config_reads_database_and_filename() {
+        let c = config(
+            "[PATHS]\nGNUNET_DATA_HOME = /data/home\n[psycstore]\nDATABASE = SQLite\n\
+             [psycstore-sqlite]\nFILENAME = $GNUNET_DATA_HOME/psycstore/sqlite.db\n",
+        );
+        let s = StoreConfig::from_config(&c).unwrap();
+        assert_eq!(s.filename, PathBuf::from("/data/home/psycstore/sqlite.db"));
+        assert_eq!(s.options.synchronous, Synchronous::Full);
+        let c = config(
+            "[psycstore]\nDATABASE = sqlite\n[psycstore-sqlite]\nFILENAME = /x.db\n\
+             SYNCHRONOUS = normal\n",
+        );
+        assert_eq!(
+            StoreConfig::from_config(&c).unwrap().options.synchronous,
+            Synchronous::Normal
+        );
+    }
+
+    #[test]
+    fn store_config_refuses_what_it_cannot_serve() {
+        let err = |text| StoreConfig::from_config(&config(text)).unwrap_err();
+        assert!(matches!(
+            err("[psycstore-sqlite]\nFILENAME = /x.db\n"),
+            ServiceError::NoDatabase
+        ));
+        assert!(matches!(
+            err("[psycstore]\nDATABASE = mysql\n"),
+            ServiceError::UnsupportedDatabase(d) if d == "mysql"
+        ));
+        assert!(matches!(
+            err("[psycstore]\nDATABASE = sqlite\n"),
+            ServiceError::NoFilename
+        ));
+        assert!(matches!(
+            err("[psycstore]\nDATABASE = sqlite\n[psycstore-sqlite]\nFILENAME = /x\nSYNCHRONOUS = OFF\n"),
+            ServiceError::BadValue { .. }
+        ));
+    }
+
+    #[test]
+    fn open_creates_the_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let filename = dir.path().join("a/b/psycstore/sqlite.db");
+        let s = StoreConfig {
+            filename: filename.clone(),
+            options: SqliteOptions::default(),
+        };
+        s.open().unwrap();
+        assert!(filename.exists());
+    }
+}

@@ -263,3 +263,31 @@ fn acknowledged_fragments_survive_kill_9() {
     assert!(service.terminate().success());
     integrity_ok(&db);
 }
+
+#[test]
+fn the_binary_refuses_a_backend_it_does_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "[psycstore]\nUNIXPATH = {d}/run/psycstore.sock\nDATABASE = mysql\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("service.log");
+    let status = std::process::Command::new(common::harness::service_binary())
+        .arg("-c")
+        .arg(&config)
+        .arg("-l")
+        .arg(&log)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains("DATABASE = mysql: only sqlite is supported"),
+        "{log}"
+    );
+}
