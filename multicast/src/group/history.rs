@@ -67,6 +67,7 @@ impl History {
         }
         self.requested.remove(&id);
         let mut missing = Vec::new();
+        // id > base, so base + 1 cannot overflow.
         let mut next = base + 1;
         for &s in self.seen.range(..id) {
             while next < s && missing.len() < max_missing {
@@ -116,7 +117,7 @@ impl History {
 
     fn advance(&mut self) {
         let Some(mut base) = self.base else { return };
-        while self.seen.first() == Some(&(base + 1)) {
+        while base < u64::MAX && self.seen.first() == Some(&(base + 1)) {
             self.seen.pop_first();
             base += 1;
         }
@@ -199,6 +200,15 @@ mod tests {
         assert_eq!(h.head(), Some(15));
         assert_eq!(h.record(12, 8), Seen::Duplicate);
         assert_eq!(h.record(16, 8), Seen::New { missing: vec![] });
+    }
+
+    #[test]
+    fn extreme_ids_do_not_overflow() {
+        let mut h = History::new(4, 10);
+        h.start_after(u64::MAX - 1);
+        assert_eq!(h.record(u64::MAX, 8), Seen::New { missing: vec![] });
+        assert_eq!(h.record(u64::MAX, 8), Seen::Duplicate);
+        assert_eq!(h.head(), Some(u64::MAX));
     }
 
     #[test]

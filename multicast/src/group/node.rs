@@ -615,8 +615,12 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let Some(o) = self.groups.get_mut(&gid).and_then(|g| g.origin.as_mut()) else {
             return;
         };
-        o.last_fragment_id += 1;
-        f.fragment_id = o.last_fragment_id;
+        let Some(next_id) = o.last_fragment_id.checked_add(1) else {
+            self.drop_client(client, "fragment ids exhausted".into());
+            return;
+        };
+        o.last_fragment_id = next_id;
+        f.fragment_id = next_id;
         f.hop_counter = 0;
         let key = o.key.clone();
         self.crypto.sign_fragment(&key, &mut f);
@@ -646,7 +650,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             .copied()
             .filter(|c| !skip.contains(c))
             .collect();
-        let hop = g.depth + 1;
+        let hop = g.depth.saturating_add(1);
         if children.is_empty() {
             return;
         }
@@ -788,7 +792,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             self.send_client(client, FragmentAck.to_message());
             return;
         }
-        m.request_counter += 1;
+        m.request_counter = m.request_counter.wrapping_add(1);
         q.fragment_id = m.request_counter;
         let key = m.key.clone();
         self.crypto.sign_request(&key, &mut q);
@@ -876,7 +880,10 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
 
     /// Sends a replayed fragment to those who asked for it.
     fn answer_requesters(&mut self, gid: HashCode, requesters: &[Requester], f: &Arc<Fragment>) {
-        let hop = self.groups.get(&gid).map_or(1, |g| g.depth + 1);
+        let hop = self
+            .groups
+            .get(&gid)
+            .map_or(1, |g| g.depth.saturating_add(1));
         for r in requesters {
             match *r {
                 Requester::Client(c) => self.send_client(c, f.to_message()),
@@ -1657,7 +1664,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             return;
         };
         g.probing = true;
-        let ids: Vec<u64> = (head + 1..=head + self.cfg.probe_batch.max(1) as u64)
+        let ids: Vec<u64> = (head.saturating_add(1)
+            ..=head.saturating_add(self.cfg.probe_batch.max(1) as u64))
             .filter(|id| !g.history.is_requested(*id))
             .collect();
         for id in &ids {
