@@ -1,0 +1,148 @@
+//! The local demo network: two GNUnet 0.19 peers on loopback with the secushare-rs services
+//! registered in ARM. It shows ARM starting our runtime on demand, a client being answered, and
+//! a message crossing from one peer to the other over CADET; with `--wait` it keeps the peers up
+//! until Ctrl-C so you can poke at them with GNUnet's tools.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use gnunet_service::cadet::msg::TYPE_CADET_CLI;
+use gnunet_service::cadet::{port_of_name, CadetClient, CadetEvent};
+use gnunet_service::client::BlockingClient;
+use gnunet_service::peer::PeerIdentity;
+use testnet::{ServiceSection, Testnet, Topology};
+
+const TYPE_ECHO: u16 = 65000;
+const T: Duration = Duration::from_secs(30);
+
+fn example_binary(name: &str) -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = exe.parent().ok_or("no executable directory")?;
+    let bin = dir.join("examples").join(name);
+    if bin.exists() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "{} missing: build with `cargo build --workspace --all-targets` first",
+            bin.display()
+        ))
+    }
+}
+
+fn run(wait: bool) -> Result<(), String> {
+    let echo = example_binary("gnunet-service-echo")?;
+    let started = Instant::now();
+    let net = Testnet::builder()
+        .peers(2)
+        .topology(Topology::Line)
+        .service(ServiceSection {
+            name: "echo".into(),
+            binary: echo,
+            options: vec![
+                ("START_ON_DEMAND".into(), "YES".into()),
+                (
+                    "UNIXPATH".into(),
+                    "$GNUNET_RUNTIME_DIR/gnunet-service-echo.sock".into(),
+                ),
+                ("UNIX_MATCH_GID".into(), "YES".into()),
+            ],
+        })
+        .start()
+        .map_err(|e| e.to_string())?;
+    println!(
+        "two peers connected in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    for (k, p) in net.peers().iter().enumerate() {
+        println!(
+            "  p{}: {}  config {}",
+            k + 1,
+            p.identity(),
+            p.config_path().display()
+        );
+    }
+
+    for (k, p) in net.peers().iter().enumerate() {
+        let t0 = Instant::now();
+        let mut c = BlockingClient::connect_path(&p.service_socket("echo"), T)
+            .map_err(|e| e.to_string())?;
+        let mut m = vec![0, 0];
+        m.extend_from_slice(&TYPE_ECHO.to_be_bytes());
+        m.extend_from_slice(format!("hello p{}", k + 1).as_bytes());
+        let len = m.len() as u16;
+        m[..2].copy_from_slice(&len.to_be_bytes());
+        c.send_raw(&m).map_err(|e| e.to_string())?;
+        let reply = c.recv(Some(T)).map_err(|e| e.to_string())?;
+        if reply.bytes() != m {
+            return Err("echo answered other bytes".into());
+        }
+        println!(
+            "  p{}: ARM started the Rust echo service on demand; answered in {:.1} ms",
+            k + 1,
+            t0.elapsed().as_secs_f64() * 1e3
+        );
+    }
+
+    let port = port_of_name("secushare-demo");
+    let mut rx = CadetClient::connect_path(&net.peer(0).service_socket("cadet"))
+        .map_err(|e| e.to_string())?;
+    rx.open_port(port).map_err(|e| e.to_string())?;
+    let mut tx = CadetClient::connect_path(&net.peer(1).service_socket("cadet"))
+        .map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    let ccn = tx
+        .create_channel(PeerIdentity(net.peer(0).identity_bytes()), port)
+        .map_err(|e| e.to_string())?;
+    tx.wait_ready(ccn, T).map_err(|e| e.to_string())?;
+    let text = b"hello over CADET from p2";
+    let mut m = ((4 + text.len()) as u16).to_be_bytes().to_vec();
+    m.extend_from_slice(&TYPE_CADET_CLI.to_be_bytes());
+    m.extend_from_slice(text);
+    tx.send(ccn, &m, T).map_err(|e| e.to_string())?;
+    loop {
+        match rx.next_event(T).map_err(|e| e.to_string())? {
+            CadetEvent::Data { payload, ccn } => {
+                rx.receive_done(ccn).map_err(|e| e.to_string())?;
+                println!(
+                    "  p1 received {:?} over CADET, {:.1} ms after the channel was requested",
+                    String::from_utf8_lossy(&payload[4..]),
+                    t0.elapsed().as_secs_f64() * 1e3
+                );
+                break;
+            }
+            CadetEvent::Destroyed { .. } => return Err("channel destroyed".into()),
+            CadetEvent::Incoming { .. } => {}
+        }
+    }
+
+    if wait {
+        println!("peers stay up; press Ctrl-C to stop them");
+        wait_for_ctrl_c();
+    }
+    println!("stopping peers");
+    net.stop();
+    Ok(())
+}
+
+/// Waits for SIGINT or SIGTERM (blocked first, so neither kills us before the peers stop).
+fn wait_for_ctrl_c() {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    if set.thread_block().is_ok() {
+        let _ = set.wait();
+    }
+}
+
+fn main() -> ExitCode {
+    let wait = std::env::args().any(|a| a == "--wait");
+    match run(wait) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("secushare-demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
