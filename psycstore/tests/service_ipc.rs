@@ -291,3 +291,35 @@ fn the_binary_refuses_a_backend_it_does_not_have() {
         "{log}"
     );
 }
+
+#[test]
+fn a_client_leaving_mid_stream_costs_the_others_nothing() {
+    let service = InProcess::start();
+    let channel = channel_key();
+    let mut writer = service.client();
+    let payload = vec![7u8; 2000];
+    for i in 1..=2000u64 {
+        writer
+            .send_fragment_store(&channel, &fragment(i, i, 0, &payload), 0)
+            .unwrap();
+        if writer.pipelined() >= 256 {
+            assert_eq!(writer.recv_outcome().unwrap().1.result, 1);
+        }
+    }
+    while writer.pipelined() > 0 {
+        assert_eq!(writer.recv_outcome().unwrap().1.result, 1);
+    }
+    // three readers ask for everything and hang up without reading
+    for _ in 0..3 {
+        let mut s = service.raw();
+        s.write_all(&codec::fragment_get(1, &channel, None, 0, u64::MAX))
+            .unwrap();
+        s.write_all(&codec::counters_get(2, &channel)).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let got = writer
+        .message_get(&channel, None, 1990, 2000, 0, b"")
+        .unwrap();
+    assert_eq!((got.items.len(), got.outcome.result), (11, 11));
+    assert_eq!(service.dropped(), 0, "hang-ups are not drops");
+}
