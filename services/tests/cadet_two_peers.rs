@@ -38,15 +38,12 @@ fn test_message(seq: u32, len: usize) -> Vec<u8> {
     m.extend_from_slice(&TYPE_CADET_CLI.to_be_bytes());
     let mut x = seq.wrapping_mul(2_654_435_761).wrapping_add(1);
     let seq_bytes = seq.to_be_bytes();
-    for i in 0..len {
-        if i < 4 {
-            m.push(seq_bytes[i]);
-        } else {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            m.push(x as u8);
-        }
+    m.extend_from_slice(&seq_bytes[..len.min(4)]);
+    for _ in 4..len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        m.push(x as u8);
     }
     m
 }

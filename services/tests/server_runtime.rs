@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
@@ -97,7 +97,7 @@ fn msg(t: u16, body: &[u8]) -> Vec<u8> {
     m
 }
 
-fn connect(path: &PathBuf) -> BlockingClient {
+fn connect(path: &Path) -> BlockingClient {
     BlockingClient::connect_path(path, Duration::from_secs(5)).unwrap()
 }
 
@@ -110,7 +110,7 @@ fn echo(c: &mut BlockingClient, body: &[u8]) {
     );
 }
 
-fn assert_dropped_after(path: &PathBuf, bytes: &[u8]) {
+fn assert_dropped_after(path: &Path, bytes: &[u8]) {
     let mut s = UnixStream::connect(path).unwrap();
     s.write_all(bytes).unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();

@@ -30,7 +30,7 @@ impl Codec for Init {
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let options = u32::read(r)?;
-        if r.left() % 2 != 0 {
+        if !r.left().is_multiple_of(2) {
             return Err(DecodeError::Invalid {
                 field: "types",
                 reason: "odd length",
