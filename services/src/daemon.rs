@@ -7,7 +7,7 @@ use tracing::{error, info};
 
 use crate::config::Config;
 use crate::options::{self, CommonOptions, Invocation};
-use crate::server::{self, Handler, Limits, Runtime, UnixListenSpec};
+use crate::server::{self, AccessPolicy, Handler, Limits, Runtime, UnixListenSpec};
 
 /// Everything a service needs to build its handler.
 #[derive(Debug, Clone)]
@@ -87,8 +87,18 @@ where
             vec![server::bind_unix(&spec).map_err(|e| e.to_string())?]
         }
     };
+    let spec = listen_spec(&env.config, &env.name);
+    let access = match &spec {
+        Ok(spec) => AccessPolicy {
+            match_uid: spec.match_uid,
+            match_gid: spec.match_gid,
+        },
+        Err(_) => AccessPolicy::default(),
+    };
     let handler = make(env).map_err(|e| e.to_string())?;
-    let mut rt = Runtime::new(listeners, handler, Limits::default()).map_err(|e| e.to_string())?;
+    let mut rt = Runtime::new(listeners, handler, Limits::default())
+        .map_err(|e| e.to_string())?
+        .with_access(access);
     rt.run().map_err(|e| e.to_string())
 }
 

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use gnunet_service::client::BlockingClient;
 use gnunet_service::server::{
-    bind_unix, ConnId, Ctx, DisconnectReason, Handler, Limits, Runtime, UnixListenSpec, Verdict,
+    bind_unix, AccessPolicy, ConnId, Ctx, DisconnectReason, Handler, Limits, Runtime,
+    UnixListenSpec, Verdict,
 };
 use gnunet_service::wire::RawMessage;
 
@@ -185,4 +186,56 @@ fn reader_gets_everything_while_a_stuck_client_is_dropped() {
     let mut sink = Vec::new();
     let _ = stuck.read_to_end(&mut sink);
     assert!(sink.len() < FLOOD_COUNT * FLOOD_SIZE);
+}
+
+#[test]
+fn unix_match_uid_refuses_other_users_even_on_an_open_socket() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = dir.path().join("svc.sock");
+    let listener = bind_unix(&UnixListenSpec {
+        path: path.clone(),
+        match_uid: true,
+        match_gid: false,
+    })
+    .unwrap();
+    // A mode too open for the policy: only the credential check stands in the way.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let rt = thread::spawn(move || {
+        let mut rt = Runtime::new(vec![listener], TestHandler::default(), Limits::default())
+            .unwrap()
+            .with_access(AccessPolicy {
+                match_uid: true,
+                match_gid: false,
+            });
+        rt.run().unwrap();
+    });
+    // A refused client sees its connection closed (or reset, as it had sent unread bytes).
+    let probe = "import socket,sys\n\
+                 s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n\
+                 s.sendall(bytes([0,6,0xfd,0xe8,1,2]))\n\
+                 s.settimeout(5)\n\
+                 try:\n    got = s.recv(16)\nexcept ConnectionResetError:\n    got = b''\n\
+                 print('reply' if got else 'closed')\n";
+    let run_as = |uid: u32| {
+        let out = std::process::Command::new("python3")
+            .args(["-c", probe])
+            .arg(&path)
+            .uid(uid)
+            .gid(uid)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "probe failed: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let me = nix::unistd::geteuid().as_raw();
+    if me == 0 {
+        assert_eq!(run_as(65534), "closed", "nobody must be refused");
+    }
+    assert_eq!(run_as(me), "reply");
+    let mut c = connect(&path);
+    c.send_raw(&msg(STOP, b"")).unwrap();
+    rt.join().unwrap();
 }

@@ -11,6 +11,7 @@ use mio::{Events, Interest, Poll, Token};
 use signal_hook_mio::v1_0::Signals;
 use tracing::{debug, info, warn};
 
+use super::access::AccessPolicy;
 use super::queue::SendQueue;
 use crate::wire::{Framer, RawMessage};
 
@@ -269,6 +270,7 @@ pub struct Runtime<H: Handler> {
     listeners: Vec<UnixListener>,
     signals: Signals,
     handler: H,
+    access: AccessPolicy,
 }
 
 impl<H: Handler> Runtime<H> {
@@ -307,7 +309,14 @@ impl<H: Handler> Runtime<H> {
             listeners: mio_listeners,
             signals,
             handler,
+            access: AccessPolicy::default(),
         })
+    }
+
+    /// Refuses clients whose credentials the `UNIX_MATCH_*` policy does not allow.
+    pub fn with_access(mut self, access: AccessPolicy) -> Self {
+        self.access = access;
+        self
     }
 
     /// Lets the handler act before the loop starts (e.g. connect to other services).
@@ -412,10 +421,16 @@ impl<H: Handler> Runtime<H> {
                 return;
             };
             match listener.accept() {
-                Ok((stream, _)) => match self.ctx.add_connection(stream, Origin::Client) {
-                    Ok(id) => debug!(conn = %id, "client connected"),
-                    Err(e) => warn!(error = %e, "cannot register accepted client"),
-                },
+                Ok((stream, _)) => {
+                    if let Err(reason) = self.access.check(&stream) {
+                        warn!(%reason, "client refused");
+                        continue;
+                    }
+                    match self.ctx.add_connection(stream, Origin::Client) {
+                        Ok(id) => debug!(conn = %id, "client connected"),
+                        Err(e) => warn!(error = %e, "cannot register accepted client"),
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {

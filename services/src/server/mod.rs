@@ -3,10 +3,12 @@
 //!
 //! Protocol decisions live in a [`Handler`]; the loop only moves bytes and calls it.
 
+mod access;
 mod event_loop;
 mod listen;
 mod queue;
 
+pub use access::{AccessPolicy, PeerCred};
 pub use event_loop::{
     ConnId, Ctx, DisconnectReason, Handler, Limits, Origin, Runtime, RuntimeError, SendError,
     Verdict,

@@ -1,0 +1,114 @@
+//! Who may talk to a service over its unix socket: `UNIX_MATCH_UID` / `UNIX_MATCH_GID`.
+//!
+//! GNUnet 0.19 leaves this to the socket file's mode. We check the peer's credentials as well,
+//! so a socket handed over with a too-open mode, or a mode changed later, still keeps others out.
+
+use std::os::fd::AsFd;
+
+use nix::sys::socket::{getsockopt, sockopt};
+use nix::unistd::{getegid, geteuid, getgroups, Gid};
+
+/// The `UNIX_MATCH_*` flags of a service section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccessPolicy {
+    /// Clients running as our user may connect.
+    pub match_uid: bool,
+    /// Clients whose primary group is one of ours may connect.
+    pub match_gid: bool,
+}
+
+/// Credentials of a connected client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerCred {
+    /// The client's effective user id.
+    pub uid: u32,
+    /// The client's effective group id.
+    pub gid: u32,
+}
+
+impl AccessPolicy {
+    /// Whether a client with `cred` may talk to a service running as `our_uid` with groups
+    /// `our_gids`. Neither flag set means anyone may (mode 0777); root may always.
+    pub fn allows(&self, cred: PeerCred, our_uid: u32, our_gids: &[u32]) -> bool {
+        if !self.match_uid && !self.match_gid {
+            return true;
+        }
+        if cred.uid == 0 || cred.uid == our_uid {
+            return true;
+        }
+        self.match_gid && our_gids.contains(&cred.gid)
+    }
+
+    /// Checks the client at the other end of `stream` against this policy and our own ids.
+    pub fn check<F: AsFd>(&self, stream: &F) -> Result<(), String> {
+        if !self.match_uid && !self.match_gid {
+            return Ok(());
+        }
+        let cred = getsockopt(stream, sockopt::PeerCredentials)
+            .map_err(|e| format!("cannot read peer credentials: {e}"))?;
+        let cred = PeerCred {
+            uid: cred.uid(),
+            gid: cred.gid(),
+        };
+        let mut gids: Vec<u32> = getgroups()
+            .unwrap_or_default()
+            .into_iter()
+            .map(Gid::as_raw)
+            .collect();
+        gids.push(getegid().as_raw());
+        if self.allows(cred, geteuid().as_raw(), &gids) {
+            Ok(())
+        } else {
+            Err(format!(
+                "client uid {} gid {} refused by UNIX_MATCH_UID={} UNIX_MATCH_GID={}",
+                cred.uid, cred.gid, self.match_uid, self.match_gid
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: u32 = 1000;
+    const GROUPS: &[u32] = &[1000, 27];
+
+    fn cred(uid: u32, gid: u32) -> PeerCred {
+        PeerCred { uid, gid }
+    }
+
+    #[test]
+    fn policy_table() {
+        let open = AccessPolicy::default();
+        let uid = AccessPolicy {
+            match_uid: true,
+            match_gid: false,
+        };
+        let gid = AccessPolicy {
+            match_uid: false,
+            match_gid: true,
+        };
+        let both = AccessPolicy {
+            match_uid: true,
+            match_gid: true,
+        };
+        assert!(open.allows(cred(4242, 4242), ME, GROUPS));
+        assert!(uid.allows(cred(ME, 4242), ME, GROUPS));
+        assert!(!uid.allows(cred(4242, 27), ME, GROUPS));
+        assert!(gid.allows(cred(4242, 27), ME, GROUPS));
+        assert!(!gid.allows(cred(4242, 4242), ME, GROUPS));
+        assert!(both.allows(cred(4242, 1000), ME, GROUPS));
+        assert!(both.allows(cred(0, 0), ME, GROUPS));
+    }
+
+    #[test]
+    fn own_process_passes_the_check() {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let strict = AccessPolicy {
+            match_uid: true,
+            match_gid: false,
+        };
+        assert_eq!(strict.check(&a), Ok(()));
+    }
+}
