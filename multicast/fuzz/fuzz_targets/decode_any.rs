@@ -15,7 +15,8 @@ fuzz_target!(|data: &[u8]| {
         if m.len() < 4 {
             m.resize(4, 0);
         }
-        m[0..2].copy_from_slice(&(m.len() as u16).to_be_bytes());
+        let len = m.len() as u16;
+        m[0..2].copy_from_slice(&len.to_be_bytes());
         m[2..4].copy_from_slice(&ty.to_be_bytes());
         if let Ok(decoded) = Any::decode(&m) {
             let again = decoded.to_message();
