@@ -11,7 +11,9 @@ use gnunet_service::cadet::msg::TYPE_CADET_CLI;
 use gnunet_service::cadet::{port_of_name, CadetClient, CadetEvent};
 use gnunet_service::client::BlockingClient;
 use gnunet_service::peer::PeerIdentity;
-use testnet::{ServiceSection, Testnet, Topology};
+use psycstore::fragment::{Fragment, FLAG_FIRST_FRAGMENT, FLAG_LAST_FRAGMENT};
+use psycstore::keys::ChannelKey;
+use testnet::{ServiceConf, ServiceSection, Testnet, Topology};
 
 const TYPE_ECHO: u16 = 65000;
 const T: Duration = Duration::from_secs(30);
@@ -48,6 +50,7 @@ fn run(wait: bool) -> Result<(), String> {
                 ("UNIX_MATCH_GID".into(), "YES".into()),
             ],
         })
+        .service_conf(ServiceConf::workspace("psycstore").map_err(|e| e.to_string())?)
         .start()
         .map_err(|e| e.to_string())?;
     println!(
@@ -83,6 +86,8 @@ fn run(wait: bool) -> Result<(), String> {
             t0.elapsed().as_secs_f64() * 1e3
         );
     }
+
+    psycstore_round_trip(&net)?;
 
     let port = port_of_name("secushare-demo");
     let mut rx = CadetClient::connect_path(&net.peer(0).service_socket("cadet"))
@@ -122,6 +127,54 @@ fn run(wait: bool) -> Result<(), String> {
     }
     println!("stopping peers");
     net.stop();
+    Ok(())
+}
+
+/// Stores a three-fragment message in p1's psycstore (started on demand by ARM) and reads it
+/// back.
+fn psycstore_round_trip(net: &Testnet) -> Result<(), String> {
+    let t0 = Instant::now();
+    let socket = net.peer(0).service_socket("psycstore");
+    let mut store = psycstore::Client::connect_path(&socket, T).map_err(|e| e.to_string())?;
+    let channel = ChannelKey([7; 32]);
+    for i in 0..3u64 {
+        let flags = match i {
+            0 => FLAG_FIRST_FRAGMENT,
+            2 => FLAG_LAST_FRAGMENT,
+            _ => 0,
+        };
+        let fragment = Fragment {
+            hop_counter: 0,
+            signature: [0; 64],
+            purpose: [0; 8],
+            fragment_id: i + 1,
+            fragment_offset: i,
+            message_id: 1,
+            group_generation: 0,
+            flags,
+            payload: format!("part {i} of a demo message").into_bytes(),
+        };
+        let outcome = store
+            .fragment_store(&channel, &fragment, 0)
+            .map_err(|e| e.to_string())?;
+        if outcome.result != 0 && outcome.result != 1 {
+            return Err(format!("fragment store failed: {outcome:?}"));
+        }
+    }
+    let got = store
+        .fragment_get(&channel, None, 1, 3)
+        .map_err(|e| e.to_string())?;
+    let counters = store.counters_get(&channel).map_err(|e| e.to_string())?;
+    println!(
+        "  p1: Rust psycstore stored 3 fragments and returned {} (max fragment id {}, max message id {}) in {:.1} ms",
+        got.items.len(),
+        counters.max_fragment_id,
+        counters.max_message_id,
+        t0.elapsed().as_secs_f64() * 1e3
+    );
+    if got.items.len() != 3 {
+        return Err("psycstore returned another number of fragments".into());
+    }
     Ok(())
 }
 
