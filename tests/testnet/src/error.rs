@@ -96,7 +96,7 @@ pub enum TestnetError {
         /// The text received.
         text: String,
         /// Why it was rejected.
-        reason: &'static str,
+        reason: String,
     },
 }
 
