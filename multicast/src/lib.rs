@@ -7,6 +7,8 @@
 //! - [`group`]: the sans-IO state machine of one peer's service (origin, member, relay).
 //! - [`client`]: what a client sends and receives, for any event loop.
 //! - [`sim`]: the group logic on a simulated network, with scenario files and metrics.
+//! - [`service`]: the driver of the service binary `gnunet-service-multicast` (mio, CADET,
+//!   statistics).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -15,4 +17,5 @@ pub mod crypto;
 pub mod group;
 pub mod msg;
 pub mod port;
+pub mod service;
 pub mod sim;
