@@ -1,6 +1,6 @@
 //! secushare-rs `psyc`: the PSYC message format, and (later) the psyc service and client API.
 //!
-//! - [`format`]: the message format every PSYC user shares — message parts and their
+//! - [`format`](mod@format): the message format every PSYC user shares — message parts and their
 //!   containers, environments of modifiers, names and their families, the validating
 //!   receiver, the segmenting transmitter and the slicer that dispatches by method family.
 //!   Pure, sans-IO library code; no sockets, no clock.

@@ -8,7 +8,7 @@
 //!   constants.
 //! - [`container`]: the two type-691 container layouts and the structural part check.
 //! - [`names`]: method and variable name rules and the `_` family walk.
-//! - [`env`]: operators, modifiers, environments and how they change channel state.
+//! - [`env`](mod@env): operators, modifiers, environments and how they change channel state.
 //! - [`receive`]: the validating receiver (streaming, zero-copy) and the message assembler.
 //! - [`message`]: a complete message held in memory, and rendering it into one container.
 //! - [`transmit`]: the sans-IO transmitter that segments a message into containers.

@@ -7,7 +7,7 @@
 //! times and sizes with GNUnet's exact rules. `tests/config_oracle.rs` checks all of this
 //! against the installed `gnunet-config` and libgnunetutil.
 //!
-//! - [`parse`](self::parse): one line, classified;
+//! - `parse`: one line, classified;
 //! - `load`: files, directives, base dir, default file;
 //! - `expand`: `$`-expansion and `~`;
 //! - `values`: YES/NO, number, time, size;
@@ -172,7 +172,7 @@ impl Config {
         self.get_raw(section, option).map(str::to_owned)
     }
 
-    /// Value as `gnunet-config -f -s S -o O` prints it: `$`-expanded ([PATHS] first, then
+    /// Value as `gnunet-config -f -s S -o O` prints it: `$`-expanded (`[PATHS]` first, then
     /// the environment, `${VAR:-default}` recursively), then `~` → `$HOME` and relative names
     /// joined to the working directory. `None` if missing, or if it needs HOME and HOME is
     /// unset (GNUnet fails there too).
