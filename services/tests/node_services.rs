@@ -13,7 +13,11 @@ use gnunet_service::statistics::StatisticsClient;
 use testnet::{Peer, Testnet, Topology};
 
 fn tool_output(peer: &Peer, program: &str, args: &[&str]) -> String {
-    let out = peer.command(program).args(args).output().expect("tool runs");
+    let out = peer
+        .command(program)
+        .args(args)
+        .output()
+        .expect("tool runs");
     assert!(out.status.success(), "{program} {args:?} failed: {out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
