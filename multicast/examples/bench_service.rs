@@ -1,0 +1,241 @@
+//! Origin→member throughput and one-way latency of `gnunet-service-multicast` between two
+//! loopback peers, and raw CADET (the Rust cadet client) in the same run for comparison.
+//!
+//! `cargo run --release -p multicast --example bench_service -- [MSG_BYTES...]`
+//! (default 1024 32768; `MULTICAST_BENCH_MIB` sets the volume per run, default 2).
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use gnunet_service::cadet::msg::TYPE_CADET_CLI;
+use gnunet_service::cadet::{port_of_name, CadetClient, CadetEvent};
+use gnunet_service::config::Config;
+use gnunet_service::crypto::{ecdsa, eddsa};
+use gnunet_service::peer::PeerIdentity;
+use multicast::client::{self, Client, Event, Fragmenter};
+use multicast::msg::{ADMITTED, FRAGMENT_HEADER_SIZE};
+use rand_core::OsRng;
+use testnet::{repo_conf_file, service_binary, ServiceConf, Testnet, Topology};
+
+const LONG: Duration = Duration::from_secs(300);
+/// Fragments the origin client keeps in flight (FRAGMENT_ACKs outstanding).
+const ORIGIN_WINDOW: usize = 8;
+/// Alternating rounds per size (best of each kept).
+const ROUNDS: usize = 2;
+/// Samples per latency measurement.
+const LATENCY_SAMPLES: usize = 200;
+
+fn volume() -> usize {
+    std::env::var("MULTICAST_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(2 << 20, |m| m << 20)
+}
+
+fn peer_id(net: &Testnet, k: usize) -> PeerIdentity {
+    PeerIdentity(net.peer(k).identity_bytes())
+}
+
+fn cadet_message(len: usize, stamp: u64) -> Vec<u8> {
+    let mut m = Vec::with_capacity(len);
+    m.extend_from_slice(&(len as u16).to_be_bytes());
+    m.extend_from_slice(&TYPE_CADET_CLI.to_be_bytes());
+    m.extend_from_slice(&stamp.to_be_bytes());
+    m.resize(len, 0x5a);
+    m
+}
+
+fn stamp_of(bytes: &[u8]) -> u64 {
+    bytes
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+/// Raw CADET from peer 1 to peer 0: `count` messages of `len` bytes (header included), or
+/// paced single messages carrying a timestamp when `pace` is set. Returns per-message arrival
+/// times relative to `base`, with the stamp they carried.
+fn raw_cadet(net: &Testnet, len: usize, count: usize, pace: Option<Duration>) -> Vec<(u64, u64)> {
+    let port = port_of_name(&format!("bench-mc-{len}-{count}"));
+    let mut rx = CadetClient::connect_path(&net.peer(0).service_socket("cadet")).unwrap();
+    rx.open_port(port).unwrap();
+    let target = peer_id(net, 0);
+    let sock = net.peer(1).service_socket("cadet");
+    let base = Instant::now();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let tx = thread::spawn(move || {
+        let mut c = CadetClient::connect_path(&sock).unwrap();
+        let ccn = c.create_channel(target, port).unwrap();
+        c.wait_ready(ccn, LONG).unwrap();
+        ready_tx.send(()).unwrap();
+        for _ in 0..count {
+            let stamp = base.elapsed().as_nanos() as u64;
+            c.send(ccn, &cadet_message(len, stamp), LONG).unwrap();
+            if let Some(p) = pace {
+                thread::sleep(p);
+            }
+        }
+        c
+    });
+    ready_rx.recv().unwrap();
+    let mut got = Vec::with_capacity(count);
+    while got.len() < count {
+        if let CadetEvent::Data { ccn, payload } = rx.next_event(LONG).unwrap() {
+            got.push((stamp_of(&payload[4..]), base.elapsed().as_nanos() as u64));
+            rx.receive_done(ccn).unwrap();
+        }
+    }
+    drop(tx.join().unwrap());
+    got
+}
+
+fn connect(net: &Testnet, k: usize) -> Client {
+    let cfg = Config::load(Some(net.peer(k).config_path())).unwrap();
+    Client::connect(&cfg, LONG).unwrap()
+}
+
+/// One group: origin on peer 1, member on peer 0 (the direction of the raw CADET runs).
+fn group(net: &Testnet) -> (Client, Client) {
+    let gkey = eddsa::PrivateKey::generate(&mut OsRng);
+    let mut origin = connect(net, 1);
+    origin.start_origin(gkey.clone(), 0).unwrap();
+    let mut member = connect(net, 0);
+    member
+        .send(&client::member_join(
+            gkey.public_key(),
+            ecdsa::PrivateKey::generate(&mut OsRng),
+            peer_id(net, 1),
+            vec![],
+            None,
+        ))
+        .unwrap();
+    let j = loop {
+        if let Event::JoinRequest(j) = origin.next_event(Some(LONG)).unwrap() {
+            break j;
+        }
+    };
+    origin
+        .send(&client::decide(&j, ADMITTED, vec![], None))
+        .unwrap();
+    loop {
+        if let Event::JoinDecision(_) = member.next_event(Some(LONG)).unwrap() {
+            break;
+        }
+    }
+    (origin, member)
+}
+
+/// Multicast origin→member: `count` fragments whose whole MESSAGE is `len` bytes; the origin
+/// client keeps `ORIGIN_WINDOW` fragments in flight. Same result shape as [`raw_cadet`].
+fn multicast(net: &Testnet, len: usize, count: usize, pace: Option<Duration>) -> Vec<(u64, u64)> {
+    let (mut origin, mut member) = group(net);
+    let payload_len = len - FRAGMENT_HEADER_SIZE;
+    let base = Instant::now();
+    let rx = thread::spawn(move || {
+        let mut got = Vec::with_capacity(count);
+        while got.len() < count {
+            if let Event::Message(f) = member.next_event(Some(LONG)).unwrap() {
+                got.push((stamp_of(&f.payload), base.elapsed().as_nanos() as u64));
+            }
+        }
+        got
+    });
+    let fragmenter = Fragmenter::default();
+    let mut in_flight = 0;
+    for i in 0..count {
+        while in_flight >= ORIGIN_WINDOW || (pace.is_some() && in_flight > 0) {
+            if let Event::FragmentAck = origin.next_event(Some(LONG)).unwrap() {
+                in_flight -= 1;
+            }
+        }
+        let mut body = (base.elapsed().as_nanos() as u64).to_be_bytes().to_vec();
+        body.resize(payload_len, 0x5a);
+        for f in fragmenter.message(i as u64, 0, &body) {
+            origin.send(&f).unwrap();
+            in_flight += 1;
+        }
+        if let Some(p) = pace {
+            thread::sleep(p);
+        }
+    }
+    let got = rx.join().unwrap();
+    origin.send(&client::part()).unwrap();
+    got
+}
+
+fn throughput(samples: &[(u64, u64)], len: usize) -> (f64, f64) {
+    let first = samples.iter().map(|s| s.1).min().unwrap_or(0);
+    let last = samples.iter().map(|s| s.1).max().unwrap_or(0);
+    // From the first arrival to the last: excludes channel set-up.
+    let secs = ((last - first) as f64 / 1e9).max(1e-9);
+    let n = samples.len().saturating_sub(1) as f64;
+    (n * len as f64 / 1048576.0 / secs, n / secs)
+}
+
+fn latency_ms(samples: &[(u64, u64)]) -> (f64, f64) {
+    let mut d: Vec<u64> = samples.iter().map(|(s, a)| a.saturating_sub(*s)).collect();
+    d.sort_unstable();
+    let at = |q: f64| d[((d.len() - 1) as f64 * q) as usize] as f64 / 1e6;
+    (at(0.5), at(0.99))
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![1024, 32 * 1024]
+    } else {
+        sizes
+    };
+    let conf = ServiceConf::from_file(
+        &repo_conf_file("multicast"),
+        service_binary("gnunet-service-multicast"),
+    )
+    .unwrap();
+    let net = Testnet::builder()
+        .peers(2)
+        .topology(Topology::Line)
+        .service_conf(conf)
+        .start()
+        .expect("two connected peers");
+    println!(
+        "origin (peer 2) -> member (peer 1) on loopback, {} MiB per run; sizes are whole \
+         messages on the channel (multicast: 116-byte header + payload)",
+        volume() >> 20
+    );
+    for len in sizes {
+        let count = (volume() / len).clamp(200, 100_000);
+        // Loopback CADET speed drifts between runs: alternate the two and keep the best of
+        // each, so neither is measured only in a slow phase.
+        let (mut raw, mut mc) = ((0.0f64, 0.0f64), (0.0f64, 0.0f64));
+        for round in 0..ROUNDS {
+            let best = |a: (f64, f64), b: (f64, f64)| if b.0 > a.0 { b } else { a };
+            if round % 2 == 0 {
+                raw = best(raw, throughput(&raw_cadet(&net, len, count, None), len));
+                mc = best(mc, throughput(&multicast(&net, len, count, None), len));
+            } else {
+                mc = best(mc, throughput(&multicast(&net, len, count, None), len));
+                raw = best(raw, throughput(&raw_cadet(&net, len, count, None), len));
+            }
+        }
+        println!(
+            "msg {len:>6} B  raw cadet: {:7.2} MiB/s {:8.0} msgs/s   multicast: {:7.2} MiB/s \
+             {:8.0} msgs/s   ratio {:.2}",
+            raw.0,
+            raw.1,
+            mc.0,
+            mc.1,
+            mc.0 / raw.0
+        );
+    }
+    let pace = Some(Duration::from_millis(5));
+    let (raw50, raw99) = latency_ms(&raw_cadet(&net, 1024, LATENCY_SAMPLES, pace));
+    let (mc50, mc99) = latency_ms(&multicast(&net, 1024, LATENCY_SAMPLES, pace));
+    println!(
+        "one-way latency, 1 KiB every 5 ms: raw cadet median {raw50:.2} ms p99 {raw99:.2} ms; \
+         multicast median {mc50:.2} ms p99 {mc99:.2} ms"
+    );
+}
