@@ -179,7 +179,10 @@ impl Channels {
 
     /// Whether nothing waits on the channel.
     pub fn is_idle(&self, id: ChannelId) -> bool {
-        self.chans.get(&id).map_or(true, |c| c.queue.is_empty())
+        match self.chans.get(&id) {
+            Some(c) => c.queue.is_empty(),
+            None => true,
+        }
     }
 }
 

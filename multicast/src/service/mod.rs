@@ -53,12 +53,18 @@ pub const STAT_SLOW_CHANNELS: &str = "# channels closed for slow peers";
 
 /// How long statistics are coalesced before they are sent.
 const STATS_PERIOD: Duration = Duration::from_millis(200);
+/// How long an acknowledgement may be held for a congested channel before that channel is
+/// closed as too slow (so a peer that stops granting credit cannot stall its group).
+const HOLD_PATIENCE: Duration = Duration::from_secs(10);
+/// How often held acknowledgements are checked against [`HOLD_PATIENCE`].
+const HOLD_CHECK_PERIOD: Duration = Duration::from_secs(1);
 /// Longest pause between reconnection attempts to cadet or statistics.
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
 
 const TIMER_STATS_FLUSH: u64 = 1;
 const TIMER_CADET_RECONNECT: u64 = 2;
 const TIMER_STATS_RECONNECT: u64 = 3;
+const TIMER_HOLD_CHECK: u64 = 4;
 /// Tokens from here on carry the logic's timers.
 const FIRST_LOGIC_TIMER: u64 = 16;
 
@@ -180,6 +186,7 @@ enum Release {
 struct Hold {
     waiting: BTreeSet<ChannelId>,
     release: Release,
+    since: Instant,
 }
 
 /// Which input a batch of actions answers.
@@ -211,6 +218,7 @@ pub struct Service {
     timers: HashMap<u64, Timer>,
     next_timer: u64,
     holds: Vec<Hold>,
+    hold_check_pending: bool,
 }
 
 impl Service {
@@ -235,6 +243,7 @@ impl Service {
             timers: HashMap::new(),
             next_timer: FIRST_LOGIC_TIMER,
             holds: Vec::new(),
+            hold_check_pending: false,
         }
     }
 
@@ -427,6 +436,7 @@ impl Service {
                         self.holds.push(Hold {
                             waiting: congested.clone(),
                             release: Release::Client(conn_of(client), msg),
+                            since: now,
                         });
                     }
                 }
@@ -438,10 +448,15 @@ impl Service {
                     self.holds.push(Hold {
                         waiting: congested,
                         release: Release::CadetAck(ch),
+                        since: now,
                     });
                 }
             }
             Input::Other => {}
+        }
+        if !self.holds.is_empty() && !self.hold_check_pending {
+            self.hold_check_pending = true;
+            ctx.set_timer(HOLD_CHECK_PERIOD, TIMER_HOLD_CHECK);
         }
         if !self.stats.is_empty() && !self.stats_flush_pending {
             self.stats_flush_pending = true;
@@ -533,6 +548,29 @@ impl Service {
             }
             Release::CadetAck(ch) => self.receive_done(ctx, ch),
         }
+    }
+
+    /// Closes channels that have kept an acknowledgement held for longer than
+    /// [`HOLD_PATIENCE`]: their peers stopped taking messages.
+    fn check_holds(&mut self, ctx: &mut Ctx) {
+        self.hold_check_pending = false;
+        let now = Instant::now();
+        let stuck: BTreeSet<ChannelId> = self
+            .holds
+            .iter()
+            .filter(|h| now.duration_since(h.since) >= HOLD_PATIENCE)
+            .flat_map(|h| h.waiting.iter().copied())
+            .collect();
+        for ch in stuck {
+            warn!(
+                channel = ch.0,
+                "channel made no progress; closing it as too slow"
+            );
+            self.stats.add(STAT_SLOW_CHANNELS, 1);
+            self.destroy_now(ctx, ch);
+            self.node.handle_channel_destroyed(now, ch);
+        }
+        self.run_actions(ctx, Input::Other);
     }
 
     fn flush_stats(&mut self, ctx: &mut Ctx) {
@@ -710,6 +748,7 @@ impl Handler for Service {
             }
             TIMER_CADET_RECONNECT => self.connect_cadet(ctx),
             TIMER_STATS_RECONNECT => self.connect_stats(ctx),
+            TIMER_HOLD_CHECK => self.check_holds(ctx),
             _ => {
                 if let Some(t) = self.timers.remove(&token) {
                     self.node.handle_timeout(Instant::now(), t);
