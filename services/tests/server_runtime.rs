@@ -215,9 +215,9 @@ fn unix_match_uid_refuses_other_users_even_on_an_open_socket() {
     // A refused client sees its connection closed (or reset, as it had sent unread bytes).
     let probe = "import socket,sys\n\
                  s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n\
-                 s.sendall(bytes([0,6,0xfd,0xe8,1,2]))\n\
                  s.settimeout(5)\n\
-                 try:\n    got = s.recv(16)\nexcept ConnectionResetError:\n    got = b''\n\
+                 try:\n    s.sendall(bytes([0,6,0xfd,0xe8,1,2]))\n    got = s.recv(16)\n\
+                 except (BrokenPipeError, ConnectionResetError):\n    got = b''\n\
                  print('reply' if got else 'closed')\n";
     let run_as = |uid: u32| {
         let out = std::process::Command::new("python3")
