@@ -57,6 +57,9 @@ fn stamp_of(bytes: &[u8]) -> u64 {
 /// paced single messages carrying a timestamp when `pace` is set. Returns per-message arrival
 /// times relative to `base`, with the stamp they carried.
 fn raw_cadet(net: &Testnet, len: usize, count: usize, pace: Option<Duration>) -> Vec<(u64, u64)> {
+    if std::env::var_os("MULTICAST_BENCH_RAW_REVERSED").is_some() {
+        return raw_cadet_reversed(net, len, count, pace);
+    }
     let port = port_of_name(&format!("bench-mc-{len}-{count}"));
     let mut rx = CadetClient::connect_path(&net.peer(0).service_socket("cadet")).unwrap();
     rx.open_port(port).unwrap();
@@ -79,6 +82,53 @@ fn raw_cadet(net: &Testnet, len: usize, count: usize, pace: Option<Duration>) ->
         c
     });
     ready_rx.recv().unwrap();
+    let mut got = Vec::with_capacity(count);
+    while got.len() < count {
+        if let CadetEvent::Data { ccn, payload } = rx.next_event(LONG).unwrap() {
+            got.push((stamp_of(&payload[4..]), base.elapsed().as_nanos() as u64));
+            rx.receive_done(ccn).unwrap();
+        }
+    }
+    drop(tx.join().unwrap());
+    got
+}
+
+/// Like [`raw_cadet`], but the receiver (peer 0) opens the channel to the sender's port, as a
+/// multicast member does.
+fn raw_cadet_reversed(
+    net: &Testnet,
+    len: usize,
+    count: usize,
+    pace: Option<Duration>,
+) -> Vec<(u64, u64)> {
+    let port = port_of_name(&format!("bench-mc-rev-{len}-{count}"));
+    let target = peer_id(net, 1);
+    let sock = net.peer(1).service_socket("cadet");
+    let base = Instant::now();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let tx = thread::spawn(move || {
+        let mut c = CadetClient::connect_path(&sock).unwrap();
+        c.open_port(port).unwrap();
+        ready_tx.send(()).unwrap();
+        let ccn = loop {
+            if let CadetEvent::Incoming { ccn, .. } = c.next_event(LONG).unwrap() {
+                break ccn;
+            }
+        };
+        c.wait_ready(ccn, LONG).unwrap();
+        for _ in 0..count {
+            let stamp = base.elapsed().as_nanos() as u64;
+            c.send(ccn, &cadet_message(len, stamp), LONG).unwrap();
+            if let Some(p) = pace {
+                thread::sleep(p);
+            }
+        }
+        c
+    });
+    ready_rx.recv().unwrap();
+    thread::sleep(Duration::from_millis(100));
+    let mut rx = CadetClient::connect_path(&net.peer(0).service_socket("cadet")).unwrap();
+    rx.create_channel(target, port).unwrap();
     let mut got = Vec::with_capacity(count);
     while got.len() < count {
         if let CadetEvent::Data { ccn, payload } = rx.next_event(LONG).unwrap() {
@@ -165,6 +215,28 @@ fn multicast(net: &Testnet, len: usize, count: usize, pace: Option<Duration>) ->
 }
 
 fn throughput(samples: &[(u64, u64)], len: usize) -> (f64, f64) {
+    if std::env::var_os("MULTICAST_BENCH_VERBOSE").is_some() {
+        let mut at: Vec<u64> = samples.iter().map(|s| s.1).collect();
+        at.sort_unstable();
+        let mut gaps: Vec<(u64, usize)> = at
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| (w[1] - w[0], i))
+            .collect();
+        gaps.sort_unstable_by(|a, b| b.cmp(a));
+        let total = at.last().copied().unwrap_or(0) - at.first().copied().unwrap_or(0);
+        let big: u64 = gaps.iter().filter(|g| g.0 > 20_000_000).map(|g| g.0).sum();
+        eprintln!(
+            "  run: {} msgs in {:.3} s, gaps > 20 ms sum {:.3} s, largest {:?}",
+            at.len(),
+            total as f64 / 1e9,
+            big as f64 / 1e9,
+            gaps.iter()
+                .take(5)
+                .map(|g| format!("{:.1}ms@{}", g.0 as f64 / 1e6, g.1))
+                .collect::<Vec<_>>()
+        );
+    }
     let first = samples.iter().map(|s| s.1).min().unwrap_or(0);
     let last = samples.iter().map(|s| s.1).max().unwrap_or(0);
     // From the first arrival to the last: excludes channel set-up.
@@ -206,6 +278,34 @@ fn main() {
          messages on the channel (multicast: 116-byte header + payload)",
         volume() >> 20
     );
+    // With MULTICAST_BENCH_VERBOSE: CADET's drop counters on both peers after each run
+    // (cumulative), to see retransmission stalls.
+    let cadet_drops = |net: &Testnet| -> String {
+        (0..2)
+            .map(|k| {
+                let out = net
+                    .peer(k)
+                    .command("gnunet-statistics")
+                    .args(["-s", "cadet"])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                let pick: Vec<String> = out
+                    .lines()
+                    .filter(|l| l.contains("duplicate") || l.contains("dropped"))
+                    .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .collect();
+                format!("p{}: {}", k + 1, pick.join("; "))
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    let verbose = std::env::var_os("MULTICAST_BENCH_VERBOSE").is_some();
+    let note = |net: &Testnet, what: &str| {
+        if verbose {
+            eprintln!("  after {what}: {}", cadet_drops(net));
+        }
+    };
     for len in sizes {
         let count = (volume() / len).clamp(200, 100_000);
         // Loopback CADET speed drifts between runs: alternate the two and keep the best of
@@ -215,10 +315,14 @@ fn main() {
             let best = |a: (f64, f64), b: (f64, f64)| if b.0 > a.0 { b } else { a };
             if round % 2 == 0 {
                 raw = best(raw, throughput(&raw_cadet(&net, len, count, None), len));
+                note(&net, "raw");
                 mc = best(mc, throughput(&multicast(&net, len, count, None), len));
+                note(&net, "multicast");
             } else {
                 mc = best(mc, throughput(&multicast(&net, len, count, None), len));
+                note(&net, "multicast");
                 raw = best(raw, throughput(&raw_cadet(&net, len, count, None), len));
+                note(&net, "raw");
             }
         }
         println!(

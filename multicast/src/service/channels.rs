@@ -177,6 +177,13 @@ impl Channels {
             .is_some_and(|c| !c.closing && c.queue.len() > self.limits.congested_at)
     }
 
+    /// Whether any channel has more waiting than the congestion mark.
+    pub fn any_congested(&self) -> bool {
+        self.chans
+            .values()
+            .any(|c| !c.closing && c.queue.len() > self.limits.congested_at)
+    }
+
     /// Whether nothing waits on the channel.
     pub fn is_idle(&self, id: ChannelId) -> bool {
         match self.chans.get(&id) {
@@ -210,11 +217,13 @@ mod tests {
             assert_eq!(ch.enqueue(id, vec![0; 10]), Queued::Ok);
         }
         assert!(ch.congested(id));
+        assert!(ch.any_congested());
         assert!(ch.sendable(id).is_empty(), "no credit yet");
         ch.get_mut(id).unwrap().flow.on_ack().unwrap();
         ch.get_mut(id).unwrap().flow.on_ack().unwrap();
         assert_eq!(ch.sendable(id).len(), 2);
         assert!(!ch.congested(id));
+        assert!(!ch.any_congested());
         for _ in 0..3 {
             assert_eq!(ch.enqueue(id, vec![0; 10]), Queued::Ok);
         }

@@ -654,6 +654,20 @@ impl Service {
         if let Some(c) = self.channels.get_mut(ch) {
             c.flow.on_receive();
         }
+        // CADET holds the channel's next message until we acknowledge this one, and a sender
+        // that runs more than a few messages ahead of that acknowledgement has its messages
+        // dropped and retransmitted after 75 ms or more. So when no channel is congested (no
+        // reason to slow the sender down) acknowledge at once, before the signature check and
+        // the fan-out, and put the acknowledgement on the wire right away.
+        let input = if self.channels.any_congested() {
+            Input::Channel(ch)
+        } else {
+            self.receive_done(ctx, ch);
+            if let Some(conn) = self.cadet.conn {
+                ctx.flush_now(conn);
+            }
+            Input::Other
+        };
         let data = match LocalData::from_message(msg.bytes()) {
             Ok(d) => d,
             Err(e) => {
@@ -679,7 +693,7 @@ impl Service {
             self.node.handle_channel_message(now, ch, one);
             rest = &rest[size..];
         }
-        self.run_actions(ctx, Input::Channel(ch));
+        self.run_actions(ctx, input);
     }
 }
 

@@ -195,6 +195,26 @@ impl Ctx {
         Ok(())
     }
 
+    /// Writes what is queued for `conn` now instead of at the end of this loop turn, for a
+    /// message whose latency matters more than batching (e.g. a flow-control ACK sent before
+    /// slow work on the message it acknowledges). What the socket does not take stays queued.
+    /// A backlogged connection is left to the loop (it also resumes reading there).
+    pub fn flush_now(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn.0) else {
+            return;
+        };
+        if c.closing.is_some() || c.backlogged || c.queue.is_empty() {
+            return;
+        }
+        match c.queue.write_to(&mut c.stream) {
+            Ok(0) => {}
+            Ok(_) => c.progress_at = Instant::now(),
+            Err(e) => {
+                c.closing = Some(DisconnectReason::Io(e.to_string()));
+            }
+        }
+    }
+
     /// Bytes waiting to be written to `conn` (0 if unknown).
     pub fn queued(&self, conn: ConnId) -> usize {
         self.conns.get(&conn.0).map_or(0, |c| c.queue.bytes())
@@ -632,5 +652,53 @@ impl<H: Handler> Runtime<H> {
                 )));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            poll: Poll::new().unwrap(),
+            conns: HashMap::new(),
+            next_token: FIRST_CONN_TOKEN,
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            limits: Limits::default(),
+            stopping: false,
+            fresh: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn flush_now_writes_before_the_loop_turn_ends() {
+        let mut ctx = ctx();
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        theirs.set_nonblocking(true).unwrap();
+        let conn = ctx
+            .add_connection(UnixStream::from_std(ours), Origin::Client)
+            .unwrap();
+        let msg = vec![0, 8, 3, 253, 0, 0, 0, 7];
+        ctx.send(conn, msg.clone()).unwrap();
+        let mut buf = [0u8; 16];
+        let mut peer = &theirs;
+        assert_eq!(
+            peer.read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock,
+            "send only queues"
+        );
+        ctx.flush_now(conn);
+        assert_eq!(ctx.queued(conn), 0);
+        let n = peer.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &msg[..]);
+        // Unknown and closing connections are left alone.
+        ctx.flush_now(ConnId(1));
+        ctx.send(conn, msg.clone()).unwrap();
+        ctx.close(conn, "test");
+        ctx.flush_now(conn);
+        assert_eq!(ctx.queued(conn), msg.len());
     }
 }
