@@ -4,7 +4,10 @@
 //! - maps client connections to [`ClientId`]s and CADET channel numbers to [`ChannelId`]s;
 //! - speaks the CADET client protocol on one connection to the peer's C cadet service: ports,
 //!   channel create/destroy, `LOCAL_DATA` under `LOCAL_ACK` credit, and a `LOCAL_ACK`
-//!   (receive-done) after each received message;
+//!   (receive-done) for each received message, written as soon as the message is read (before
+//!   its signature is checked) unless a channel is congested: the C cadet service drops what a
+//!   sender sends more than four messages past the receiver's last receive-done and
+//!   retransmits it only after 75 ms or more, so a slow receive-done stalls the channel;
 //! - keeps a bounded queue per channel ([`channels::QueueLimits`]): while a channel has more
 //!   than a few messages waiting for credit, the input that fed it is not acknowledged (the
 //!   client's FRAGMENT_ACK, or the parent channel's receive-done), so the origin slows to the
