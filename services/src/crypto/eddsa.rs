@@ -60,13 +60,6 @@ impl std::fmt::Debug for PrivateKey {
     }
 }
 
-/// True if `bytes` is the one canonical encoding of a point (libsodium rejects the others).
-fn is_canonical_point(bytes: &[u8; 32]) -> bool {
-    curve25519_dalek::edwards::CompressedEdwardsY(*bytes)
-        .decompress()
-        .is_some_and(|p| p.compress().0 == *bytes)
-}
-
 impl PublicKey {
     /// Checks `signature` over `block` signed for `expected_purpose`
     /// (`GNUNET_CRYPTO_eddsa_verify_`): the purpose first, then the signature over the first
@@ -78,15 +71,14 @@ impl PublicKey {
         signature: &Signature,
     ) -> Result<(), VerifyError> {
         let signed = purpose::check_purpose(expected_purpose, block)?;
-        if !is_canonical_point(&self.0) {
+        // One decompression for the key; its canonical encoding (libsodium refuses others) is
+        // checked by compressing the point back, which is cheaper than decompressing again.
+        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| VerifyError::InvalidPublicKey)?;
+        if key.to_edwards().compress().0 != self.0 {
             return Err(VerifyError::InvalidPublicKey);
         }
-        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| VerifyError::InvalidPublicKey)?;
-        let mut r = [0u8; 32];
-        r.copy_from_slice(&signature.0[..32]);
-        if !is_canonical_point(&r) {
-            return Err(VerifyError::BadSignature);
-        }
+        // `verify_strict` compares its recomputed, canonically encoded R with the signature's R
+        // bytes, so a non-canonical R fails there without a separate check.
         key.verify_strict(signed, &ed25519_dalek::Signature::from_bytes(&signature.0))
             .map_err(|_| VerifyError::BadSignature)
     }
@@ -156,6 +148,20 @@ mod tests {
         assert_eq!(
             PrivateKey(seed).public_key().0,
             hex32("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        );
+    }
+
+    #[test]
+    fn non_canonical_key_encoding_is_refused() {
+        let block = signed_block(7, b"data").unwrap();
+        let sig = PrivateKey::from_bytes([3; 32]).sign(&block).unwrap();
+        // y = p + 1 encodes the same point as y = 1, but not canonically.
+        let mut p_plus_one = [0xffu8; 32];
+        p_plus_one[0] = 0xee;
+        p_plus_one[31] = 0x7f;
+        assert_eq!(
+            PublicKey(p_plus_one).verify(7, &block, &sig),
+            Err(VerifyError::InvalidPublicKey)
         );
     }
 
