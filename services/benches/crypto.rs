@@ -1,0 +1,29 @@
+//! Cost of the signatures every multicast fragment and request carries, and of hashing.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use gnunet_service::crypto::purpose::signed_block;
+use gnunet_service::crypto::{ecdsa, eddsa, HashCode};
+
+fn bench(c: &mut Criterion) {
+    let block = signed_block(19, &[0x5a; 1024]).expect("block");
+    let ed = eddsa::PrivateKey::from_bytes([7; 32]);
+    let ed_pub = ed.public_key();
+    let ed_sig = ed.sign(&block).expect("sign");
+    let ec = ecdsa::PrivateKey::clamped([9; 32]);
+    let ec_pub = ec.public_key();
+    let ec_sig = ec.sign(&block).expect("sign");
+    let mut g = c.benchmark_group("crypto_1k_block");
+    g.bench_function("eddsa_sign", |b| b.iter(|| ed.sign(black_box(&block))));
+    g.bench_function("eddsa_verify", |b| {
+        b.iter(|| ed_pub.verify(19, black_box(&block), &ed_sig))
+    });
+    g.bench_function("ecdsa_sign", |b| b.iter(|| ec.sign(black_box(&block))));
+    g.bench_function("ecdsa_verify", |b| {
+        b.iter(|| ec_pub.verify(19, black_box(&block), &ec_sig))
+    });
+    g.bench_function("sha512", |b| b.iter(|| HashCode::of(black_box(&block))));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
