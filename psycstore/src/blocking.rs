@@ -188,27 +188,37 @@ impl Client {
         })
     }
 
+    /// Runs a read request whose data replies `pick` turns into items; any other data reply is
+    /// an error.
+    fn collect<T>(
+        &mut self,
+        request: &'static str,
+        op_id: u64,
+        msg: &[u8],
+        pick: fn(Reply) -> Option<T>,
+    ) -> Result<Fetched<T>, Error> {
+        let mut items = Vec::new();
+        let outcome = self.exchange(request, op_id, msg, |data| {
+            let got = reply_name(&data);
+            items.push(pick(data).ok_or(Error::Unexpected { request, got })?);
+            Ok(())
+        })?;
+        Ok(Fetched { items, outcome })
+    }
+
     fn fragments(
         &mut self,
         request: &'static str,
         op_id: u64,
         msg: &[u8],
     ) -> Result<Fetched<StoredFragment>, Error> {
-        let mut items = Vec::new();
-        let outcome = self.exchange(request, op_id, msg, |data| match data {
-            Reply::Fragment(f) => {
-                items.push(StoredFragment {
-                    fragment: f.fragment,
-                    psycstore_flags: f.psycstore_flags,
-                });
-                Ok(())
-            }
-            other => Err(Error::Unexpected {
-                request,
-                got: reply_name(&other),
+        self.collect(request, op_id, msg, |data| match data {
+            Reply::Fragment(f) => Some(StoredFragment {
+                fragment: f.fragment,
+                psycstore_flags: f.psycstore_flags,
             }),
-        })?;
-        Ok(Fetched { items, outcome })
+            _ => None,
+        })
     }
 
     fn states(
@@ -217,21 +227,13 @@ impl Client {
         op_id: u64,
         msg: &[u8],
     ) -> Result<Fetched<StateVar>, Error> {
-        let mut items = Vec::new();
-        let outcome = self.exchange(request, op_id, msg, |data| match data {
-            Reply::State(s) => {
-                items.push(StateVar {
-                    name: s.name,
-                    value: s.value,
-                });
-                Ok(())
-            }
-            other => Err(Error::Unexpected {
-                request,
-                got: reply_name(&other),
+        self.collect(request, op_id, msg, |data| match data {
+            Reply::State(s) => Some(StateVar {
+                name: s.name,
+                value: s.value,
             }),
-        })?;
-        Ok(Fetched { items, outcome })
+            _ => None,
+        })
     }
 
     /// Records that `slave` joined (`did_join`) or left the channel at `announced_at`.
