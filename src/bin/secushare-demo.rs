@@ -75,11 +75,7 @@ fn run(wait: bool) -> Result<(), String> {
         let t0 = Instant::now();
         let mut c = BlockingClient::connect_path(&p.service_socket("echo"), T)
             .map_err(|e| e.to_string())?;
-        let mut m = vec![0, 0];
-        m.extend_from_slice(&TYPE_ECHO.to_be_bytes());
-        m.extend_from_slice(format!("hello p{}", k + 1).as_bytes());
-        let len = m.len() as u16;
-        m[..2].copy_from_slice(&len.to_be_bytes());
+        let m = message(TYPE_ECHO, format!("hello p{}", k + 1).as_bytes());
         c.send_raw(&m).map_err(|e| e.to_string())?;
         let reply = c.recv(Some(T)).map_err(|e| e.to_string())?;
         if reply.bytes() != m {
@@ -106,10 +102,7 @@ fn run(wait: bool) -> Result<(), String> {
         .create_channel(PeerIdentity(net.peer(0).identity_bytes()), port)
         .map_err(|e| e.to_string())?;
     tx.wait_ready(ccn, T).map_err(|e| e.to_string())?;
-    let text = b"hello over CADET from p2";
-    let mut m = ((4 + text.len()) as u16).to_be_bytes().to_vec();
-    m.extend_from_slice(&TYPE_CADET_CLI.to_be_bytes());
-    m.extend_from_slice(text);
+    let m = message(TYPE_CADET_CLI, b"hello over CADET from p2");
     tx.send(ccn, &m, T).map_err(|e| e.to_string())?;
     loop {
         match rx.next_event(T).map_err(|e| e.to_string())? {
@@ -260,6 +253,14 @@ fn wait_event<R>(
             return Ok(r);
         }
     }
+}
+
+/// A complete GNUnet message of `msg_type` carrying a short `body`.
+fn message(msg_type: u16, body: &[u8]) -> Vec<u8> {
+    let mut m = ((4 + body.len()) as u16).to_be_bytes().to_vec();
+    m.extend_from_slice(&msg_type.to_be_bytes());
+    m.extend_from_slice(body);
+    m
 }
 
 /// Waits for SIGINT or SIGTERM (blocked first, so neither kills us before the peers stop).
