@@ -291,7 +291,12 @@ pub struct Runtime<H: Handler> {
     signals: Signals,
     handler: H,
     access: AccessPolicy,
+    /// Scratch buffer for socket reads, allocated once.
+    read_buf: Vec<u8>,
 }
+
+/// Bytes read from a socket in one call.
+const READ_CHUNK: usize = 64 * 1024;
 
 impl<H: Handler> Runtime<H> {
     /// A runtime serving `listeners` (from ARM or [`super::bind_unix`]) with `handler`.
@@ -330,6 +335,7 @@ impl<H: Handler> Runtime<H> {
             signals,
             handler,
             access: AccessPolicy::default(),
+            read_buf: vec![0; READ_CHUNK],
         })
     }
 
@@ -487,7 +493,13 @@ impl<H: Handler> Runtime<H> {
     }
 
     fn read(&mut self, t: usize) {
-        let mut buf = [0u8; 64 * 1024];
+        let mut buf = std::mem::take(&mut self.read_buf);
+        buf.resize(READ_CHUNK, 0);
+        self.read_into(t, &mut buf);
+        self.read_buf = buf;
+    }
+
+    fn read_into(&mut self, t: usize, buf: &mut [u8]) {
         let budget = self.ctx.limits.read_budget;
         let mut taken = 0;
         loop {
@@ -502,7 +514,7 @@ impl<H: Handler> Runtime<H> {
                 c.read_more = true;
                 return;
             }
-            match c.stream.read(&mut buf) {
+            match c.stream.read(buf) {
                 Ok(0) => {
                     let reason = match c.framer.finish() {
                         Ok(()) => DisconnectReason::Closed,
@@ -515,7 +527,16 @@ impl<H: Handler> Runtime<H> {
                 Ok(n) => {
                     taken += n;
                     c.framer.push(&buf[..n]);
+                    // A short read emptied the socket; anything arriving later raises a new
+                    // edge, so the extra read that would only say "would block" is skipped.
+                    let drained = n < buf.len();
+                    if drained {
+                        c.read_more = false;
+                    }
                     self.dispatch(t);
+                    if drained {
+                        return;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     c.read_more = false;
