@@ -17,6 +17,14 @@ fn bench(c: &mut Criterion) {
     g.bench_function("eddsa_verify", |b| {
         b.iter(|| ed_pub.verify(19, black_box(&block), &ed_sig))
     });
+    let ed_signer = eddsa::SigningKey::new(&ed);
+    let ed_verifier = ed_pub.prepare().expect("valid key");
+    g.bench_function("eddsa_sign_prepared", |b| {
+        b.iter(|| ed_signer.sign(black_box(&block)))
+    });
+    g.bench_function("eddsa_verify_prepared", |b| {
+        b.iter(|| ed_verifier.verify(19, black_box(&block), &ed_sig))
+    });
     g.bench_function("ecdsa_sign", |b| b.iter(|| ec.sign(black_box(&block))));
     g.bench_function("ecdsa_verify", |b| {
         b.iter(|| ec_pub.verify(19, black_box(&block), &ec_sig))

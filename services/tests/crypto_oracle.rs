@@ -273,6 +273,124 @@ fn eddsa_matches_libgnunetutil() {
     }
 }
 
+/// Ed25519 signing by hand, so the tests can sign for public keys that are not `[a]B` (keys
+/// with a torsion component) and build signatures a signer would never make.
+fn sign_raw(seed: &[u8; 32], public: &[u8; 32], signed: &[u8]) -> [u8; 64] {
+    use curve25519_dalek::{EdwardsPoint, Scalar};
+    use sha2::{Digest, Sha512};
+    let h: [u8; 64] = Sha512::digest(seed).into();
+    let mut a_bytes = [0u8; 32];
+    a_bytes.copy_from_slice(&h[..32]);
+    a_bytes[0] &= 248;
+    a_bytes[31] &= 127;
+    a_bytes[31] |= 64;
+    let a = Scalar::from_bytes_mod_order(a_bytes);
+    let r = Scalar::from_bytes_mod_order_wide(
+        &Sha512::new()
+            .chain_update(&h[32..])
+            .chain_update(signed)
+            .finalize()
+            .into(),
+    );
+    let big_r = EdwardsPoint::mul_base(&r).compress().0;
+    let k = Scalar::from_bytes_mod_order_wide(
+        &Sha512::new()
+            .chain_update(big_r)
+            .chain_update(public)
+            .chain_update(signed)
+            .finalize()
+            .into(),
+    );
+    let s = r + k * a;
+    let mut sig = [0u8; 64];
+    sig[..32].copy_from_slice(&big_r);
+    sig[32..].copy_from_slice(s.as_bytes());
+    sig
+}
+
+/// The corners where implementations of Ed25519 verification differ: public keys with a
+/// torsion component (libsodium accepts some signatures for them), small-order keys and R
+/// values, non-canonical S, keys that are no point. Ours must accept exactly what
+/// libgnunetutil accepts.
+#[test]
+fn eddsa_verify_edge_cases_match_libgnunetutil() {
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    // ℓ = 2²⁵² + 27742317777372353535851937790883648493, little-endian.
+    const ELL: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    let mut rng = TestRng::new(11);
+    let check = |purpose: u32, block: &[u8], sig: &[u8; 64], key: &[u8; 32]| -> bool {
+        let sig = eddsa::Signature(*sig);
+        let key = eddsa::PublicKey(*key);
+        let theirs = c_eddsa_verify(purpose, block, &sig, &key);
+        let ours = key.verify(purpose, block, &sig).is_ok();
+        let prepared = key
+            .prepare()
+            .is_ok_and(|k| k.verify(purpose, block, &sig).is_ok());
+        assert_eq!(ours, theirs, "key {key} sig {sig:?}");
+        assert_eq!(prepared, theirs, "prepared: key {key} sig {sig:?}");
+        theirs
+    };
+    let mut torsion_accepted = 0;
+    for round in 0..ROUNDS {
+        let seed: [u8; 32] = rng.array();
+        let key = eddsa::PrivateKey(seed);
+        let a = CompressedEdwardsY(key.public_key().0).decompress().unwrap();
+        let (purpose, block) = random_block(&mut rng);
+        let signed = &block[..];
+
+        // A key with a torsion component: valid for about one message in eight.
+        let mixed = (a + EIGHT_TORSION[1 + round % 7]).compress().0;
+        let sig = sign_raw(&seed, &mixed, signed);
+        if check(purpose, &block, &sig, &mixed) {
+            torsion_accepted += 1;
+        }
+
+        // Non-canonical S (S + ℓ still fits in 32 bytes when S is small enough).
+        let good = sign_raw(&seed, &key.public_key().0, signed);
+        assert!(check(purpose, &block, &good, &key.public_key().0));
+        let s = curve25519_dalek::Scalar::from_bytes_mod_order(good[32..].try_into().unwrap());
+        let mut wide = [0u8; 33];
+        let mut carry = 0u16;
+        for (i, w) in wide.iter_mut().enumerate().take(32) {
+            let v = u16::from(s.as_bytes()[i]) + u16::from(ELL[i]) + carry;
+            *w = v as u8;
+            carry = v >> 8;
+        }
+        wide[32] = carry as u8;
+        if wide[32] == 0 {
+            let mut bad = good;
+            bad[32..].copy_from_slice(&wide[..32]);
+            check(purpose, &block, &bad, &key.public_key().0);
+        }
+
+        // Small-order R values (each torsion point, both sign bits) and small-order keys.
+        let t = EIGHT_TORSION[round % 8].compress().0;
+        for flip in [0u8, 0x80] {
+            let mut r = t;
+            r[31] ^= flip;
+            let mut bad = good;
+            bad[..32].copy_from_slice(&r);
+            check(purpose, &block, &bad, &key.public_key().0);
+            check(purpose, &block, &good, &r);
+            // Identity-like keys with a signature that meets the bare equation.
+            let forged = sign_raw(&seed, &r, signed);
+            check(purpose, &block, &forged, &r);
+        }
+
+        // Random bytes as key, often no point at all.
+        let junk: [u8; 32] = rng.array();
+        check(purpose, &block, &good, &junk);
+    }
+    assert!(
+        torsion_accepted > ROUNDS / 20 && torsion_accepted < ROUNDS / 4,
+        "{torsion_accepted} of {ROUNDS} torsion-key signatures accepted"
+    );
+}
+
 fn c_ecdsa_public(key: &ecdsa::PrivateKey) -> [u8; 32] {
     let c_key = sys::GNUNET_CRYPTO_EcdsaPrivateKey { d: key.0 };
     let mut out = sys::GNUNET_CRYPTO_EcdsaPublicKey::default();
