@@ -11,18 +11,29 @@ use crate::msg::{Fragment, JoinRequest, Request, PURPOSE_MESSAGE, PURPOSE_REQUES
 
 /// Key derivation, signing and verification for group keys (EdDSA) and member keys (ECDSA).
 pub trait GroupCrypto {
-    /// The public key of a group private key.
-    fn group_public(&self, key: &eddsa::PrivateKey) -> eddsa::PublicKey;
+    /// A group private key made ready to sign many fragments (an origin keeps one).
+    type GroupSigner: std::fmt::Debug;
+    /// A group public key made ready to check many fragments (every node of a group keeps
+    /// one).
+    type GroupVerifier: std::fmt::Debug;
+
+    /// Prepares a group private key for signing.
+    fn group_signer(&self, key: &eddsa::PrivateKey) -> Self::GroupSigner;
+    /// Prepares a group public key for checking; a key that is no valid point yields a
+    /// verifier that accepts nothing.
+    fn group_verifier(&self, key: &eddsa::PublicKey) -> Self::GroupVerifier;
+    /// The public key of a group signer.
+    fn group_public(&self, key: &Self::GroupSigner) -> eddsa::PublicKey;
     /// The public key of a member private key.
     fn member_public(&self, key: &ecdsa::PrivateKey) -> ecdsa::PublicKey;
     /// Signs a purpose block with a group key.
-    fn sign_group(&self, key: &eddsa::PrivateKey, block: &[u8]) -> eddsa::Signature;
+    fn sign_group(&self, key: &Self::GroupSigner, block: &[u8]) -> eddsa::Signature;
     /// Signs a purpose block with a member key.
     fn sign_member(&self, key: &ecdsa::PrivateKey, block: &[u8]) -> ecdsa::Signature;
     /// Whether `sig` is a group-key signature over `block` for `purpose`.
     fn verify_group(
         &self,
-        key: &eddsa::PublicKey,
+        key: &Self::GroupVerifier,
         purpose: u32,
         block: &[u8],
         sig: &eddsa::Signature,
@@ -37,13 +48,13 @@ pub trait GroupCrypto {
     ) -> bool;
 
     /// Sets the purpose of `fragment` and signs it with the group key (purpose 19).
-    fn sign_fragment(&self, key: &eddsa::PrivateKey, fragment: &mut Fragment) {
+    fn sign_fragment(&self, key: &Self::GroupSigner, fragment: &mut Fragment) {
         fragment.set_purpose();
         fragment.signature = self.sign_group(key, &fragment.signed_block());
     }
 
     /// Whether `fragment` carries a valid group signature with the exact purpose block.
-    fn verify_fragment(&self, group: &eddsa::PublicKey, fragment: &Fragment) -> bool {
+    fn verify_fragment(&self, group: &Self::GroupVerifier, fragment: &Fragment) -> bool {
         fragment.purpose_ok()
             && self.verify_group(
                 group,
@@ -95,13 +106,23 @@ pub trait GroupCrypto {
 pub struct GnunetCrypto;
 
 impl GroupCrypto for GnunetCrypto {
-    fn group_public(&self, key: &eddsa::PrivateKey) -> eddsa::PublicKey {
+    type GroupSigner = eddsa::SigningKey;
+    /// `None` for a key that is no valid point.
+    type GroupVerifier = Option<eddsa::VerifyingKey>;
+
+    fn group_signer(&self, key: &eddsa::PrivateKey) -> eddsa::SigningKey {
+        eddsa::SigningKey::new(key)
+    }
+    fn group_verifier(&self, key: &eddsa::PublicKey) -> Option<eddsa::VerifyingKey> {
+        key.prepare().ok()
+    }
+    fn group_public(&self, key: &eddsa::SigningKey) -> eddsa::PublicKey {
         key.public_key()
     }
     fn member_public(&self, key: &ecdsa::PrivateKey) -> ecdsa::PublicKey {
         key.public_key()
     }
-    fn sign_group(&self, key: &eddsa::PrivateKey, block: &[u8]) -> eddsa::Signature {
+    fn sign_group(&self, key: &eddsa::SigningKey, block: &[u8]) -> eddsa::Signature {
         // Our own blocks always start with a valid purpose header.
         key.sign(block).unwrap_or(eddsa::Signature([0; 64]))
     }
@@ -110,12 +131,13 @@ impl GroupCrypto for GnunetCrypto {
     }
     fn verify_group(
         &self,
-        key: &eddsa::PublicKey,
+        key: &Option<eddsa::VerifyingKey>,
         purpose: u32,
         block: &[u8],
         sig: &eddsa::Signature,
     ) -> bool {
-        key.verify(purpose, block, sig).is_ok()
+        key.as_ref()
+            .is_some_and(|k| k.verify(purpose, block, sig).is_ok())
     }
     fn verify_member(
         &self,
@@ -137,20 +159,31 @@ mod tests {
     fn signed_fragment_verifies_and_tampering_breaks_it() {
         let c = GnunetCrypto;
         let key = eddsa::PrivateKey([3; 32]);
+        let signer = c.group_signer(&key);
+        assert_eq!(c.group_public(&signer), key.public_key());
+        let verifier = c.group_verifier(&key.public_key());
         let mut f = Fragment::unsigned(1, 0, 1, 0, b"hello".to_vec());
         f.fragment_id = 1;
-        c.sign_fragment(&key, &mut f);
-        assert!(c.verify_fragment(&key.public_key(), &f));
+        c.sign_fragment(&signer, &mut f);
+        assert!(c.verify_fragment(&verifier, &f));
         // hop_counter is outside the signed range.
         f.hop_counter = 5;
-        assert!(c.verify_fragment(&key.public_key(), &f));
+        assert!(c.verify_fragment(&verifier, &f));
         let mut t = f.clone();
         t.payload[0] ^= 1;
-        assert!(!c.verify_fragment(&key.public_key(), &t));
+        assert!(!c.verify_fragment(&verifier, &t));
         let mut t = f.clone();
         t.purpose.purpose = 24;
-        assert!(!c.verify_fragment(&key.public_key(), &t));
-        assert!(!c.verify_fragment(&eddsa::PrivateKey([4; 32]).public_key(), &f));
+        assert!(!c.verify_fragment(&verifier, &t));
+        let other = c.group_verifier(&eddsa::PrivateKey([4; 32]).public_key());
+        assert!(!c.verify_fragment(&other, &f));
+        // A key that is no point accepts nothing.
+        let mut p_plus_one = [0xffu8; 32];
+        p_plus_one[0] = 0xee;
+        p_plus_one[31] = 0x7f;
+        let invalid = c.group_verifier(&eddsa::PublicKey(p_plus_one));
+        assert!(invalid.is_none());
+        assert!(!c.verify_fragment(&invalid, &f));
     }
 
     #[test]

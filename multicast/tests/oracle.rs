@@ -79,7 +79,7 @@ fn signatures_on_wire_messages_verify_in_libgnunetutil() {
             vec![i; 50 * i as usize],
         );
         f.fragment_id = u64::from(i) + 1;
-        c.sign_fragment(&group, &mut f);
+        c.sign_fragment(&c.group_signer(&group), &mut f);
         let bytes = f.to_message();
         assert!(c_eddsa_verify(
             PURPOSE_MESSAGE,

@@ -76,7 +76,7 @@ fn origin_here_member_there(net: &Testnet, o: usize, m: usize) {
     origin.transmit(2, 0, b"pong", T).unwrap();
     let f = next_fragment(&mut member, T);
     assert_eq!((f.fragment_id, f.payload.as_slice()), (2, &b"pong"[..]));
-    assert!(GnunetCrypto.verify_fragment(&group, &f));
+    assert!(GnunetCrypto.verify_fragment(&GnunetCrypto.group_verifier(&group), &f));
 
     // A fragment too large for CADET reaches local clients only and is counted (gap G2);
     // the next one still crosses.
@@ -266,7 +266,7 @@ fn bad_input_from_a_parent(net: &Testnet) {
     let bad_sig_before = stat(net, 0, "# invalid signatures").unwrap_or(0);
     let mut forged = Fragment::unsigned(1, 0, 0, 0, b"forged".to_vec());
     forged.fragment_id = 1;
-    GnunetCrypto.sign_fragment(&gkey, &mut forged);
+    GnunetCrypto.sign_fragment(&GnunetCrypto.group_signer(&gkey), &mut forged);
     forged.payload[0] ^= 1;
     fake.send(ccn, &forged.to_message(), T).unwrap();
     wait_stat(net, 0, "# invalid signatures", bad_sig_before + 1);
@@ -274,7 +274,7 @@ fn bad_input_from_a_parent(net: &Testnet) {
 
     let mut good = Fragment::unsigned(2, 0, 0, 0, b"genuine".to_vec());
     good.fragment_id = 2;
-    GnunetCrypto.sign_fragment(&gkey, &mut good);
+    GnunetCrypto.sign_fragment(&GnunetCrypto.group_signer(&gkey), &mut good);
     fake.send(ccn, &good.to_message(), T).unwrap();
     let f = next_fragment(&mut member, T);
     assert_eq!(

@@ -35,10 +35,10 @@ enum Role {
     Parted,
 }
 
-/// The origin role of a group on this peer.
+/// The origin role of a group on this peer; `S` is the prepared group signing key.
 #[derive(Debug)]
-struct OriginRole {
-    key: eddsa::PrivateKey,
+struct OriginRole<S> {
+    key: S,
     clients: BTreeSet<ClientId>,
     last_fragment_id: u64,
     /// Inner decisions of admitted members, to re-admit them when they re-attach.
@@ -143,11 +143,13 @@ struct PendingJoin {
 }
 
 #[derive(Debug)]
-struct Group {
+struct Group<C: GroupCrypto> {
     pub_key: eddsa::PublicKey,
+    /// `pub_key` prepared for checking fragment signatures.
+    verifier: C::GroupVerifier,
     port: HashCode,
     port_open: bool,
-    origin: Option<OriginRole>,
+    origin: Option<OriginRole<C::GroupSigner>>,
     members: BTreeMap<ecdsa::PublicKey, MemberRole>,
     children: BTreeSet<ChannelId>,
     history: History,
@@ -164,12 +166,12 @@ struct Group {
 /// Feed it with the `handle_*` methods; after each call drain [`Node::poll_action`] and carry
 /// the actions out in order. Generic over the signature scheme `C` (real crypto in the
 /// service) and the random source `R` (only used to spread re-attach times).
-pub struct Node<C, R> {
+pub struct Node<C: GroupCrypto, R> {
     me: PeerIdentity,
     cfg: Config,
     crypto: C,
     rng: R,
-    groups: HashMap<HashCode, Group>,
+    groups: HashMap<HashCode, Group<C>>,
     ports: HashMap<HashCode, HashCode>,
     clients: HashMap<ClientId, Role>,
     channels: HashMap<ChannelId, Channel>,
@@ -268,13 +270,14 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         id
     }
 
-    fn group_mut(&mut self, gid: &HashCode) -> Option<&mut Group> {
+    fn group_mut(&mut self, gid: &HashCode) -> Option<&mut Group<C>> {
         self.groups.get_mut(gid)
     }
 
-    fn new_group(&self, pub_key: eddsa::PublicKey) -> Group {
+    fn new_group(&self, pub_key: eddsa::PublicKey) -> Group<C> {
         Group {
             pub_key,
+            verifier: self.crypto.group_verifier(&pub_key),
             port: port_of_group(&pub_key),
             port_open: false,
             origin: None,
@@ -491,7 +494,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     }
 
     fn client_origin_start(&mut self, client: ClientId, m: OriginStart) {
-        let pub_key = self.crypto.group_public(&m.group_key);
+        let signer = self.crypto.group_signer(&m.group_key);
+        let pub_key = self.crypto.group_public(&signer);
         let gid = group_id(&pub_key);
         if !self.groups.contains_key(&gid) {
             let g = self.new_group(pub_key);
@@ -502,7 +506,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         };
         if g.origin.is_none() {
             g.origin = Some(OriginRole {
-                key: m.group_key,
+                key: signer,
                 clients: BTreeSet::new(),
                 last_fragment_id: m.max_fragment_id,
                 admitted: HashMap::new(),
@@ -622,8 +626,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         o.last_fragment_id = next_id;
         f.fragment_id = next_id;
         f.hop_counter = 0;
-        let key = o.key.clone();
-        self.crypto.sign_fragment(&key, &mut f);
+        self.crypto.sign_fragment(&o.key, &mut f);
         self.stat(stat::FRAGMENTS_ORIGINATED, 1);
         let f = Arc::new(f);
         if let Some(g) = self.groups.get_mut(&gid) {
@@ -1755,7 +1758,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             self.stat(stat::UNADMITTED_TRAFFIC, 1);
             return;
         }
-        if !self.crypto.verify_fragment(&g.pub_key, &f) {
+        if !self.crypto.verify_fragment(&g.verifier, &f) {
             warn!(
                 channel = ch.0,
                 "fragment with a bad group signature dropped"

@@ -317,7 +317,7 @@ fn local_join_refused_then_admitted_and_messages_reach_both() {
     assert_eq!(of_type(&to_origin, msg::TYPE_FRAGMENT_ACK).len(), 1);
     assert_eq!(to_member.len(), 1);
     assert_eq!(to_member[0].fragment_id, 1);
-    assert!(GnunetCrypto.verify_fragment(&group_pub(), &to_member[0]));
+    assert!(GnunetCrypto.verify_fragment(&group_pub().prepare().ok(), &to_member[0]));
 
     // A later client of the admitted member gets the whole stored decision (gap G9).
     join(&mut net, 0, 4, 2, 0);
@@ -393,7 +393,7 @@ fn remote_member_gets_messages_and_sends_requests_and_replays() {
     assert_eq!(asked.member_pub_key, member_key(1).public_key());
     let mut old = Fragment::unsigned(77, 0, 1, 0, vec![1; 300]);
     old.fragment_id = 1;
-    GnunetCrypto.sign_fragment(&GROUP, &mut old);
+    GnunetCrypto.sign_fragment(&eddsa::SigningKey::new(&GROUP), &mut old);
     net.client(
         0,
         1,
@@ -434,7 +434,10 @@ fn bad_input_is_dropped_and_counted() {
     let up = net.peer_end.keys().find(|k| k.0 == 0).copied().unwrap();
     let mut forged = Fragment::unsigned(1, 0, 1, 0, b"evil".to_vec());
     forged.fragment_id = 5;
-    GnunetCrypto.sign_fragment(&eddsa::PrivateKey([9; 32]), &mut forged);
+    GnunetCrypto.sign_fragment(
+        &eddsa::SigningKey::new(&eddsa::PrivateKey([9; 32])),
+        &mut forged,
+    );
     net.act(
         0,
         Action::SendChannel {
@@ -514,7 +517,7 @@ fn full_origin_redirects_tree_capable_joiners_and_relays_forward() {
     let deep = fragments(&net.take(2, 1));
     assert_eq!(deep.len(), 1);
     assert_eq!(deep[0].hop_counter, 2);
-    assert!(GnunetCrypto.verify_fragment(&group_pub(), &deep[0]));
+    assert!(GnunetCrypto.verify_fragment(&group_pub().prepare().ok(), &deep[0]));
 
     // A request from the grandchild climbs through the relay.
     net.take(0, 1);

@@ -30,6 +30,15 @@ fn purpose_of(block: &[u8]) -> Option<u32> {
 }
 
 impl GroupCrypto for InsecureSimCrypto {
+    type GroupSigner = eddsa::PrivateKey;
+    type GroupVerifier = eddsa::PublicKey;
+
+    fn group_signer(&self, key: &eddsa::PrivateKey) -> eddsa::PrivateKey {
+        key.clone()
+    }
+    fn group_verifier(&self, key: &eddsa::PublicKey) -> eddsa::PublicKey {
+        *key
+    }
     fn group_public(&self, key: &eddsa::PrivateKey) -> eddsa::PublicKey {
         eddsa::PublicKey(key.0)
     }
