@@ -175,11 +175,12 @@ impl Codec for LocalData {
         out.extend_from_slice(&self.payload);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let ccn = u32::read(r)?;
-        let pp = u32::read(r)?;
-        let payload = r.rest().to_vec();
-        Self::check_payload(&payload)?;
-        Ok(Self { ccn, pp, payload })
+        let d = LocalDataRef::read(r)?;
+        Ok(Self {
+            ccn: d.ccn,
+            pp: d.pp,
+            payload: d.payload.to_vec(),
+        })
     }
     fn encoded_len(&self) -> usize {
         8 + self.payload.len()
@@ -188,6 +189,36 @@ impl Codec for LocalData {
 
 impl Message for LocalData {
     const TYPE: u16 = TYPE_LOCAL_DATA;
+}
+
+/// A received [`LocalData`] whose payload stays in the buffer it arrived in (no copy of up
+/// to 64 KiB per channel message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalDataRef<'a> {
+    /// Channel number.
+    pub ccn: u32,
+    /// Priority and preference bits.
+    pub pp: u32,
+    /// The carried message(s), each with its own header.
+    pub payload: &'a [u8],
+}
+
+impl<'a> LocalDataRef<'a> {
+    /// Decodes a complete `LOCAL_DATA` message with the checks of [`LocalData`]'s decoder.
+    pub fn from_message(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = crate::wire::body_reader(bytes, TYPE_LOCAL_DATA)?;
+        let d = Self::read(&mut r)?;
+        r.expect_end()?;
+        Ok(d)
+    }
+
+    fn read(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let ccn = u32::read(r)?;
+        let pp = u32::read(r)?;
+        let payload = r.rest();
+        LocalData::check_payload(payload)?;
+        Ok(Self { ccn, pp, payload })
+    }
 }
 
 /// Largest payload that fits one `LOCAL_DATA` on the IPC socket.
@@ -260,7 +291,12 @@ mod tests {
             pp: 2,
             payload: vec![0, 4, 0, 1, 0, 6, 0, 2, 1, 2],
         };
-        assert_eq!(LocalData::from_message(&data.to_message()).unwrap(), data);
+        let bytes = data.to_message();
+        assert_eq!(LocalData::from_message(&bytes).unwrap(), data);
+        let view = LocalDataRef::from_message(&bytes).unwrap();
+        assert_eq!((view.ccn, view.pp, view.payload), (3, 2, &data.payload[..]));
+        assert!(LocalDataRef::from_message(&bytes[..bytes.len() - 1]).is_err());
+        assert!(LocalDataRef::from_message(&a.to_message()).is_err());
     }
 
     #[test]

@@ -197,24 +197,32 @@ pub trait Message: Codec {
     /// Decodes a complete message: checks the header's size and type, then that the body is
     /// used up exactly.
     fn from_message(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(bytes);
-        let header = MessageHeader::read(&mut r)?;
-        if header.size as usize != bytes.len() {
-            return Err(DecodeError::SizeMismatch {
-                header: header.size as usize,
-                actual: bytes.len(),
-            });
-        }
-        if header.msg_type != Self::TYPE {
-            return Err(DecodeError::WrongType {
-                expected: Self::TYPE,
-                got: header.msg_type,
-            });
-        }
+        let mut r = body_reader(bytes, Self::TYPE)?;
         let body = Self::read(&mut r)?;
         r.expect_end()?;
         Ok(body)
     }
+}
+
+/// A reader over the body of the complete message `bytes`, after checking that its header
+/// gives the right size and type `msg_type`: the start of every decoder, also of those that
+/// borrow from the message instead of copying.
+pub fn body_reader(bytes: &[u8], msg_type: u16) -> Result<Reader<'_>, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let header = MessageHeader::read(&mut r)?;
+    if header.size as usize != bytes.len() {
+        return Err(DecodeError::SizeMismatch {
+            header: header.size as usize,
+            actual: bytes.len(),
+        });
+    }
+    if header.msg_type != msg_type {
+        return Err(DecodeError::WrongType {
+            expected: msg_type,
+            got: header.msg_type,
+        });
+    }
+    Ok(r)
 }
 
 #[cfg(test)]

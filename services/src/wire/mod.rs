@@ -8,6 +8,6 @@ mod codec;
 mod framer;
 mod header;
 
-pub use codec::{Codec, DecodeError, Message, Reader};
+pub use codec::{body_reader, Codec, DecodeError, Message, Reader};
 pub use framer::{FrameError, Framer, RawMessage};
 pub use header::{MessageHeader, HEADER_SIZE, MAX_MESSAGE_SIZE};
