@@ -64,6 +64,20 @@ pub trait GroupCrypto {
             )
     }
 
+    /// [`GroupCrypto::verify_fragment`] over `message`, the bytes `fragment` was decoded
+    /// from, so the signed range is not built again.
+    fn verify_fragment_message(
+        &self,
+        group: &Self::GroupVerifier,
+        fragment: &Fragment,
+        message: &[u8],
+    ) -> bool {
+        fragment.purpose_ok()
+            && Fragment::signed_part(message).is_some_and(|signed| {
+                self.verify_group(group, PURPOSE_MESSAGE, signed, &fragment.signature)
+            })
+    }
+
     /// Sets key and purpose of `request` and signs it with the member key (purpose 24).
     fn sign_request(&self, key: &ecdsa::PrivateKey, request: &mut Request) {
         request.member_pub_key = self.member_public(key);
@@ -154,6 +168,7 @@ impl GroupCrypto for GnunetCrypto {
 mod tests {
     use super::*;
     use gnunet_service::peer::PeerIdentity;
+    use gnunet_service::wire::Message;
 
     #[test]
     fn signed_fragment_verifies_and_tampering_breaks_it() {
@@ -175,6 +190,10 @@ mod tests {
         let mut t = f.clone();
         t.purpose.purpose = 24;
         assert!(!c.verify_fragment(&verifier, &t));
+        let wire = t.to_message();
+        assert!(!c.verify_fragment_message(&verifier, &t, &wire));
+        let wire = f.to_message();
+        assert!(c.verify_fragment_message(&verifier, &f, &wire));
         let other = c.group_verifier(&eddsa::PrivateKey([4; 32]).public_key());
         assert!(!c.verify_fragment(&other, &f));
         // A key that is no point accepts nothing.

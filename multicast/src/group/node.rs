@@ -118,6 +118,26 @@ struct Channel {
     kind: ChannelKind,
 }
 
+impl Channel {
+    /// A child channel whose join was admitted: fragments go down it.
+    fn is_admitted_child(&self) -> bool {
+        matches!(&self.kind, ChannelKind::Down(c) if c.status == ChildStatus::Admitted)
+    }
+}
+
+/// Hands `msg` to every receiver: a clone each, the original to the last.
+fn send_to_each<T>(receivers: Vec<T>, msg: Vec<u8>, mut send: impl FnMut(T, Vec<u8>)) {
+    let mut receivers = receivers.into_iter().peekable();
+    while let Some(r) = receivers.next() {
+        if receivers.peek().is_some() {
+            send(r, msg.clone());
+        } else {
+            send(r, msg);
+            return;
+        }
+    }
+}
+
 /// Who waits for a replay answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Requester {
@@ -640,9 +660,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     /// child except those in `skip` (they got it as a replay answer already).
     fn disseminate(&mut self, gid: HashCode, f: Arc<Fragment>, skip: &[ChannelId]) {
         let bytes = f.to_message();
-        for c in self.message_receivers(&gid) {
-            self.send_client(c, bytes.clone());
-        }
+        let clients = self.message_receivers(&gid);
         let Some(g) = self.groups.get_mut(&gid) else {
             return;
         };
@@ -652,28 +670,26 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             .iter()
             .copied()
             .filter(|c| !skip.contains(c))
+            .filter(|c| self.channels.get(c).is_some_and(Channel::is_admitted_child))
             .collect();
         let hop = g.depth.saturating_add(1);
-        if children.is_empty() {
-            return;
-        }
-        if f.wire_size() > MAX_CADET_MESSAGE_SIZE {
-            // Gap G2: CADET cannot carry it; C peers lose it silently, we count it.
-            self.stat(stat::FRAGMENTS_TOO_LARGE, 1);
-            return;
-        }
-        let mut out = (*f).clone();
-        out.hop_counter = hop;
-        let out = out.to_message();
-        let mut sent = 0;
-        for ch in children {
-            if self.child_status(ch) == Some(ChildStatus::Admitted) {
-                self.send_channel(ch, out.clone());
-                sent += 1;
+        let mut for_children = None;
+        if !children.is_empty() {
+            if f.wire_size() > MAX_CADET_MESSAGE_SIZE {
+                // Gap G2: CADET cannot carry it; C peers lose it silently, we count it.
+                self.stat(stat::FRAGMENTS_TOO_LARGE, 1);
+            } else {
+                let mut out = bytes.clone();
+                Fragment::set_hop_counter(&mut out, hop);
+                for_children = Some(out);
             }
         }
-        if sent > 0 {
-            self.stat(stat::FRAGMENTS_FORWARDED, sent);
+        // One encoding each for clients and children, cloned for all but the last receiver.
+        send_to_each(clients, bytes, |c, m| self.send_client(c, m));
+        if let Some(out) = for_children {
+            let sent = children.len();
+            send_to_each(children, out, |ch, m| self.send_channel(ch, m));
+            self.stat(stat::FRAGMENTS_FORWARDED, sent as i64);
         }
     }
 
@@ -1313,7 +1329,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             // C origins accept these on their side of a channel; nothing to do with them.
             (false, Any::ReplayResponse(_)) => {}
             (true, Any::JoinDecision(d)) => self.parent_decision(now, channel, d, bytes),
-            (true, Any::Fragment(f)) => self.parent_fragment(now, channel, f),
+            (true, Any::Fragment(f)) => self.parent_fragment(now, channel, f, bytes),
             (true, Any::ReplayResponse(r)) => {
                 if let Some(gid) = self.channels.get(&channel).map(|c| c.group) {
                     if r.error_code != ReplayError::Ok {
@@ -1738,7 +1754,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         }
     }
 
-    fn parent_fragment(&mut self, now: Instant, ch: ChannelId, f: Fragment) {
+    /// A fragment from a parent; `bytes` is the message it was decoded from.
+    fn parent_fragment(&mut self, now: Instant, ch: ChannelId, f: Fragment, bytes: &[u8]) {
         let Some(chan) = self.channels.get(&ch) else {
             return;
         };
@@ -1758,7 +1775,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             self.stat(stat::UNADMITTED_TRAFFIC, 1);
             return;
         }
-        if !self.crypto.verify_fragment(&g.verifier, &f) {
+        if !self.crypto.verify_fragment_message(&g.verifier, &f, bytes) {
             warn!(
                 channel = ch.0,
                 "fragment with a bad group signature dropped"

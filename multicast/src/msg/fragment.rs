@@ -11,6 +11,9 @@ pub const FRAGMENT_HEADER_SIZE: usize = 116;
 pub const REQUEST_HEADER_SIZE: usize = 136;
 /// Offset of the purpose field (start of the signed range) in a MESSAGE.
 const FRAGMENT_SIGNED_OFFSET: usize = 72;
+
+/// Where the hop counter sits in an encoded fragment message (right after the header).
+const HOP_COUNTER_OFFSET: usize = 4;
 /// Offset of the purpose field (start of the signed range) in a REQUEST.
 const REQUEST_SIGNED_OFFSET: usize = 100;
 
@@ -92,6 +95,25 @@ impl Fragment {
         let mut out = Vec::with_capacity(self.wire_size() - FRAGMENT_SIGNED_OFFSET);
         self.encode_signed(&mut out);
         out
+    }
+
+    /// The signed range (purpose through payload) inside an encoded fragment message, so a
+    /// received fragment is checked without encoding it again.
+    pub fn signed_part(message: &[u8]) -> Option<&[u8]> {
+        message.get(FRAGMENT_SIGNED_OFFSET..)
+    }
+
+    /// Rewrites the hop counter of an encoded fragment message (it is outside the signed
+    /// range), so a fragment is passed on without decoding it again. False if `message` is
+    /// too short to be a fragment.
+    pub fn set_hop_counter(message: &mut [u8], hop: u32) -> bool {
+        match message.get_mut(HOP_COUNTER_OFFSET..HOP_COUNTER_OFFSET + 4) {
+            Some(field) => {
+                field.copy_from_slice(&hop.to_be_bytes());
+                true
+            }
+            None => false,
+        }
     }
 
     fn encode_signed(&self, out: &mut Vec<u8>) {
@@ -252,6 +274,20 @@ mod tests {
         f.fragment_id = 0x1122;
         f.set_purpose();
         f
+    }
+
+    #[test]
+    fn hop_counter_patch_and_signed_part_work_on_encoded_messages() {
+        let mut patched = Fragment::unsigned(1, 2, 3, 4, b"abc".to_vec()).to_message();
+        assert!(Fragment::set_hop_counter(&mut patched, 0x0a0b_0c0d));
+        let mut expect = Fragment::unsigned(1, 2, 3, 4, b"abc".to_vec());
+        expect.hop_counter = 0x0a0b_0c0d;
+        assert_eq!(patched, expect.to_message());
+        assert_eq!(
+            Fragment::signed_part(&patched),
+            Some(&expect.signed_block()[..])
+        );
+        assert!(!Fragment::set_hop_counter(&mut [0u8; 6], 1));
     }
 
     #[test]

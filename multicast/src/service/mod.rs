@@ -26,8 +26,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use gnunet_service::cadet::msg::{
-    ChannelCreate, ChannelDestroy, LocalAck, LocalData, PortClose, PortOpen, TYPE_LOCAL_ACK,
-    TYPE_LOCAL_CHANNEL_CREATE, TYPE_LOCAL_CHANNEL_DESTROY, TYPE_LOCAL_DATA,
+    ChannelCreate, ChannelDestroy, LocalAck, LocalData, LocalDataRef, PortClose, PortOpen,
+    TYPE_LOCAL_ACK, TYPE_LOCAL_CHANNEL_CREATE, TYPE_LOCAL_CHANNEL_DESTROY, TYPE_LOCAL_DATA,
 };
 use gnunet_service::cadet::{FIRST_CLIENT_CCN, MAX_CADET_MESSAGE_SIZE};
 use gnunet_service::client::Backoff;
@@ -671,7 +671,7 @@ impl Service {
             }
             Input::Other
         };
-        let data = match LocalData::from_message(msg.bytes()) {
+        let data = match LocalDataRef::from_message(msg.bytes()) {
             Ok(d) => d,
             Err(e) => {
                 warn!(ccn, error = %e, "garbage on a channel; closing it");
@@ -684,7 +684,7 @@ impl Service {
             }
         };
         // One message per LOCAL_DATA is the rule; take every one that is there.
-        let mut rest = &data.payload[..];
+        let mut rest = data.payload;
         while rest.len() >= 4 {
             let size = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
             let Some(one) = rest.get(..size).filter(|_| size >= 4) else {
