@@ -2,7 +2,10 @@
 //! loopback peers, and raw CADET (the Rust cadet client) in the same run for comparison.
 //!
 //! `cargo run --release -p multicast --example bench_service -- [MSG_BYTES...]`
-//! (default 1024 32768; `MULTICAST_BENCH_MIB` sets the volume per run, default 2).
+//! (default 1024 32768). Environment: `MULTICAST_BENCH_MIB`, the volume per run (default 2,
+//! at least 400 messages); `MULTICAST_BENCH_ROUNDS`, runs of each kind (default 4);
+//! `MULTICAST_BENCH_VERBOSE`, per-run figures with gaps, CPU seconds per process and CADET's
+//! drop counters.
 
 use std::sync::mpsc;
 use std::thread;
@@ -21,8 +24,11 @@ use testnet::{repo_conf_file, service_binary, ServiceConf, Testnet, Topology};
 const LONG: Duration = Duration::from_secs(300);
 /// Fragments the origin client keeps in flight (FRAGMENT_ACKs outstanding).
 const ORIGIN_WINDOW: usize = 8;
-/// Alternating rounds per size (best of each kept).
-const ROUNDS: usize = 2;
+/// Rounds per size; each runs raw CADET and multicast once, in alternating order.
+const ROUNDS: usize = 4;
+/// A gap between arrivals this long is a link stall (GNUnet's loopback links sometimes stop
+/// for 5 s after ~5.5 MB), counted in the report.
+const STALL: u64 = 1_000_000_000;
 /// Samples per latency measurement.
 const LATENCY_SAMPLES: usize = 200;
 
@@ -214,6 +220,66 @@ fn multicast(net: &Testnet, len: usize, count: usize, pace: Option<Duration>) ->
     got
 }
 
+/// CPU seconds (user+system) of every process whose command line names a gnunet service or
+/// helper, by name and peer directory, for the verbose per-run breakdown.
+fn cpu_by_process() -> std::collections::BTreeMap<String, f64> {
+    let tick = 100.0; // USER_HZ on Linux
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let path = e.path();
+        let Ok(cmd) = std::fs::read(path.join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmd
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let Some(exe) = args.first() else { continue };
+        let name = exe.rsplit('/').next().unwrap_or(exe).to_string();
+        if !(name.starts_with("gnunet") || name.starts_with("bench_service")) {
+            continue;
+        }
+        let peer = args
+            .iter()
+            .find_map(|a| {
+                a.split('/')
+                    .find(|p| p.starts_with("peer"))
+                    .map(str::to_string)
+            })
+            .unwrap_or_default();
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
+        let Some(rest) = stat.rsplit(')').next() else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        // Fields after the comm: state is 0, utime is 11, stime is 12.
+        *out.entry(format!("{name}@{peer}")).or_insert(0.0) += (t(11) + t(12)) / tick;
+    }
+    out
+}
+
+fn cpu_delta(
+    before: &std::collections::BTreeMap<String, f64>,
+    after: &std::collections::BTreeMap<String, f64>,
+) -> String {
+    let mut d: Vec<(String, f64)> = after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))
+        .filter(|(_, v)| *v >= 0.05)
+        .collect();
+    d.sort_by(|a, b| b.1.total_cmp(&a.1));
+    d.iter()
+        .map(|(k, v)| format!("{k} {v:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn throughput(samples: &[(u64, u64)], len: usize) -> (f64, f64) {
     if std::env::var_os("MULTICAST_BENCH_VERBOSE").is_some() {
         let mut at: Vec<u64> = samples.iter().map(|s| s.1).collect();
@@ -243,6 +309,39 @@ fn throughput(samples: &[(u64, u64)], len: usize) -> (f64, f64) {
     let secs = ((last - first) as f64 / 1e9).max(1e-9);
     let n = samples.len().saturating_sub(1) as f64;
     (n * len as f64 / 1048576.0 / secs, n / secs)
+}
+
+/// One throughput run.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    mib_s: f64,
+    msgs_s: f64,
+    stalls: usize,
+}
+
+/// The run of median throughput (the upper one of an even count).
+fn median(runs: &[Run]) -> Run {
+    let mut v = runs.to_vec();
+    v.sort_by(|a, b| a.mib_s.total_cmp(&b.mib_s));
+    v[v.len() / 2]
+}
+
+fn best(runs: &[Run]) -> Run {
+    runs.iter()
+        .copied()
+        .max_by(|a, b| a.mib_s.total_cmp(&b.mib_s))
+        .unwrap_or(Run {
+            mib_s: 0.0,
+            msgs_s: 0.0,
+            stalls: 0,
+        })
+}
+
+/// Gaps of [`STALL`] or more between consecutive arrivals.
+fn stalls(samples: &[(u64, u64)]) -> usize {
+    let mut at: Vec<u64> = samples.iter().map(|s| s.1).collect();
+    at.sort_unstable();
+    at.windows(2).filter(|w| w[1] - w[0] >= STALL).count()
 }
 
 fn latency_ms(samples: &[(u64, u64)]) -> (f64, f64) {
@@ -286,13 +385,19 @@ fn main() {
                 let out = net
                     .peer(k)
                     .command("gnunet-statistics")
-                    .args(["-s", "cadet"])
+                    .args::<[&str; 0], &str>([])
                     .output()
                     .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
                     .unwrap_or_default();
                 let pick: Vec<String> = out
                     .lines()
-                    .filter(|l| l.contains("duplicate") || l.contains("dropped"))
+                    .map(str::trim)
+                    .filter(|l| {
+                        (l.starts_with("cadet")
+                            && (l.contains("duplicate") || l.contains("dropped")))
+                            || l.contains("throttl")
+                            || l.contains("quota")
+                    })
                     .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
                     .collect();
                 format!("p{}: {}", k + 1, pick.join("; "))
@@ -301,38 +406,67 @@ fn main() {
             .join(" | ")
     };
     let verbose = std::env::var_os("MULTICAST_BENCH_VERBOSE").is_some();
-    let note = |net: &Testnet, what: &str| {
-        if verbose {
-            eprintln!("  after {what}: {}", cadet_drops(net));
-        }
-    };
+    let rounds = std::env::var("MULTICAST_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(ROUNDS)
+        .max(1);
     for len in sizes {
-        let count = (volume() / len).clamp(200, 100_000);
-        // Loopback CADET speed drifts between runs: alternate the two and keep the best of
-        // each, so neither is measured only in a slow phase.
-        let (mut raw, mut mc) = ((0.0f64, 0.0f64), (0.0f64, 0.0f64));
-        for round in 0..ROUNDS {
-            let best = |a: (f64, f64), b: (f64, f64)| if b.0 > a.0 { b } else { a };
-            if round % 2 == 0 {
-                raw = best(raw, throughput(&raw_cadet(&net, len, count, None), len));
-                note(&net, "raw");
-                mc = best(mc, throughput(&multicast(&net, len, count, None), len));
-                note(&net, "multicast");
+        let count = (volume() / len).clamp(400, 100_000);
+        // Loopback CADET speed drifts between runs: alternate the two, report the median and
+        // the best of each.
+        let run = |what: &str| -> Run {
+            let before = cpu_by_process();
+            let samples = if what == "raw" {
+                raw_cadet(&net, len, count, None)
             } else {
-                mc = best(mc, throughput(&multicast(&net, len, count, None), len));
-                note(&net, "multicast");
-                raw = best(raw, throughput(&raw_cadet(&net, len, count, None), len));
-                note(&net, "raw");
+                multicast(&net, len, count, None)
+            };
+            let (mib_s, msgs_s) = throughput(&samples, len);
+            if verbose {
+                eprintln!(
+                    "  {what}: {msgs_s:.0} msgs/s; cpu s: {}",
+                    cpu_delta(&before, &cpu_by_process())
+                );
+                eprintln!("  cadet drops so far: {}", cadet_drops(&net));
+            }
+            Run {
+                mib_s,
+                msgs_s,
+                stalls: stalls(&samples),
+            }
+        };
+        let (mut raw, mut mc) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            if round % 2 == 0 {
+                raw.push(run("raw"));
+                mc.push(run("multicast"));
+            } else {
+                mc.push(run("multicast"));
+                raw.push(run("raw"));
             }
         }
+        let (raw_med, mc_med) = (median(&raw), median(&mc));
+        let (raw_best, mc_best) = (best(&raw), best(&mc));
         println!(
-            "msg {len:>6} B  raw cadet: {:7.2} MiB/s {:8.0} msgs/s   multicast: {:7.2} MiB/s \
-             {:8.0} msgs/s   ratio {:.2}",
-            raw.0,
-            raw.1,
-            mc.0,
-            mc.1,
-            mc.0 / raw.0
+            "msg {len:>6} B, {count} msgs x {rounds} runs each\n  \
+             median  raw cadet: {:7.2} MiB/s {:8.0} msgs/s   multicast: {:7.2} MiB/s \
+             {:8.0} msgs/s   ratio {:.2}\n  \
+             best    raw cadet: {:7.2} MiB/s {:8.0} msgs/s   multicast: {:7.2} MiB/s \
+             {:8.0} msgs/s   ratio {:.2}\n  \
+             link stalls >= 1 s: raw {}, multicast {}",
+            raw_med.mib_s,
+            raw_med.msgs_s,
+            mc_med.mib_s,
+            mc_med.msgs_s,
+            mc_med.mib_s / raw_med.mib_s,
+            raw_best.mib_s,
+            raw_best.msgs_s,
+            mc_best.mib_s,
+            mc_best.msgs_s,
+            mc_best.mib_s / raw_best.mib_s,
+            raw.iter().map(|r| r.stalls).sum::<usize>(),
+            mc.iter().map(|r| r.stalls).sum::<usize>(),
         );
     }
     let pace = Some(Duration::from_millis(5));
