@@ -31,6 +31,19 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("sha512", |b| b.iter(|| HashCode::of(black_box(&block))));
     g.finish();
+    // A 32 KiB fragment: hashing dominates (signing hashes the block twice, checking once).
+    let big = signed_block(19, &vec![0x5a; 32 * 1024]).expect("block");
+    let big_sig = ed_signer.sign(&big).expect("sign");
+    let mut g = c.benchmark_group("crypto_32k_block");
+    g.throughput(criterion::Throughput::Bytes(big.len() as u64));
+    g.bench_function("sha512", |b| b.iter(|| HashCode::of(black_box(&big))));
+    g.bench_function("eddsa_sign_prepared", |b| {
+        b.iter(|| ed_signer.sign(black_box(&big)))
+    });
+    g.bench_function("eddsa_verify_prepared", |b| {
+        b.iter(|| ed_verifier.verify(19, black_box(&big), &big_sig))
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);
