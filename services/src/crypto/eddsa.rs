@@ -158,7 +158,7 @@ impl VerifyingKey {
 
     /// Same as [`PublicKey::verify`]: libsodium's `crypto_sign_verify_detached`, which
     /// GNUnet 0.19 calls. S must be canonical, R must not be one of the small-order
-    /// encodings, and the encoding of [S]B − [k]A must equal R byte for byte, with
+    /// encodings, and the encoding of `[S]B − [k]A` must equal R byte for byte, with
     /// k = SHA-512(R ‖ A ‖ M) mod ℓ. Comparing bytes also refuses any R that is no point or
     /// not canonical, so R is never decompressed.
     pub fn verify(
