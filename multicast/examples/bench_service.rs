@@ -396,7 +396,7 @@ fn main() {
                         (l.starts_with("cadet")
                             && (l.contains("duplicate") || l.contains("dropped")))
                             || l.contains("throttl")
-                            || l.contains("quota")
+                            || l.to_lowercase().contains("quota")
                     })
                     .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
                     .collect();
