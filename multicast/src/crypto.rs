@@ -7,6 +7,8 @@
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 
+use gnunet_service::wire::Message;
+
 use crate::msg::{Fragment, JoinRequest, Request, PURPOSE_MESSAGE, PURPOSE_REQUEST};
 
 /// Key derivation, signing and verification for group keys (EdDSA) and member keys (ECDSA).
@@ -51,6 +53,18 @@ pub trait GroupCrypto {
     fn sign_fragment(&self, key: &Self::GroupSigner, fragment: &mut Fragment) {
         fragment.set_purpose();
         fragment.signature = self.sign_group(key, &fragment.signed_block());
+    }
+
+    /// Like [`GroupCrypto::sign_fragment`], and returns the signed fragment encoded: the
+    /// signature is made over the encoding itself, with no separate copy of the signed range.
+    fn sign_fragment_message(&self, key: &Self::GroupSigner, fragment: &mut Fragment) -> Vec<u8> {
+        fragment.set_purpose();
+        let mut message = fragment.to_message();
+        if let Some(signed) = Fragment::signed_part(&message) {
+            fragment.signature = self.sign_group(key, signed);
+        }
+        Fragment::set_signature(&mut message, &fragment.signature);
+        message
     }
 
     /// Whether `fragment` carries a valid group signature with the exact purpose block.
@@ -168,7 +182,6 @@ impl GroupCrypto for GnunetCrypto {
 mod tests {
     use super::*;
     use gnunet_service::peer::PeerIdentity;
-    use gnunet_service::wire::Message;
 
     #[test]
     fn signed_fragment_verifies_and_tampering_breaks_it() {
@@ -192,6 +205,12 @@ mod tests {
         assert!(!c.verify_fragment(&verifier, &t));
         let wire = t.to_message();
         assert!(!c.verify_fragment_message(&verifier, &t, &wire));
+        let mut g = Fragment::unsigned(1, 0, 1, 0, b"hello".to_vec());
+        g.fragment_id = 1;
+        let encoded = c.sign_fragment_message(&signer, &mut g);
+        f.hop_counter = 0;
+        assert_eq!(g.signature, f.signature);
+        assert_eq!(encoded, g.to_message());
         let wire = f.to_message();
         assert!(c.verify_fragment_message(&verifier, &f, &wire));
         let other = c.group_verifier(&eddsa::PrivateKey([4; 32]).public_key());

@@ -646,20 +646,19 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         o.last_fragment_id = next_id;
         f.fragment_id = next_id;
         f.hop_counter = 0;
-        self.crypto.sign_fragment(&o.key, &mut f);
+        let bytes = self.crypto.sign_fragment_message(&o.key, &mut f);
         self.stat(stat::FRAGMENTS_ORIGINATED, 1);
         let f = Arc::new(f);
         if let Some(g) = self.groups.get_mut(&gid) {
             g.history.record(f.fragment_id, 0);
         }
-        self.disseminate(gid, f, &[]);
+        self.disseminate(gid, f, bytes, &[]);
         self.send_client(client, FragmentAck.to_message());
     }
 
     /// Delivers a new fragment to local clients, caches it and sends it to every admitted
     /// child except those in `skip` (they got it as a replay answer already).
-    fn disseminate(&mut self, gid: HashCode, f: Arc<Fragment>, skip: &[ChannelId]) {
-        let bytes = f.to_message();
+    fn disseminate(&mut self, gid: HashCode, f: Arc<Fragment>, bytes: Vec<u8>, skip: &[ChannelId]) {
         let clients = self.message_receivers(&gid);
         let Some(g) = self.groups.get_mut(&gid) else {
             return;
@@ -673,20 +672,21 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             .filter(|c| self.channels.get(c).is_some_and(Channel::is_admitted_child))
             .collect();
         let hop = g.depth.saturating_add(1);
-        let mut for_children = None;
-        if !children.is_empty() {
-            if f.wire_size() > MAX_CADET_MESSAGE_SIZE {
-                // Gap G2: CADET cannot carry it; C peers lose it silently, we count it.
-                self.stat(stat::FRAGMENTS_TOO_LARGE, 1);
-            } else {
-                let mut out = bytes.clone();
-                Fragment::set_hop_counter(&mut out, hop);
-                for_children = Some(out);
-            }
+        let fits = f.wire_size() <= MAX_CADET_MESSAGE_SIZE;
+        if !children.is_empty() && !fits {
+            // Gap G2: CADET cannot carry it; C peers lose it silently, we count it.
+            self.stat(stat::FRAGMENTS_TOO_LARGE, 1);
         }
-        // One encoding each for clients and children, cloned for all but the last receiver.
-        send_to_each(clients, bytes, |c, m| self.send_client(c, m));
-        if let Some(out) = for_children {
+        // One encoding for clients and one for children (the hop counter differs), each
+        // cloned for all but its last receiver.
+        let (for_clients, for_children) = match (clients.is_empty(), !children.is_empty() && fits) {
+            (_, false) => (bytes, None),
+            (true, true) => (Vec::new(), Some(bytes)),
+            (false, true) => (bytes.clone(), Some(bytes)),
+        };
+        send_to_each(clients, for_clients, |c, m| self.send_client(c, m));
+        if let Some(mut out) = for_children {
+            Fragment::set_hop_counter(&mut out, hop);
             let sent = children.len();
             send_to_each(children, out, |ch, m| self.send_channel(ch, m));
             self.stat(stat::FRAGMENTS_FORWARDED, sent as i64);
@@ -1834,7 +1834,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                         _ => None,
                     })
                     .collect();
-                self.disseminate(gid, f, &skip);
+                let bytes = f.to_message();
+                self.disseminate(gid, f, bytes, &skip);
                 if parent_ours {
                     self.request_missing(now, gid, &missing);
                 } else if let Some(g) = self.groups.get_mut(&gid) {

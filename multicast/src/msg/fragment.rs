@@ -14,6 +14,9 @@ const FRAGMENT_SIGNED_OFFSET: usize = 72;
 
 /// Where the hop counter sits in an encoded fragment message (right after the header).
 const HOP_COUNTER_OFFSET: usize = 4;
+
+/// Where the signature sits in an encoded fragment message (after the hop counter).
+const SIGNATURE_OFFSET: usize = 8;
 /// Offset of the purpose field (start of the signed range) in a REQUEST.
 const REQUEST_SIGNED_OFFSET: usize = 100;
 
@@ -101,6 +104,18 @@ impl Fragment {
     /// received fragment is checked without encoding it again.
     pub fn signed_part(message: &[u8]) -> Option<&[u8]> {
         message.get(FRAGMENT_SIGNED_OFFSET..)
+    }
+
+    /// Writes `signature` into an encoded fragment message, so the origin signs the bytes it
+    /// sends instead of a separate copy of the signed range. False if `message` is too short.
+    pub fn set_signature(message: &mut [u8], signature: &eddsa::Signature) -> bool {
+        match message.get_mut(SIGNATURE_OFFSET..FRAGMENT_SIGNED_OFFSET) {
+            Some(field) => {
+                field.copy_from_slice(&signature.0);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Rewrites the hop counter of an encoded fragment message (it is outside the signed
@@ -288,6 +303,11 @@ mod tests {
             Some(&expect.signed_block()[..])
         );
         assert!(!Fragment::set_hop_counter(&mut [0u8; 6], 1));
+        let sig = eddsa::Signature([7; 64]);
+        assert!(Fragment::set_signature(&mut patched, &sig));
+        expect.signature = sig;
+        assert_eq!(patched, expect.to_message());
+        assert!(!Fragment::set_signature(&mut [0u8; 71], &sig));
     }
 
     #[test]

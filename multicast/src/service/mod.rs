@@ -474,15 +474,18 @@ impl Service {
             return;
         };
         for payload in self.channels.sendable(ch) {
-            self.cadet_send(
-                ctx,
-                LocalData {
-                    ccn,
-                    pp: 0,
-                    payload,
+            // Header and payload as two buffers of one write: no copy of the payload.
+            match LocalData::prefix(ccn, 0, payload.len()) {
+                Some(prefix) => {
+                    self.cadet_send(ctx, prefix.to_vec());
+                    self.cadet_send(ctx, payload);
                 }
-                .to_message(),
-            );
+                None => warn!(
+                    channel = ch.0,
+                    size = payload.len(),
+                    "message too large for CADET dropped"
+                ),
+            }
         }
         let closing = self.channels.get_mut(ch).is_some_and(|c| c.closing);
         if closing && self.channels.is_idle(ch) {

@@ -145,6 +145,22 @@ pub struct LocalData {
 pub const LOCAL_DATA_OVERHEAD: usize = HEADER_SIZE + 8;
 
 impl LocalData {
+    /// The bytes in front of a `payload_len`-byte payload: sent as a buffer of its own right
+    /// before the payload, a large payload goes out without being copied into a new message.
+    /// `None` if the payload does not fit one message.
+    pub fn prefix(ccn: u32, pp: u32, payload_len: usize) -> Option<[u8; LOCAL_DATA_OVERHEAD]> {
+        if payload_len > MAX_LOCAL_DATA_PAYLOAD {
+            return None;
+        }
+        let size = (LOCAL_DATA_OVERHEAD + payload_len) as u16;
+        let mut out = [0u8; LOCAL_DATA_OVERHEAD];
+        out[..2].copy_from_slice(&size.to_be_bytes());
+        out[2..4].copy_from_slice(&TYPE_LOCAL_DATA.to_be_bytes());
+        out[4..8].copy_from_slice(&ccn.to_be_bytes());
+        out[8..].copy_from_slice(&pp.to_be_bytes());
+        Some(out)
+    }
+
     /// Checks that the payload is a sequence of complete messages, as the service demands.
     pub fn check_payload(payload: &[u8]) -> Result<(), DecodeError> {
         let mut r = Reader::new(payload);
@@ -297,6 +313,10 @@ mod tests {
         assert_eq!((view.ccn, view.pp, view.payload), (3, 2, &data.payload[..]));
         assert!(LocalDataRef::from_message(&bytes[..bytes.len() - 1]).is_err());
         assert!(LocalDataRef::from_message(&a.to_message()).is_err());
+        let prefix = LocalData::prefix(3, 2, data.payload.len()).unwrap();
+        assert_eq!([&prefix[..], &data.payload].concat(), bytes);
+        assert!(LocalData::prefix(3, 2, MAX_LOCAL_DATA_PAYLOAD).is_some());
+        assert!(LocalData::prefix(3, 2, MAX_LOCAL_DATA_PAYLOAD + 1).is_none());
     }
 
     #[test]
