@@ -164,7 +164,10 @@ fn c_test_multicast(net: &Testnet) {
         _ => None,
     });
     assert_eq!((f.fragment_id, f.message_id), (1, 1));
-    assert!(f.payload.is_empty(), "the origin's answer, not the cached fragment");
+    assert!(
+        f.payload.is_empty(),
+        "the origin's answer, not the cached fragment"
+    );
 
     // 8. Member part, origin stop.
     part(member);

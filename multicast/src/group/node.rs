@@ -951,11 +951,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         // in the C original (the application may refuse it, or answer differently).
         let origin_answers_locally = matches!(who, Requester::Client(_))
             && g.origin.as_ref().is_some_and(|o| !o.clients.is_empty());
-        if let Some(f) = g
-            .history
-            .lookup(&r.ids)
-            .filter(|_| !origin_answers_locally)
-        {
+        if let Some(f) = g.history.lookup(&r.ids).filter(|_| !origin_answers_locally) {
             self.stat(stat::REPLAYS_FROM_CACHE, 1);
             if f.wire_size() > MAX_CADET_MESSAGE_SIZE && matches!(who, Requester::Channel(_)) {
                 self.reply_error(gid, r.ids, who, ReplayError::InternalError);
