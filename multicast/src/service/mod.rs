@@ -743,6 +743,11 @@ impl Handler for Service {
 
     fn disconnected(&mut self, ctx: &mut Ctx, conn: ConnId, reason: &DisconnectReason) {
         if Some(conn) == self.cadet.conn {
+            if matches!(reason, DisconnectReason::Shutdown) {
+                // We are stopping; every connection goes.
+                self.cadet.conn = None;
+                return;
+            }
             warn!(?reason, "lost the cadet service; reconnecting");
             self.cadet_lost(ctx);
             return;
