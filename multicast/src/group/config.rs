@@ -13,6 +13,9 @@ pub struct Config {
     pub max_redirect_relays: usize,
     /// Fragments kept per group to answer replays (the newest ones).
     pub replay_cache: usize,
+    /// Bytes those fragments may take per group (fragments of up to 64 KiB would otherwise
+    /// let 1,024 of them hold 64 MiB).
+    pub replay_cache_bytes: usize,
     /// How far fragment ids may run ahead of the oldest unresolved one before it is given up.
     pub dedup_window: u64,
     /// Most missing fragments asked for at once when a gap shows.
@@ -38,6 +41,7 @@ impl Default for Config {
             max_children: 16,
             max_redirect_relays: 8,
             replay_cache: 1024,
+            replay_cache_bytes: 8 << 20,
             dedup_window: 4096,
             max_gap_request: 32,
             probe_batch: 4,

@@ -31,20 +31,26 @@ pub struct History {
     cache: BTreeMap<u64, Arc<Fragment>>,
     /// (message id, fragment offset) → fragment id, for the cached ones.
     by_message: HashMap<(u64, u64), u64>,
+    /// Payload bytes of the cached fragments.
+    cached_bytes: usize,
     cache_limit: usize,
+    cache_bytes_limit: usize,
     window: u64,
 }
 
 impl History {
-    /// Empty history keeping `cache_limit` fragments and tracking ids `window` ahead.
-    pub fn new(cache_limit: usize, window: u64) -> Self {
+    /// Empty history keeping at most `cache_limit` fragments of at most `cache_bytes_limit`
+    /// bytes in all, and tracking ids `window` ahead.
+    pub fn new(cache_limit: usize, cache_bytes_limit: usize, window: u64) -> Self {
         Self {
             base: None,
             seen: BTreeSet::new(),
             requested: BTreeSet::new(),
             cache: BTreeMap::new(),
             by_message: HashMap::new(),
+            cached_bytes: 0,
             cache_limit,
+            cache_bytes_limit,
             window: window.max(1),
         }
     }
@@ -133,24 +139,35 @@ impl History {
         self.base = Some(base);
     }
 
-    /// Keeps `fragment` for replays, evicting the oldest beyond the limit.
+    /// Keeps `fragment` for replays, evicting the oldest beyond the limits.
     pub fn cache(&mut self, fragment: Arc<Fragment>) {
-        if self.cache_limit == 0 {
+        let size = fragment.wire_size();
+        if self.cache_limit == 0 || size > self.cache_bytes_limit {
             return;
         }
         self.by_message.insert(
             (fragment.message_id, fragment.fragment_offset),
             fragment.fragment_id,
         );
-        self.cache.insert(fragment.fragment_id, fragment);
-        while self.cache.len() > self.cache_limit {
-            if let Some((_, old)) = self.cache.pop_first() {
-                let key = (old.message_id, old.fragment_offset);
-                if self.by_message.get(&key) == Some(&old.fragment_id) {
-                    self.by_message.remove(&key);
-                }
+        if let Some(old) = self.cache.insert(fragment.fragment_id, fragment) {
+            self.cached_bytes -= old.wire_size();
+        }
+        self.cached_bytes += size;
+        while self.cache.len() > self.cache_limit || self.cached_bytes > self.cache_bytes_limit {
+            let Some((_, old)) = self.cache.pop_first() else {
+                break;
+            };
+            self.cached_bytes -= old.wire_size();
+            let key = (old.message_id, old.fragment_offset);
+            if self.by_message.get(&key) == Some(&old.fragment_id) {
+                self.by_message.remove(&key);
             }
         }
+    }
+
+    /// Bytes the cached fragments take.
+    pub fn cached_bytes(&self) -> usize {
+        self.cached_bytes
     }
 
     /// The cached fragment a replay request asks for: by fragment id, or (id 0) by message id
@@ -182,7 +199,7 @@ mod tests {
 
     #[test]
     fn first_fragment_sets_the_base_and_gaps_are_reported_once() {
-        let mut h = History::new(4, 100);
+        let mut h = History::new(4, usize::MAX, 100);
         assert_eq!(h.record(10, 8), Seen::New { missing: vec![] });
         assert_eq!(h.record(10, 8), Seen::Duplicate);
         assert_eq!(h.record(9, 8), Seen::Duplicate);
@@ -204,7 +221,7 @@ mod tests {
 
     #[test]
     fn extreme_ids_do_not_overflow() {
-        let mut h = History::new(4, 10);
+        let mut h = History::new(4, usize::MAX, 10);
         h.start_after(u64::MAX - 1);
         assert_eq!(h.record(u64::MAX, 8), Seen::New { missing: vec![] });
         assert_eq!(h.record(u64::MAX, 8), Seen::Duplicate);
@@ -213,7 +230,7 @@ mod tests {
 
     #[test]
     fn gap_list_is_bounded_and_window_gives_up_old_ids() {
-        let mut h = History::new(4, 10);
+        let mut h = History::new(4, usize::MAX, 10);
         h.record(1, 8);
         assert_eq!(
             h.record(6, 2),
@@ -239,7 +256,7 @@ mod tests {
 
     #[test]
     fn cache_answers_by_fragment_and_by_message_and_evicts_oldest() {
-        let mut h = History::new(2, 100);
+        let mut h = History::new(2, usize::MAX, 100);
         for id in 1..=3u64 {
             let mut f = Fragment::unsigned(7, id * 200, 0, 0, vec![]);
             f.fragment_id = id;
@@ -259,5 +276,30 @@ mod tests {
         assert_eq!(h.lookup(&by_msg).unwrap().fragment_id, 2);
         assert!(answers(&by_msg, &h.lookup(&by_msg).unwrap()));
         assert!(!answers(&by_id(2), &h.lookup(&by_id(3)).unwrap()));
+    }
+
+    #[test]
+    fn cache_stays_within_its_byte_bound() {
+        // Room for two 1,116-byte fragments, not three.
+        let mut h = History::new(100, 2 * 1116 + 10, 100);
+        for id in 1..=5u64 {
+            let mut f = Fragment::unsigned(id, 0, 0, 0, vec![0; 1000]);
+            f.fragment_id = id;
+            h.cache(Arc::new(f));
+            assert!(h.cached_bytes() <= 2 * 1116 + 10);
+        }
+        let by_id = |id| ReplayIds {
+            fragment_id: id,
+            ..Default::default()
+        };
+        assert!(h.lookup(&by_id(3)).is_none());
+        assert!(h.lookup(&by_id(4)).is_some() && h.lookup(&by_id(5)).is_some());
+        assert_eq!(h.cached_bytes(), 2 * 1116);
+        // A fragment larger than the whole bound is not kept and evicts nothing.
+        let mut big = Fragment::unsigned(9, 0, 0, 0, vec![0; 4000]);
+        big.fragment_id = 6;
+        h.cache(Arc::new(big));
+        assert!(h.lookup(&by_id(6)).is_none());
+        assert!(h.lookup(&by_id(5)).is_some());
     }
 }

@@ -303,7 +303,11 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             origin: None,
             members: BTreeMap::new(),
             children: BTreeSet::new(),
-            history: History::new(self.cfg.replay_cache, self.cfg.dedup_window),
+            history: History::new(
+                self.cfg.replay_cache,
+                self.cfg.replay_cache_bytes,
+                self.cfg.dedup_window,
+            ),
             pending_replays: HashMap::new(),
             pending_joins: HashMap::new(),
             depth: 1,

@@ -120,7 +120,8 @@ fn number(cfg: &Config, option: &'static str) -> Result<Option<u64>, ServiceErro
 impl ServiceConfig {
     /// Reads `[multicast]` (`MAX_CHILDREN`: children per peer before tree-capable joiners are
     /// redirected; `CHANNEL_QUEUE`: messages waiting for CADET credit per channel before the
-    /// channel is closed), the cadet and statistics sockets, and this peer's identity (from
+    /// channel is closed; `REPLAY_CACHE_SIZE`: bytes of fragments kept per group for replays,
+    /// 0 for none), the cadet and statistics sockets, and this peer's identity (from
     /// `[PEER] PRIVATE_KEY`, else by asking CORE).
     pub fn from_config(cfg: &Config) -> Result<Self, ServiceError> {
         let mut group = GroupConfig::default();
@@ -133,6 +134,16 @@ impl ServiceConfig {
                 });
             }
             group.max_children = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) =
+            cfg.get_size(SECTION, "REPLAY_CACHE_SIZE")
+                .map_err(|e| ServiceError::BadValue {
+                    section: SECTION,
+                    option: "REPLAY_CACHE_SIZE",
+                    reason: e.to_string(),
+                })?
+        {
+            group.replay_cache_bytes = usize::try_from(n).unwrap_or(usize::MAX);
         }
         let mut queue = QueueLimits::default();
         if let Some(n) = number(cfg, "CHANNEL_QUEUE")? {
@@ -785,5 +796,55 @@ impl Handler for Service {
 
     fn shutdown(&mut self, ctx: &mut Ctx) {
         self.flush_stats(ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration with a host key file (so no CORE is asked) plus `extra`.
+    fn config(dir: &tempfile::TempDir, extra: &str) -> Config {
+        let key = dir.path().join("host.key");
+        std::fs::write(&key, [7u8; 32]).unwrap();
+        let mut cfg = Config::with_install_paths();
+        cfg.parse_str(
+            &format!(
+                "[PEER]\nPRIVATE_KEY = {}\n[cadet]\nUNIXPATH = /tmp/cadet.sock\n[multicast]\n{extra}",
+                key.display()
+            ),
+            "test.conf",
+        )
+        .unwrap();
+        cfg
+    }
+
+    #[test]
+    fn knobs_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ServiceConfig::from_config(&config(&dir, "")).unwrap();
+        assert_eq!(c.group, GroupConfig::default());
+        assert_eq!(
+            c.me,
+            PeerIdentity::from_private_key(&gnunet_service::crypto::eddsa::PrivateKey([7; 32]))
+        );
+        let c = ServiceConfig::from_config(&config(
+            &dir,
+            "MAX_CHILDREN = 3\nCHANNEL_QUEUE = 100\nREPLAY_CACHE_SIZE = 2 MiB\n",
+        ))
+        .unwrap();
+        assert_eq!(c.group.max_children, 3);
+        assert_eq!(c.queue.max_messages, 100);
+        assert_eq!(c.group.replay_cache_bytes, 2 << 20);
+        for bad in [
+            "MAX_CHILDREN = 0\n",
+            "CHANNEL_QUEUE = 10\n",
+            "REPLAY_CACHE_SIZE = lots\n",
+        ] {
+            assert!(
+                ServiceConfig::from_config(&config(&dir, bad)).is_err(),
+                "{bad}"
+            );
+        }
     }
 }
