@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the 2019 C test programs against our services: test_multicast, test_multicast_2peers
-# (ours on both peers, and a C multicast service on either side), test_psycstore and test_psyc
-# (with the C psyc service on top of our multicast and psycstore).
+# (ours on both peers, and a C multicast service on either side), test_multicast_multipeer
+# (12 peers, star and line), test_psycstore and test_psyc (with the C psyc service on top of our
+# multicast and psycstore).
 #
 # Usage: scripts/dropin-check.sh GNUNET_MIRROR_GIT [COMMIT]
 #   GNUNET_MIRROR_GIT  a clone (bare or not) of GNUnet-Mirror/GNUnet
@@ -29,6 +30,8 @@ cd "$work"
 take() { git -C "$mirror" show "$commit:src/$1" > "$(basename "$1")"; }
 for f in multicast/multicast_api.c multicast/multicast.h multicast/test_multicast.c \
     multicast/test_multicast_2peers.c multicast/test_multicast.conf \
+    multicast/test_multicast_multipeer.c multicast/test_multicast_star.conf \
+    multicast/test_multicast_line.conf \
     multicast/gnunet-service-multicast.c \
     psycstore/psycstore.h psycstore/psycstore_api.c psycstore/test_psycstore.c \
     psycutil/psyc_env.c psycutil/psyc_message.c psycutil/psyc_slicer.c \
@@ -48,6 +51,8 @@ sed -i -e 's|#include "gnunet_crypto_lib.h"||' -e 's|#include "gnunet_common.h"|
     -e 's|\([a-z_]*_key\) = GNUNET_CRYPTO_ecdsa_key_create ();|\1 = GNUNET_new (struct GNUNET_CRYPTO_EcdsaPrivateKey); GNUNET_CRYPTO_ecdsa_key_create (\1);|' \
     -e 's|\([a-z_]*_key\) = GNUNET_CRYPTO_eddsa_key_create ();|\1 = GNUNET_new (struct GNUNET_CRYPTO_EddsaPrivateKey); GNUNET_CRYPTO_eddsa_key_create (\1);|' \
     -e 's#GNUNET_CRYPTO_\(e[cd]dsa\)_\(sign\|verify\) (#GNUNET_CRYPTO_\1_\2_ (#' \
+    -e 's|\(multicast_peer->key\) = GNUNET_CRYPTO_ecdsa_key_create ();|\1 = GNUNET_new (struct GNUNET_CRYPTO_EcdsaPrivateKey); GNUNET_CRYPTO_ecdsa_key_create (\1);|' \
+    -e 's|GNUNET_free_non_null|GNUNET_free|g' \
     ./*.c
 sed -i -e '/GNUNET_CADET_OPTION_RELIABLE,/d' \
     -e 's|#include "platform.h"|#include "platform.h"\n#define GNUNET_SIGNATURE_PURPOSE_MULTICAST_MESSAGE 19\n#define GNUNET_SIGNATURE_PURPOSE_MULTICAST_REQUEST 24|' \
@@ -59,6 +64,9 @@ psycutil="psyc_env.o psyc_message.o psyc_slicer.o"
 cc -o test_multicast test_multicast.o multicast_api.o -lgnunettesting -lgnunetutil
 cc -o test_multicast_2peers test_multicast_2peers.o multicast_api.o -lgnunettestbed \
     -lgnunettesting -lgnunetutil
+cc -o test_multicast_multipeer_star test_multicast_multipeer.o multicast_api.o \
+    -lgnunettestbed -lgnunettesting -lgnunetutil
+cp test_multicast_multipeer_star test_multicast_multipeer_line
 cc -o gnunet-service-multicast-c gnunet-service-multicast.o -lgnunetcadet \
     -lgnunetstatistics -lgnunetutil
 cc -o test_psycstore test_psycstore.o psycstore_api.o -lgnunettesting -lgnunetutil
@@ -111,6 +119,13 @@ for pair in "rust rust" "c rust" "rust c"; do
     impl "$1" > origin_impl
     impl "$2" > member_impl
     check "test_multicast_2peers-origin-$1-member-$2" ./test_multicast_2peers
+done
+
+# 12 peers through testbed, star and line overlays, our service on all of them.
+for topology in star line; do
+    sed -i '/^\[multicast\]/,/^UNIXPATH/d' "test_multicast_$topology.conf"
+    { section multicast "$mc_rust"; printf "$quiet"; } >> "test_multicast_$topology.conf"
+    check "test_multicast_multipeer_$topology" "./test_multicast_multipeer_$topology"
 done
 
 {
