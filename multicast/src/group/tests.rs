@@ -634,3 +634,76 @@ fn origin_stop_ends_the_group_below() {
         Ok(Any::PartRequest(_))
     ));
 }
+
+/// Replays in a chain origin ← relay ← member: with caches, the relay answers and the origin's
+/// application never hears of it; with the caches off (`replay_cache_bytes = 0`, the strict
+/// setting) every replay reaches the origin's application, which may check membership, as in
+/// the C original.
+#[test]
+fn replays_come_from_caches_or_with_caches_off_from_the_origin_application() {
+    let by_id = |id| ReplayRequest {
+        member_pub_key: ecdsa::PublicKey([0; 32]),
+        ids: ReplayIds {
+            fragment_id: id,
+            flags: 0,
+            ..Default::default()
+        },
+        uid: 0,
+    };
+    for cache_bytes in [Config::default().replay_cache_bytes, 0] {
+        let cfg = Config {
+            max_children: 1,
+            replay_cache_bytes: cache_bytes,
+            ..Config::default()
+        };
+        let mut net = Net::new(3, cfg);
+        start_origin(&mut net, 0, 1);
+        join(&mut net, 1, 1, 1, 0);
+        assert_eq!(decide_all(&mut net, true), 1);
+        join(&mut net, 2, 1, 2, 0);
+        assert_eq!(decide_all(&mut net, true), 1);
+        assert_eq!(
+            net.nodes[1].child_count(&group_pub()),
+            1,
+            "node 2 hangs under node 1"
+        );
+        send_fragment(&mut net, b"one");
+        send_fragment(&mut net, b"two");
+        assert_eq!(fragments(&net.take(2, 1)).len(), 2);
+        net.take(0, 1);
+
+        net.client(2, 1, by_id(1).to_message());
+        let asked = of_type(&net.take(0, 1), msg::TYPE_REPLAY_REQUEST);
+        if cache_bytes > 0 {
+            assert!(asked.is_empty(), "a cache on the way answers");
+            let got = fragments(&net.take(2, 1));
+            assert_eq!((got.len(), got[0].payload.as_slice()), (1, &b"one"[..]));
+            continue;
+        }
+        assert_eq!(asked.len(), 1, "the origin's application is asked");
+        let asked = ReplayRequest::from_message(&asked[0]).unwrap();
+        assert_eq!(asked.member_pub_key, member_key(2).public_key());
+        assert!(fragments(&net.take(2, 1)).is_empty());
+        // The application refuses (say, the member was not admitted back then).
+        net.client(
+            0,
+            1,
+            ReplayResponse {
+                ids: asked.ids,
+                error_code: msg::ReplayError::Other(-1),
+                fragment: None,
+            }
+            .to_message(),
+        );
+        let answer = net.take(2, 1);
+        assert!(fragments(&answer).is_empty());
+        let refused = of_type(&answer, msg::TYPE_REPLAY_RESPONSE);
+        assert_eq!(refused.len(), 1);
+        assert_ne!(
+            ReplayResponse::from_message(&refused[0])
+                .unwrap()
+                .error_code,
+            msg::ReplayError::Ok
+        );
+    }
+}
