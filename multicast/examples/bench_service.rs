@@ -59,6 +59,37 @@ fn stamp_of(bytes: &[u8]) -> u64 {
         .map_or(0, u64::from_be_bytes)
 }
 
+/// Sends `count` messages of `len` bytes on `ccn`, each stamped with its send time since `base`,
+/// `pace` apart if set.
+fn send_stamped(
+    c: &mut CadetClient,
+    ccn: u32,
+    len: usize,
+    count: usize,
+    pace: Option<Duration>,
+    base: Instant,
+) {
+    for _ in 0..count {
+        let stamp = base.elapsed().as_nanos() as u64;
+        c.send(ccn, &cadet_message(len, stamp), LONG).unwrap();
+        if let Some(p) = pace {
+            thread::sleep(p);
+        }
+    }
+}
+
+/// Takes `count` stamped messages: (stamp, arrival since `base`) each.
+fn receive_stamped(rx: &mut CadetClient, count: usize, base: Instant) -> Vec<(u64, u64)> {
+    let mut got = Vec::with_capacity(count);
+    while got.len() < count {
+        if let CadetEvent::Data { ccn, payload } = rx.next_event(LONG).unwrap() {
+            got.push((stamp_of(&payload[4..]), base.elapsed().as_nanos() as u64));
+            rx.receive_done(ccn).unwrap();
+        }
+    }
+    got
+}
+
 /// Raw CADET from peer 1 to peer 0: `count` messages of `len` bytes (header included), or
 /// paced single messages carrying a timestamp when `pace` is set. Returns per-message arrival
 /// times relative to `base`, with the stamp they carried.
@@ -78,23 +109,11 @@ fn raw_cadet(net: &Testnet, len: usize, count: usize, pace: Option<Duration>) ->
         let ccn = c.create_channel(target, port).unwrap();
         c.wait_ready(ccn, LONG).unwrap();
         ready_tx.send(()).unwrap();
-        for _ in 0..count {
-            let stamp = base.elapsed().as_nanos() as u64;
-            c.send(ccn, &cadet_message(len, stamp), LONG).unwrap();
-            if let Some(p) = pace {
-                thread::sleep(p);
-            }
-        }
+        send_stamped(&mut c, ccn, len, count, pace, base);
         c
     });
     ready_rx.recv().unwrap();
-    let mut got = Vec::with_capacity(count);
-    while got.len() < count {
-        if let CadetEvent::Data { ccn, payload } = rx.next_event(LONG).unwrap() {
-            got.push((stamp_of(&payload[4..]), base.elapsed().as_nanos() as u64));
-            rx.receive_done(ccn).unwrap();
-        }
-    }
+    let got = receive_stamped(&mut rx, count, base);
     drop(tx.join().unwrap());
     got
 }
@@ -122,26 +141,14 @@ fn raw_cadet_reversed(
             }
         };
         c.wait_ready(ccn, LONG).unwrap();
-        for _ in 0..count {
-            let stamp = base.elapsed().as_nanos() as u64;
-            c.send(ccn, &cadet_message(len, stamp), LONG).unwrap();
-            if let Some(p) = pace {
-                thread::sleep(p);
-            }
-        }
+        send_stamped(&mut c, ccn, len, count, pace, base);
         c
     });
     ready_rx.recv().unwrap();
     thread::sleep(Duration::from_millis(100));
     let mut rx = CadetClient::connect_path(&net.peer(0).service_socket("cadet")).unwrap();
     rx.create_channel(target, port).unwrap();
-    let mut got = Vec::with_capacity(count);
-    while got.len() < count {
-        if let CadetEvent::Data { ccn, payload } = rx.next_event(LONG).unwrap() {
-            got.push((stamp_of(&payload[4..]), base.elapsed().as_nanos() as u64));
-            rx.receive_done(ccn).unwrap();
-        }
-    }
+    let got = receive_stamped(&mut rx, count, base);
     drop(tx.join().unwrap());
     got
 }
