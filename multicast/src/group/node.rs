@@ -892,7 +892,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 .and_then(|g| g.pending_replays.get(&r.ids))
                 .map(|p| p.requesters.clone())
                 .unwrap_or_default();
-            self.answer_requesters(gid, &requesters, &f);
+            self.answer_requesters(gid, &requesters, &f, raw);
             if let Some(g) = self.groups.get_mut(&gid) {
                 g.history.cache(f);
             }
@@ -902,22 +902,35 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     }
 
     /// Sends a replayed fragment to those who asked for it.
-    fn answer_requesters(&mut self, gid: HashCode, requesters: &[Requester], f: &Arc<Fragment>) {
+    /// Sends fragment `f`, encoded as `bytes`, to replay requesters: as it is to clients, with
+    /// our hop counter to channels (one encoding for all of them).
+    fn answer_requesters(
+        &mut self,
+        gid: HashCode,
+        requesters: &[Requester],
+        f: &Fragment,
+        bytes: &[u8],
+    ) {
         let hop = self
             .groups
             .get(&gid)
             .map_or(1, |g| g.depth.saturating_add(1));
+        let fits = f.wire_size() <= MAX_CADET_MESSAGE_SIZE;
+        let mut for_channels: Option<Vec<u8>> = None;
         for r in requesters {
             match *r {
-                Requester::Client(c) => self.send_client(c, f.to_message()),
-                Requester::Channel(ch) => {
-                    if f.wire_size() <= MAX_CADET_MESSAGE_SIZE {
-                        let mut out = (**f).clone();
-                        out.hop_counter = hop;
-                        self.send_channel(ch, out.to_message());
-                    }
+                Requester::Client(c) => self.send_client(c, bytes.to_vec()),
+                Requester::Channel(ch) if fits => {
+                    let out = for_channels
+                        .get_or_insert_with(|| {
+                            let mut out = bytes.to_vec();
+                            Fragment::set_hop_counter(&mut out, hop);
+                            out
+                        })
+                        .clone();
+                    self.send_channel(ch, out);
                 }
-                Requester::Myself => {}
+                Requester::Channel(_) | Requester::Myself => {}
             }
         }
     }
@@ -960,7 +973,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             if f.wire_size() > MAX_CADET_MESSAGE_SIZE && matches!(who, Requester::Channel(_)) {
                 self.reply_error(gid, r.ids, who, ReplayError::InternalError);
             } else {
-                self.answer_requesters(gid, &[who], &f);
+                let bytes = f.to_message();
+                self.answer_requesters(gid, &[who], &f, &bytes);
             }
             return;
         }
@@ -1800,12 +1814,12 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 m.parent_is_ours = f.hop_counter > 0;
             }
         }
-        self.accept_fragment(now, gid, Arc::new(f));
+        self.accept_fragment(now, gid, Arc::new(f), bytes.to_vec());
     }
 
-    /// A verified fragment from a parent: answer waiting replays, then (if new) deliver,
-    /// cache, pass on and look for gaps.
-    fn accept_fragment(&mut self, now: Instant, gid: HashCode, f: Arc<Fragment>) {
+    /// A verified fragment from a parent, with `bytes` as it arrived: answer waiting replays,
+    /// then (if new) deliver, cache, pass on and look for gaps.
+    fn accept_fragment(&mut self, now: Instant, gid: HashCode, f: Arc<Fragment>, bytes: Vec<u8>) {
         let Some(g) = self.groups.get_mut(&gid) else {
             return;
         };
@@ -1830,7 +1844,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             .pending_replays
             .values()
             .any(|p| p.requesters.contains(&Requester::Myself));
-        self.answer_requesters(gid, &requesters, &f);
+        self.answer_requesters(gid, &requesters, &f, &bytes);
         match seen {
             Seen::Duplicate => self.stat(stat::DUPLICATE_FRAGMENTS, 1),
             Seen::New { missing } => {
@@ -1842,7 +1856,6 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                         _ => None,
                     })
                     .collect();
-                let bytes = f.to_message();
                 self.disseminate(gid, f, bytes, &skip);
                 if parent_ours {
                     self.request_missing(now, gid, &missing);
