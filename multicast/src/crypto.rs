@@ -51,8 +51,7 @@ pub trait GroupCrypto {
 
     /// Sets the purpose of `fragment` and signs it with the group key (purpose 19).
     fn sign_fragment(&self, key: &Self::GroupSigner, fragment: &mut Fragment) {
-        fragment.set_purpose();
-        fragment.signature = self.sign_group(key, &fragment.signed_block());
+        self.sign_fragment_message(key, fragment);
     }
 
     /// Like [`GroupCrypto::sign_fragment`], and returns the signed fragment encoded: the
@@ -69,13 +68,7 @@ pub trait GroupCrypto {
 
     /// Whether `fragment` carries a valid group signature with the exact purpose block.
     fn verify_fragment(&self, group: &Self::GroupVerifier, fragment: &Fragment) -> bool {
-        fragment.purpose_ok()
-            && self.verify_group(
-                group,
-                PURPOSE_MESSAGE,
-                &fragment.signed_block(),
-                &fragment.signature,
-            )
+        self.verify_fragment_message(group, fragment, &fragment.to_message())
     }
 
     /// [`GroupCrypto::verify_fragment`] over `message`, the bytes `fragment` was decoded
