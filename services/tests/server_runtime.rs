@@ -112,7 +112,13 @@ fn echo(c: &mut BlockingClient, body: &[u8]) {
 }
 
 fn assert_dropped_after(path: &Path, bytes: &[u8]) {
+    assert_dropped_after_pause(path, bytes, Duration::ZERO);
+}
+
+/// Like [`assert_dropped_after`], waiting `pause` between connecting and sending.
+fn assert_dropped_after_pause(path: &Path, bytes: &[u8], pause: Duration) {
     let mut s = UnixStream::connect(path).unwrap();
+    thread::sleep(pause);
     s.write_all(bytes).unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -122,6 +128,25 @@ fn assert_dropped_after(path: &Path, bytes: &[u8]) {
         0,
         "service kept a client that sent {bytes:?}"
     );
+}
+
+/// The end of the stream must be seen even when it arrives together with the last data (one
+/// edge for both, after the service took the connection): a client that hangs up inside a
+/// message is dropped every time.
+#[test]
+fn hang_up_inside_a_message_is_always_noticed() {
+    let (path, _dir, rt) = start(Limits::default());
+    for _ in 0..300 {
+        assert_dropped_after_pause(&path, &[0, 200, 0xfd, 0xe8, 1, 2], Duration::from_millis(2));
+    }
+    connect(&path).send_raw(&msg(STOP, b"")).unwrap();
+    let h = rt.join().unwrap();
+    let cut_short = h
+        .dropped
+        .iter()
+        .filter(|(_, r)| format!("{r:?}").contains("stream ended inside a message"))
+        .count();
+    assert_eq!(cut_short, 300);
 }
 
 #[test]

@@ -147,6 +147,9 @@ struct Connection {
     backlogged: bool,
     /// Data may be waiting in the socket that we have not read (budget or pause).
     read_more: bool,
+    /// The peer closed its end (or the socket failed): the end of the stream is waiting
+    /// behind any data, and no further edge will announce it, so reads go on to the end.
+    hung_up: bool,
     closing: Option<DisconnectReason>,
 }
 
@@ -276,6 +279,7 @@ impl Ctx {
                 progress_at: Instant::now(),
                 backlogged: false,
                 read_more: true,
+                hung_up: false,
                 closing: None,
             },
         );
@@ -392,6 +396,9 @@ impl<H: Handler> Runtime<H> {
                         if let Some(c) = self.ctx.conns.get_mut(&t) {
                             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                                 c.read_more = true;
+                            }
+                            if ev.is_read_closed() || ev.is_error() {
+                                c.hung_up = true;
                             }
                         }
                         if ev.is_writable() {
@@ -529,7 +536,8 @@ impl<H: Handler> Runtime<H> {
                     c.framer.push(&buf[..n]);
                     // A short read emptied the socket; anything arriving later raises a new
                     // edge, so the extra read that would only say "would block" is skipped.
-                    let drained = n < buf.len();
+                    // Not after a hang-up: the end of the stream raises no further edge.
+                    let drained = n < buf.len() && !c.hung_up;
                     if drained {
                         c.read_more = false;
                     }
