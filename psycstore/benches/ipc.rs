@@ -10,6 +10,9 @@
 //!
 //! `cargo bench -p psycstore --bench ipc [-- FRAGMENTS]` (default 200000 fragments per run).
 
+mod common;
+use common::{fragment, PAYLOAD};
+
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -18,28 +21,12 @@ use std::time::{Duration, Instant};
 
 use gnunet_service::client::BlockingClient;
 use psycstore::client as codec;
-use psycstore::fragment::{Fragment, FLAG_LAST_FRAGMENT};
 use psycstore::keys::ChannelKey;
 use psycstore::msg::Reply;
 use psycstore::store::schema;
 use psycstore::Client;
 
-const PAYLOAD: usize = 100;
 const SEND_CHUNK: usize = 256;
-
-fn fragment(id: u64) -> Fragment {
-    Fragment {
-        hop_counter: 9,
-        signature: [id as u8; 64],
-        purpose: [0, 0, 0, 44, 0, 0, 0, 234],
-        fragment_id: id,
-        fragment_offset: 0,
-        message_id: id,
-        group_generation: 1,
-        flags: FLAG_LAST_FRAGMENT,
-        payload: vec![0x42; PAYLOAD],
-    }
-}
 
 struct Service {
     child: Option<Child>,

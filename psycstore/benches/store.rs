@@ -2,30 +2,17 @@
 //! [`Store::apply`] batches of the sizes the service commits, and the whole sans-IO path
 //! (decode, plan, commit, encode replies) on top.
 
+mod common;
+use common::fragment;
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use gnunet_service::wire::Message;
-use psycstore::fragment::{Fragment, FLAG_LAST_FRAGMENT};
 use psycstore::handler::{commit, plan, Job};
 use psycstore::keys::ChannelKey;
 use psycstore::msg::{FragmentStore, Request};
 use psycstore::store::{schema, SqliteOptions, SqliteStore, Store, WriteOp};
 
 const BATCH: u64 = 1000;
-const PAYLOAD: usize = 100;
-
-fn fragment(id: u64) -> Fragment {
-    Fragment {
-        hop_counter: 9,
-        signature: [id as u8; 64],
-        purpose: [0, 0, 0, 44, 0, 0, 0, 234],
-        fragment_id: id,
-        fragment_offset: 0,
-        message_id: id,
-        group_generation: 1,
-        flags: FLAG_LAST_FRAGMENT,
-        payload: vec![0x42; PAYLOAD],
-    }
-}
 
 fn open(dir: &tempfile::TempDir) -> SqliteStore {
     SqliteStore::open(&dir.path().join("bench.db"), &SqliteOptions::default()).expect("open")
