@@ -112,6 +112,7 @@ pub fn decide(
             relays,
             response,
         },
+        admitted_after: None,
     }
     .to_message()
 }

@@ -33,8 +33,17 @@ fn origin_here_member_there(net: &Testnet, o: usize, m: usize) {
     let gkey = group_key();
     let group = gkey.public_key();
     let mut origin = origin(net, o, &gkey);
-    // Fragment 1 goes out before anyone joined: the member fetches it later by replay.
-    origin.transmit(1, 0, b"before you came", T).unwrap();
+    // Fragment 1 goes out before anyone joined: later only the origin's application may
+    // give it to the member. The origin client keeps its own copy to answer with.
+    let first = origin
+        .transmit(1, 0, b"before you came", T)
+        .unwrap()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Message(f) => Some(f),
+            _ => None,
+        })
+        .expect("the origin client gets its own fragment");
 
     let mkey = member_key();
     let hello = app_message(123, b"Hi, can I enter?");
@@ -93,8 +102,33 @@ fn origin_here_member_there(net: &Testnet, o: usize, m: usize) {
         too_large_before + 1,
     );
 
-    // Replay of fragment 1 across CADET (the member never had it).
+    // Fragment 2 came after the admission: the member's own peer answers from its cache.
+    let cached_before = stat(net, m, "# replays answered from cache").unwrap_or(0);
+    member.send(&client::replay_fragment(2, 0)).unwrap();
+    let f = next_fragment(&mut member, T);
+    assert_eq!((f.fragment_id, f.payload.as_slice()), (2, &b"pong"[..]));
+    wait_stat(net, m, "# replays answered from cache", cached_before + 1);
+
+    // Fragment 1 predates the admission: the origin peer has it cached but asks its
+    // application, naming the member, and the answer crosses CADET.
     member.send(&client::replay_fragment(1, 0)).unwrap();
+    let r = wait_for(
+        &mut origin,
+        "the replay request for fragment 1",
+        T,
+        |e| match e {
+            Event::ReplayRequest(r) => Some(r),
+            _ => None,
+        },
+    );
+    assert_eq!(
+        (r.ids.fragment_id, r.member_pub_key),
+        (1, mkey.public_key())
+    );
+    origin
+        .send(&client::replay_fragment_response(r.ids, &first))
+        .unwrap();
+    origin.send(&client::replay_end(r.ids)).unwrap();
     let f = next_fragment(&mut member, T);
     assert_eq!(
         (f.fragment_id, f.payload.as_slice()),
@@ -259,6 +293,7 @@ fn bad_input_from_a_parent(net: &Testnet) {
             relays: vec![],
             response: None,
         },
+        admitted_after: None,
     };
     fake.send(ccn, &decision.to_message(), T).unwrap();
     next_decision(&mut member);

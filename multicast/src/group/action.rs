@@ -161,6 +161,9 @@ pub mod stat {
     pub const REPLAYS_FROM_CACHE: &str = "# replays answered from cache";
     /// Replay requests passed on (upwards or to an origin client).
     pub const REPLAYS_FORWARDED: &str = "# replay requests forwarded";
+    /// Cached fragments not served because they predate the requester's admission (the
+    /// request went on towards the origin instead).
+    pub const REPLAYS_BEFORE_ADMISSION: &str = "# replays of fragments from before admission";
     /// Missing fragments asked for by this peer itself.
     pub const GAP_REQUESTS: &str = "# missing fragments requested";
     /// Replay requests that got an error or no answer.

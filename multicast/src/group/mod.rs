@@ -32,11 +32,20 @@
 //!   deduplicated by fragment id, delivered to local clients and sent to admitted children.
 //!   `hop_counter` (unsigned, ignored by C) carries the receiver's depth: 1 for the origin's
 //!   children. A member that sees a non-zero hop counter knows its parent is ours.
+//! - **Admission point.** When the origin admits a member it notes its newest fragment id;
+//!   the decision carries it to tree-capable joiners in an 8-byte trailer
+//!   ([`JoinDecision::admitted_after`](crate::msg::JoinDecision::admitted_after)), stripped
+//!   for C peers and clients. Every hop records it, and re-admission sends the first one
+//!   again. A member gets fragments up to that point only from the origin's application
+//!   (PSYC runs its membership test there, as in C), never from a cache or a live copy.
 //! - **Replay.** Requests by fragment id or by message id + offset are answered from the
-//!   bounded cache of the nearest peer that has the fragment, else passed up (identical
-//!   requests are merged), and at the origin given to one client *of that group* (gap G6).
-//!   Success travels as the plain MESSAGE, failure as the 48-byte REPLAY_RESPONSE, as in C.
-//!   The cache lives inside the logic (it is memory, not IO).
+//!   bounded cache of the nearest peer that has the fragment, if it came after the
+//!   requester's admission point; else they are passed up, and at the origin given to one
+//!   client *of that group* (gap G6). Success travels as the plain MESSAGE, which does not
+//!   name the member it is for, so requests for the same fragment share one answer only if
+//!   each requester may have it anyway; others wait for a round of their own. Failure
+//!   travels as the 48-byte REPLAY_RESPONSE, as in C. The cache lives inside the logic (it
+//!   is memory, not IO).
 //! - **Repair.** When a parent channel goes away, an admitted member waits a random delay
 //!   (< [`Config::reattach_jitter`]), joins again through the origin (and is redirected
 //!   down), announces its admitted subtree again so the new path learns it, and pulls what
@@ -64,7 +73,9 @@
 //! - Fragments larger than a CADET message (G2) still reach local clients and are counted in
 //!   `# fragments too large for CADET`.
 //! - Replay answers go to the requesting member of the right group (G6, G7); errors are
-//!   passed back down instead of being ignored.
+//!   passed back down instead of being ignored. The C service gave one answer to every
+//!   request pending for the same fragment, whoever asked; here a member never gets another
+//!   member's answer for a fragment from before its own admission.
 
 mod action;
 mod config;

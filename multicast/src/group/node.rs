@@ -41,8 +41,17 @@ struct OriginRole<S> {
     key: S,
     clients: BTreeSet<ClientId>,
     last_fragment_id: u64,
-    /// Inner decisions of admitted members, to re-admit them when they re-attach.
-    admitted: HashMap<ecdsa::PublicKey, Decision>,
+    /// Admitted members, to re-admit them with the same decision and admission point when
+    /// they re-attach.
+    admitted: HashMap<ecdsa::PublicKey, Admission>,
+}
+
+/// The origin's record of a member it admitted.
+#[derive(Debug, Clone)]
+struct Admission {
+    decision: Decision,
+    /// The origin's newest fragment id when it first admitted the member.
+    after: u64,
 }
 
 /// Where a local member stands.
@@ -77,6 +86,9 @@ struct MemberRole {
     parent_is_ours: bool,
     /// Whether we were admitted before (a re-attach, not a first join).
     was_admitted: bool,
+    /// Fragments up to this id were sent before the member's admission: it gets none of them
+    /// from this node (see [`JoinDecision::admitted_after`]).
+    admitted_after: u64,
     request_counter: u64,
 }
 
@@ -97,9 +109,20 @@ struct Child {
     member_key: ecdsa::PublicKey,
     peer: PeerIdentity,
     tree_capable: bool,
-    /// Admitted members reachable through this channel, with their join requests (to
-    /// announce them again when we re-attach).
-    subtree: HashMap<ecdsa::PublicKey, Vec<u8>>,
+    /// Admitted members reachable through this channel.
+    subtree: HashMap<ecdsa::PublicKey, SubtreeMember>,
+    /// The smallest `admitted_after` in `subtree`: fragments up to it go down this channel
+    /// only as answers to replays.
+    earliest_admission: u64,
+}
+
+/// An admitted member reachable through a child channel.
+#[derive(Debug, Clone)]
+struct SubtreeMember {
+    /// Its join request, to announce it again when we re-attach.
+    join: Vec<u8>,
+    /// Its admission point (see [`JoinDecision::admitted_after`]).
+    admitted_after: u64,
 }
 
 /// Which side of a channel we are.
@@ -119,9 +142,11 @@ struct Channel {
 }
 
 impl Channel {
-    /// A child channel whose join was admitted: fragments go down it.
-    fn is_admitted_child(&self) -> bool {
-        matches!(&self.kind, ChannelKind::Down(c) if c.status == ChildStatus::Admitted)
+    /// Whether fragment `id` goes down this channel: it leads to an admitted child, and a
+    /// member below was admitted before the fragment.
+    fn wants_fragment(&self, id: u64) -> bool {
+        matches!(&self.kind, ChannelKind::Down(c)
+            if c.status == ChildStatus::Admitted && c.earliest_admission < id)
     }
 }
 
@@ -147,11 +172,58 @@ enum Requester {
     Myself,
 }
 
+/// A replay request on its way: one round, answered once.
+///
+/// A successful answer does not say which member it is for, so only requesters that may have
+/// it anyway share a round: those admitted before the fragment (when the round was started by
+/// one such), or those asking as the same member. Others wait in `queued` for a round of
+/// their own, so that no one rides on another member's answer.
+///
+/// For the same reason a round that timed out stays for one more timeout, `expired`, without
+/// requesters: a late answer then ends it instead of being taken for the next round's.
 #[derive(Debug)]
 struct PendingReplay {
     requesters: Vec<Requester>,
     generation: u64,
+    /// The member the request went out for.
+    member: ecdsa::PublicKey,
+    /// Whether that member was admitted before the fragment, so that others who were may share.
+    shared: bool,
+    expired: bool,
+    queued: VecDeque<(Requester, ReplayRequest)>,
 }
+
+impl PendingReplay {
+    fn new(who: Requester, member: ecdsa::PublicKey, shared: bool, generation: u64) -> Self {
+        Self {
+            requesters: vec![who],
+            generation,
+            member,
+            shared,
+            expired: false,
+            queued: VecDeque::new(),
+        }
+    }
+
+    /// Whether `member` (`shared`: admitted before the fragment) may take this round's answer.
+    fn admits(&self, member: &ecdsa::PublicKey, shared: bool) -> bool {
+        !self.expired && ((shared && self.shared) || self.member == *member)
+    }
+
+    fn is_queued(&self, who: Requester, member: &ecdsa::PublicKey) -> bool {
+        self.queued
+            .iter()
+            .any(|(q, r)| *q == who && r.member_pub_key == *member)
+    }
+
+    fn forget(&mut self, who: Requester) {
+        self.requesters.retain(|r| *r != who);
+        self.queued.retain(|(r, _)| *r != who);
+    }
+}
+
+/// Most requesters sharing one replay round, and most waiting for rounds of their own.
+const MAX_QUEUED_REPLAYS: usize = 64;
 
 /// A join request passed on towards the origin, waiting for its decision.
 #[derive(Debug, Clone)]
@@ -329,8 +401,9 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         self.push(Action::OpenPort { port });
     }
 
-    /// Clients of `gid` that receive group messages: origin clients and admitted members'.
-    fn message_receivers(&self, gid: &HashCode) -> Vec<ClientId> {
+    /// Clients of `gid` that receive fragment `id`: origin clients, and those of members
+    /// admitted before it.
+    fn message_receivers(&self, gid: &HashCode, id: u64) -> Vec<ClientId> {
         let Some(g) = self.groups.get(gid) else {
             return Vec::new();
         };
@@ -340,7 +413,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             .flat_map(|o| o.clients.iter().copied())
             .collect();
         for m in g.members.values() {
-            if m.status == MemberStatus::Admitted {
+            if m.status == MemberStatus::Admitted && m.admitted_after < id {
                 out.extend(m.clients.iter().copied());
             }
         }
@@ -402,15 +475,16 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 self.clients.insert(client, Role::Parted);
             }
             (Role::Origin(gid), Any::Fragment(f)) => self.client_fragment(client, gid, f),
-            (Role::Origin(gid), Any::JoinDecision(d)) => {
-                self.client_join_decision(gid, d, bytes.to_vec())
-            }
+            (Role::Origin(gid), Any::JoinDecision(d)) => self.client_join_decision(gid, d),
             (Role::Origin(gid) | Role::Member(gid, _), Any::ReplayResponse(r)) => {
-                self.client_replay_response(client, gid, r, bytes)
+                self.client_replay_response(now, client, gid, r, bytes)
             }
             (Role::Origin(gid) | Role::Member(gid, _), Any::ReplayResponseEnd(r)) => {
-                if let Some(g) = self.group_mut(&gid) {
-                    g.pending_replays.remove(&r.ids);
+                if let Some(p) = self
+                    .group_mut(&gid)
+                    .and_then(|g| g.pending_replays.remove(&r.ids))
+                {
+                    self.next_rounds(now, gid, p.queued);
                 }
             }
             (Role::Member(gid, key), Any::Request(q)) => self.client_request(client, gid, key, q),
@@ -443,7 +517,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             return;
         };
         for p in g.pending_replays.values_mut() {
-            p.requesters.retain(|r| *r != Requester::Client(client));
+            p.forget(Requester::Client(client));
         }
         match role {
             Some(Role::Origin(_)) => {
@@ -598,6 +672,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 attempt: 0,
                 parent_is_ours: false,
                 was_admitted: false,
+                admitted_after: 0,
                 request_counter: 0,
             },
         );
@@ -661,9 +736,11 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     }
 
     /// Delivers a new fragment to local clients, caches it and sends it to every admitted
-    /// child except those in `skip` (they got it as a replay answer already).
-    fn disseminate(&mut self, gid: HashCode, f: Arc<Fragment>, bytes: Vec<u8>, skip: &[ChannelId]) {
-        let clients = self.message_receivers(&gid);
+    /// child, except to those in `skip` (they got it as a replay answer already). Only members
+    /// admitted before the fragment get it, here and below.
+    fn disseminate(&mut self, gid: HashCode, f: Arc<Fragment>, bytes: Vec<u8>, skip: &[Requester]) {
+        let mut clients = self.message_receivers(&gid, f.fragment_id);
+        clients.retain(|c| !skip.contains(&Requester::Client(*c)));
         let Some(g) = self.groups.get_mut(&gid) else {
             return;
         };
@@ -672,8 +749,12 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             .children
             .iter()
             .copied()
-            .filter(|c| !skip.contains(c))
-            .filter(|c| self.channels.get(c).is_some_and(Channel::is_admitted_child))
+            .filter(|c| !skip.contains(&Requester::Channel(*c)))
+            .filter(|c| {
+                self.channels
+                    .get(c)
+                    .is_some_and(|ch| ch.wants_fragment(f.fragment_id))
+            })
             .collect();
         let hop = g.depth.saturating_add(1);
         let fits = f.wire_size() <= MAX_CADET_MESSAGE_SIZE;
@@ -704,26 +785,44 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         }
     }
 
-    fn client_join_decision(&mut self, gid: HashCode, d: JoinDecision, bytes: Vec<u8>) {
+    fn client_join_decision(&mut self, gid: HashCode, mut d: JoinDecision) {
+        d.admitted_after = None;
         if d.decision.is_admitted == ADMITTED {
             if let Some(o) = self.groups.get_mut(&gid).and_then(|g| g.origin.as_mut()) {
-                o.admitted.insert(d.member_pub_key, d.decision.clone());
+                // A member admitted again keeps its first admission point.
+                let after = o
+                    .admitted
+                    .get(&d.member_pub_key)
+                    .map_or(o.last_fragment_id, |a| a.after);
+                o.admitted.insert(
+                    d.member_pub_key,
+                    Admission {
+                        decision: d.decision.clone(),
+                        after,
+                    },
+                );
+                d.admitted_after = Some(after);
             }
         }
-        self.route_decision(gid, d, bytes);
+        self.route_decision(gid, d);
     }
 
     /// Sends a decision where its join request came from: a local member, or the channel
-    /// that carried the request (directly or forwarded).
-    fn route_decision(&mut self, gid: HashCode, d: JoinDecision, bytes: Vec<u8>) {
+    /// that carried the request (directly or forwarded). Only tree-capable children get the
+    /// admission point with it; everyone on the way records it.
+    fn route_decision(&mut self, gid: HashCode, mut d: JoinDecision) {
         let admitted = d.decision.is_admitted == ADMITTED;
+        if admitted && d.admitted_after.is_none() {
+            // From a C origin, which knows nothing of admission points: from now on.
+            d.admitted_after = Some(self.local_head(&gid));
+        }
         if d.peer == self.me {
             let local = self
                 .groups
                 .get(&gid)
                 .is_some_and(|g| g.members.contains_key(&d.member_pub_key));
             if local {
-                self.local_member_decided(gid, d.member_pub_key, admitted, bytes);
+                self.local_member_decided(gid, &d);
                 return;
             }
         }
@@ -741,8 +840,15 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             return;
         };
         let own = child.member_key == d.member_pub_key && child.peer == d.peer;
-        if admitted {
-            child.subtree.insert(d.member_pub_key, p.join.clone());
+        if let (true, Some(after)) = (admitted, d.admitted_after) {
+            child.subtree.insert(
+                d.member_pub_key,
+                SubtreeMember {
+                    join: p.join.clone(),
+                    admitted_after: after,
+                },
+            );
+            child.earliest_admission = child.earliest_admission.min(after);
         }
         if own {
             child.status = if admitted {
@@ -751,7 +857,13 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 ChildStatus::Refused
             };
         }
+        let with_mark = child.tree_capable;
         if p.forward_decision {
+            let bytes = if with_mark {
+                d.to_message()
+            } else {
+                d.without_mark().to_message()
+            };
             self.send_channel(p.channel, bytes);
         }
         if own && !admitted {
@@ -759,33 +871,44 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         }
     }
 
-    fn local_member_decided(
-        &mut self,
-        gid: HashCode,
-        member: ecdsa::PublicKey,
-        admitted: bool,
-        bytes: Vec<u8>,
-    ) {
+    /// The newest fragment id this node has seen of a group (0 before the first).
+    fn local_head(&self, gid: &HashCode) -> u64 {
+        self.groups
+            .get(gid)
+            .and_then(|g| g.history.head())
+            .unwrap_or(0)
+    }
+
+    /// A decision for a member of this peer: its clients get it (the first admission, or a
+    /// refusal), without the admission point.
+    fn local_member_decided(&mut self, gid: HashCode, d: &JoinDecision) {
+        let admitted = d.decision.is_admitted == ADMITTED;
         let Some(m) = self
             .groups
             .get_mut(&gid)
-            .and_then(|g| g.members.get_mut(&member))
+            .and_then(|g| g.members.get_mut(&d.member_pub_key))
         else {
             return;
         };
         let first = !m.was_admitted;
+        let bytes = d.without_mark().to_message();
         if admitted {
             m.status = MemberStatus::Admitted;
             m.decision = Some(bytes.clone());
+            if first {
+                m.admitted_after = d.admitted_after.unwrap_or(0);
+            } else if let Some(after) = d.admitted_after {
+                // Re-admitted: an origin of ours sends the first admission point again; a
+                // local guess made since (behind a C parent) never widens what we had.
+                m.admitted_after = m.admitted_after.min(after);
+            }
             m.was_admitted = true;
         } else {
             m.status = MemberStatus::Refused;
         }
         let clients: Vec<ClientId> = m.clients.iter().copied().collect();
         if first || !admitted {
-            for c in clients {
-                self.send_client(c, bytes.clone());
-            }
+            send_to_each(clients, bytes, |c, b| self.send_client(c, b));
         }
     }
 
@@ -869,6 +992,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
 
     fn client_replay_response(
         &mut self,
+        now: Instant,
         client: ClientId,
         gid: HashCode,
         r: ReplayResponse,
@@ -897,7 +1021,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 g.history.cache(f);
             }
         } else {
-            self.fail_replay(gid, r.ids, bytes.to_vec());
+            self.fail_replay(now, gid, r.ids, bytes.to_vec());
         }
     }
 
@@ -936,7 +1060,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     }
 
     /// A replay failed: tell the channels and clients that asked, and forget it.
-    fn fail_replay(&mut self, gid: HashCode, ids: ReplayIds, response: Vec<u8>) {
+    fn fail_replay(&mut self, now: Instant, gid: HashCode, ids: ReplayIds, response: Vec<u8>) {
         let Some(g) = self.groups.get_mut(&gid) else {
             return;
         };
@@ -956,12 +1080,111 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             }
         }
         self.stat(stat::REPLAYS_FAILED, 1);
+        self.next_rounds(now, gid, p.queued);
+    }
+
+    /// A replay round timed out: its requesters are told. It stays without them for one more
+    /// timeout (a late answer ends it), then goes, and those queued behind it get rounds of
+    /// their own.
+    fn expire_replay(&mut self, now: Instant, gid: HashCode, ids: ReplayIds) {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let Some(g) = self.groups.get_mut(&gid) else {
+            return;
+        };
+        let Some(p) = g.pending_replays.get_mut(&ids) else {
+            return;
+        };
+        if p.requesters.contains(&Requester::Myself) {
+            g.history.give_up(ids.fragment_id);
+            g.probing = false;
+        }
+        if p.expired {
+            if let Some(p) = g.pending_replays.remove(&ids) {
+                self.next_rounds(now, gid, p.queued);
+            }
+            return;
+        }
+        p.expired = true;
+        p.generation = generation;
+        let requesters = std::mem::take(&mut p.requesters);
+        let failed = ReplayResponse {
+            ids,
+            error_code: ReplayError::InternalError,
+            fragment: None,
+        }
+        .to_message();
+        for who in requesters {
+            match who {
+                Requester::Client(c) => self.send_client(c, failed.clone()),
+                Requester::Channel(ch) => self.send_channel(ch, failed.clone()),
+                Requester::Myself => {}
+            }
+        }
+        self.stat(stat::REPLAYS_FAILED, 1);
+        self.arm_replay_timer(now, gid, ids, generation);
+    }
+
+    fn arm_replay_timer(&mut self, now: Instant, gid: HashCode, ids: ReplayIds, generation: u64) {
+        self.set_timer(
+            now,
+            self.cfg.replay_timeout,
+            Timer::ReplayExpire {
+                group: gid,
+                ids,
+                generation,
+            },
+        );
+    }
+
+    /// A replay round is over: each requester queued behind it is served now (from the cache,
+    /// or in a round of its own).
+    fn next_rounds(
+        &mut self,
+        now: Instant,
+        gid: HashCode,
+        queued: VecDeque<(Requester, ReplayRequest)>,
+    ) {
+        for (who, r) in queued {
+            self.serve_replay(now, gid, r, who);
+        }
+    }
+
+    /// Whether member `key`, asking through `who`, was admitted before fragment `id` left the
+    /// origin: only then may this node answer it from its cache or let it share another's
+    /// answer. Otherwise the origin's application decides, as in the C original. Requests by
+    /// message id (fragment id 0) never qualify before their fragment is known.
+    fn admitted_before(
+        &self,
+        gid: &HashCode,
+        who: Requester,
+        key: &ecdsa::PublicKey,
+        id: u64,
+    ) -> bool {
+        if id == 0 {
+            return false;
+        }
+        match who {
+            Requester::Myself => true,
+            Requester::Client(_) => self
+                .groups
+                .get(gid)
+                .and_then(|g| g.members.get(key))
+                .is_some_and(|m| m.status == MemberStatus::Admitted && m.admitted_after < id),
+            Requester::Channel(ch) => match self.channels.get(&ch).map(|c| &c.kind) {
+                Some(ChannelKind::Down(child)) => child
+                    .subtree
+                    .get(key)
+                    .is_some_and(|m| m.admitted_after < id),
+                _ => false,
+            },
+        }
     }
 
     /// Answers a replay request from the cache, or passes it towards the origin (or to an
-    /// origin client) and remembers who asked.
+    /// origin client) and remembers who asked. `r.member_pub_key` names the member asking.
     fn serve_replay(&mut self, now: Instant, gid: HashCode, r: ReplayRequest, who: Requester) {
-        let Some(g) = self.groups.get_mut(&gid) else {
+        let Some(g) = self.groups.get(&gid) else {
             return;
         };
         // A member client on the origin's own peer is answered by the origin's application, as
@@ -969,19 +1192,44 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let origin_answers_locally = matches!(who, Requester::Client(_))
             && g.origin.as_ref().is_some_and(|o| !o.clients.is_empty());
         if let Some(f) = g.history.lookup(&r.ids).filter(|_| !origin_answers_locally) {
-            self.stat(stat::REPLAYS_FROM_CACHE, 1);
-            if f.wire_size() > MAX_CADET_MESSAGE_SIZE && matches!(who, Requester::Channel(_)) {
-                self.reply_error(gid, r.ids, who, ReplayError::InternalError);
-            } else {
-                let bytes = f.to_message();
-                self.answer_requesters(gid, &[who], &f, &bytes);
+            if self.admitted_before(&gid, who, &r.member_pub_key, f.fragment_id) {
+                self.stat(stat::REPLAYS_FROM_CACHE, 1);
+                if f.wire_size() > MAX_CADET_MESSAGE_SIZE && matches!(who, Requester::Channel(_)) {
+                    self.reply_error(gid, r.ids, who, ReplayError::InternalError);
+                } else {
+                    let bytes = f.to_message();
+                    self.answer_requesters(gid, &[who], &f, &bytes);
+                }
+                return;
             }
-            return;
+            self.stat(stat::REPLAYS_BEFORE_ADMISSION, 1);
         }
+        let shared = self.admitted_before(&gid, who, &r.member_pub_key, r.ids.fragment_id);
+        let Some(g) = self.groups.get_mut(&gid) else {
+            return;
+        };
         if let Some(p) = g.pending_replays.get_mut(&r.ids) {
-            if !p.requesters.contains(&who) {
-                p.requesters.push(who);
+            // One channel may carry requests of several members: a requester is known by
+            // channel and member.
+            let member = r.member_pub_key;
+            if p.admits(&member, shared) {
+                if p.requesters.contains(&who) {
+                    return;
+                }
+                if p.requesters.len() < MAX_QUEUED_REPLAYS {
+                    p.requesters.push(who);
+                    return;
+                }
+            } else {
+                if p.is_queued(who, &member) {
+                    return;
+                }
+                if p.queued.len() < MAX_QUEUED_REPLAYS {
+                    p.queued.push_back((who, r));
+                    return;
+                }
             }
+            self.reply_error(gid, r.ids, who, ReplayError::InternalError);
             return;
         }
         if g.pending_replays.len() >= self.cfg.max_pending_replays {
@@ -1021,21 +1269,10 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         if let Some(g) = self.groups.get_mut(&gid) {
             g.pending_replays.insert(
                 r.ids,
-                PendingReplay {
-                    requesters: vec![who],
-                    generation,
-                },
+                PendingReplay::new(who, r.member_pub_key, shared, generation),
             );
         }
-        self.set_timer(
-            now,
-            self.cfg.replay_timeout,
-            Timer::ReplayExpire {
-                group: gid,
-                ids: r.ids,
-                generation,
-            },
-        );
+        self.arm_replay_timer(now, gid, r.ids, generation);
     }
 
     fn reply_error(&mut self, gid: HashCode, ids: ReplayIds, who: Requester, e: ReplayError) {
@@ -1190,15 +1427,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                     .and_then(|g| g.pending_replays.get(&ids))
                     .is_some_and(|p| p.generation == generation);
                 if expired {
-                    if let Some(g) = self.groups.get_mut(&group) {
-                        if let Some(p) = g.pending_replays.remove(&ids) {
-                            if p.requesters.contains(&Requester::Myself) {
-                                g.history.give_up(ids.fragment_id);
-                                g.probing = false;
-                            }
-                        }
-                    }
-                    self.stat(stat::REPLAYS_FAILED, 1);
+                    self.expire_replay(now, group, ids);
                 }
             }
         }
@@ -1233,6 +1462,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                     peer,
                     tree_capable: false,
                     subtree: HashMap::new(),
+                    earliest_admission: u64::MAX,
                 }),
             },
         );
@@ -1315,7 +1545,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         }
         if let Some(g) = self.groups.get_mut(&chan.group) {
             for p in g.pending_replays.values_mut() {
-                p.requesters.retain(|r| *r != Requester::Channel(channel));
+                p.forget(Requester::Channel(channel));
             }
             for m in g.members.values_mut() {
                 if m.uplink == Some(channel) {
@@ -1350,12 +1580,12 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             (false, Any::ReplayRequest(r)) => self.child_replay_request(now, channel, r),
             // C origins accept these on their side of a channel; nothing to do with them.
             (false, Any::ReplayResponse(_)) => {}
-            (true, Any::JoinDecision(d)) => self.parent_decision(now, channel, d, bytes),
+            (true, Any::JoinDecision(d)) => self.parent_decision(now, channel, d),
             (true, Any::Fragment(f)) => self.parent_fragment(now, channel, f, bytes),
             (true, Any::ReplayResponse(r)) => {
                 if let Some(gid) = self.channels.get(&channel).map(|c| c.group) {
                     if r.error_code != ReplayError::Ok {
-                        self.fail_replay(gid, r.ids, bytes.to_vec());
+                        self.fail_replay(now, gid, r.ids, bytes.to_vec());
                     }
                 }
             }
@@ -1492,6 +1722,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 relays,
                 response: None,
             },
+            admitted_after: None,
         };
         self.send_channel(ch, d.to_message());
         self.stat(stat::JOINS_REDIRECTED, 1);
@@ -1519,16 +1750,16 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             },
         );
         if let Some(o) = g.origin.as_ref() {
-            if let Some(d) = o.admitted.get(&j.member_pub_key).cloned() {
+            if let Some(a) = o.admitted.get(&j.member_pub_key).cloned() {
                 // A member we admitted before, re-attaching: no need to ask again.
                 self.stat(stat::JOINS_READMITTED, 1);
                 let jd = JoinDecision {
                     peer: j.peer,
                     member_pub_key: j.member_pub_key,
-                    decision: d,
+                    decision: a.decision,
+                    admitted_after: Some(a.after),
                 };
-                let b = jd.to_message();
-                self.route_decision(gid, jd, b);
+                self.route_decision(gid, jd);
             } else {
                 self.deliver_join_to_origin(gid, &bytes);
             }
@@ -1591,7 +1822,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         self.serve_replay(now, gid, r, Requester::Channel(ch));
     }
 
-    fn parent_decision(&mut self, now: Instant, ch: ChannelId, d: JoinDecision, bytes: &[u8]) {
+    fn parent_decision(&mut self, now: Instant, ch: ChannelId, mut d: JoinDecision) {
         let Some(chan) = self.channels.get(&ch) else {
             return;
         };
@@ -1602,8 +1833,12 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let own = d.peer == self.me && d.member_pub_key == own_key;
         if !own {
             // For a join we passed on.
-            self.route_decision(gid, d, bytes.to_vec());
+            self.route_decision(gid, d);
             return;
+        }
+        if d.admitted_after.is_none() {
+            // From a C parent, which knows nothing of admission points: from now on.
+            d.admitted_after = Some(self.local_head(&gid));
         }
         let Some(m) = self
             .groups
@@ -1629,12 +1864,12 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 m.attached = true;
                 let reattach = m.was_admitted;
                 let old_parent_ours = m.parent_is_ours;
-                self.local_member_decided(gid, own_key, true, bytes.to_vec());
+                self.local_member_decided(gid, &d);
                 self.after_attach(now, gid, reattach && old_parent_ours);
             }
             REDIRECT => {}
             _ => {
-                self.local_member_decided(gid, own_key, false, bytes.to_vec());
+                self.local_member_decided(gid, &d);
                 self.close_channel(ch, "join refused");
             }
         }
@@ -1665,7 +1900,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 if child.status != ChildStatus::Admitted {
                     continue;
                 }
-                for (key, join) in &child.subtree {
+                for (key, member) in &child.subtree {
+                    let join = &member.join;
                     let Ok(j) = JoinRequest::from_message(join) else {
                         continue;
                     };
@@ -1741,12 +1977,15 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 }
                 continue;
             }
+            // Our parent answers as our own member (C parents by the channel's member).
             g.pending_replays.insert(
                 rid,
-                PendingReplay {
-                    requesters: vec![Requester::Myself],
+                PendingReplay::new(
+                    Requester::Myself,
+                    ecdsa::PublicKey([0; 32]),
+                    true,
                     generation,
-                },
+                ),
             );
             let r = ReplayRequest {
                 member_pub_key: ecdsa::PublicKey([0; 32]),
@@ -1764,15 +2003,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             self.stat(stat::GAP_REQUESTS, sent);
         }
         for ids in timers {
-            self.set_timer(
-                now,
-                self.cfg.replay_timeout,
-                Timer::ReplayExpire {
-                    group: gid,
-                    ids,
-                    generation,
-                },
-            );
+            self.arm_replay_timer(now, gid, ids, generation);
         }
     }
 
@@ -1830,11 +2061,13 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             .copied()
             .collect();
         let mut requesters = Vec::new();
+        let mut queued = VecDeque::new();
         let mut was_probe = false;
         for ids in matched {
             if let Some(p) = g.pending_replays.remove(&ids) {
                 was_probe |= p.requesters.contains(&Requester::Myself);
                 requesters.extend(p.requesters);
+                queued.extend(p.queued);
             }
         }
         let parent_ours = g.members.values().any(|m| m.attached && m.parent_is_ours);
@@ -1849,14 +2082,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             Seen::Duplicate => self.stat(stat::DUPLICATE_FRAGMENTS, 1),
             Seen::New { missing } => {
                 self.stat(stat::FRAGMENTS_RECEIVED, 1);
-                let skip: Vec<ChannelId> = requesters
-                    .iter()
-                    .filter_map(|r| match r {
-                        Requester::Channel(c) => Some(*c),
-                        _ => None,
-                    })
-                    .collect();
-                self.disseminate(gid, f, bytes, &skip);
+                self.disseminate(gid, f, bytes, &requesters);
                 if parent_ours {
                     self.request_missing(now, gid, &missing);
                 } else if let Some(g) = self.groups.get_mut(&gid) {
@@ -1867,6 +2093,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 }
             }
         }
+        self.next_rounds(now, gid, queued);
         if was_probe && probing && !still_probing {
             self.probe_next(now, gid);
         }

@@ -261,7 +261,26 @@ pub struct JoinDecision {
     pub member_pub_key: ecdsa::PublicKey,
     /// The decision.
     pub decision: Decision,
+    /// Between peers of this implementation only (sent to [`TREE_CAPABLE`] joiners, never to
+    /// C peers or clients): the newest fragment id the origin had sent when it first admitted
+    /// this member. Relays serve the member from their caches only what came after it. On the
+    /// wire: 8 bytes, big-endian, after the inner decision.
+    pub admitted_after: Option<u64>,
 }
+
+impl JoinDecision {
+    /// The same decision without the [`admitted_after`](Self::admitted_after) trailer: what
+    /// clients and C peers get.
+    pub fn without_mark(&self) -> Self {
+        Self {
+            admitted_after: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// Size of the [`JoinDecision::admitted_after`] trailer.
+const MARK_SIZE: usize = 8;
 
 impl Codec for JoinDecision {
     fn encode(&self, out: &mut Vec<u8>) {
@@ -277,6 +296,9 @@ impl Codec for JoinDecision {
         if let Some(m) = &self.decision.response {
             out.extend_from_slice(m);
         }
+        if let Some(mark) = self.admitted_after {
+            mark.encode(out);
+        }
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let peer = PeerIdentity::read(r)?;
@@ -289,16 +311,28 @@ impl Codec for JoinDecision {
                 reason: "not 753",
             });
         }
-        if inner_size != r.left() + HEADER_SIZE {
+        let inner_body = inner_size
+            .checked_sub(HEADER_SIZE)
+            .ok_or(DecodeError::Invalid {
+                field: "inner decision size",
+                reason: "smaller than a message header",
+            })?;
+        let trailer = r.left().checked_sub(inner_body);
+        if !matches!(trailer, Some(0 | MARK_SIZE)) {
             return Err(DecodeError::Invalid {
                 field: "inner decision size",
                 reason: "does not match the outer message",
             });
         }
-        let is_admitted = i32::read(r)?;
-        let count = u32::read(r)?;
-        let relays = read_relays(r, count)?;
-        let response = read_trailing_message(r, "join response")?;
+        let mut inner = Reader::new(r.take(inner_body, "inner decision")?);
+        let is_admitted = i32::read(&mut inner)?;
+        let count = u32::read(&mut inner)?;
+        let relays = read_relays(&mut inner, count)?;
+        let response = read_trailing_message(&mut inner, "join response")?;
+        let admitted_after = match r.left() {
+            0 => None,
+            _ => Some(u64::read(r)?),
+        };
         Ok(Self {
             peer,
             member_pub_key,
@@ -307,10 +341,11 @@ impl Codec for JoinDecision {
                 relays,
                 response,
             },
+            admitted_after,
         })
     }
     fn encoded_len(&self) -> usize {
-        64 + self.decision.encoded_len()
+        64 + self.decision.encoded_len() + self.admitted_after.map_or(0, |_| MARK_SIZE)
     }
 }
 
@@ -420,6 +455,7 @@ mod tests {
                 relays: vec![peer(3)],
                 response: Some(vec![0, 4, 1, 200]),
             },
+            admitted_after: None,
         };
         let b = m.to_message();
         assert_eq!(b.len(), 68 + 12 + 32 + 4);
@@ -450,5 +486,57 @@ mod tests {
         };
         assert_eq!(refused.to_message().len(), JOIN_DECISION_HEADER_SIZE);
         assert_eq!(&refused.to_message()[72..76], &[0xff; 4]);
+    }
+
+    #[test]
+    fn admission_mark_trails_the_inner_decision_and_is_stripped_for_c_peers() {
+        let m = JoinDecision {
+            peer: peer(1),
+            member_pub_key: ecdsa::PublicKey([2; 32]),
+            decision: Decision {
+                is_admitted: 1,
+                relays: vec![],
+                response: Some(vec![0, 8, 1, 200, 1, 2, 3, 4]),
+            },
+            admitted_after: Some(0x0102_0304_0506_0708),
+        };
+        let b = m.to_message();
+        assert_eq!(b.len(), 68 + 12 + 8 + 8);
+        assert_eq!(&b[0..2], &96u16.to_be_bytes());
+        assert_eq!(
+            &b[68..70],
+            &20u16.to_be_bytes(),
+            "inner size leaves the mark out"
+        );
+        assert_eq!(&b[80..88], &[0, 8, 1, 200, 1, 2, 3, 4]);
+        assert_eq!(&b[88..], &[1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(JoinDecision::from_message(&b), Ok(m.clone()));
+
+        let plain = m.without_mark().to_message();
+        assert_eq!(plain.len(), 88);
+        assert_eq!(
+            &plain[..],
+            &{
+                let mut c = b[..88].to_vec();
+                c[0..2].copy_from_slice(&88u16.to_be_bytes());
+                c
+            }[..]
+        );
+
+        // Anything but 0 or 8 bytes after the inner decision is refused.
+        for extra in [1usize, 7, 9, 16] {
+            let mut bad = plain.clone();
+            bad.extend(std::iter::repeat_n(0, extra));
+            let size = bad.len() as u16;
+            bad[0..2].copy_from_slice(&size.to_be_bytes());
+            assert!(
+                JoinDecision::from_message(&bad).is_err(),
+                "{extra} extra bytes"
+            );
+        }
+        // An inner size below its own header is refused, not wrapped.
+        let mut bad = plain;
+        bad[68..70].copy_from_slice(&3u16.to_be_bytes());
+        assert!(JoinDecision::from_message(&bad).is_err());
     }
 }

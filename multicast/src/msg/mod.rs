@@ -5,7 +5,8 @@
 //!   (padding is written as zeros and ignored when read);
 //! - [`OriginStart::max_fragment_id`] and [`Fragment::group_generation`] are little-endian,
 //!   the host order in which the C client library writes them on every platform GNUnet runs on;
-//! - a join decision is always the 68-byte outer header followed by the inner decision.
+//! - a join decision is always the 68-byte outer header followed by the inner decision (to
+//!   joiners of this implementation only, an 8-byte admission point follows it).
 //!
 //! Each type implements [`Message`] (header added and checked by `to_message`/`from_message`).
 //! [`Any`] decodes whichever of them a buffer holds.

@@ -425,6 +425,7 @@ impl Simulator {
                             relays: vec![],
                             response: None,
                         },
+                        admitted_after: None,
                     };
                     self.schedule(self.now_us, Event::App(ORIGIN, d.to_message()));
                 }
