@@ -1010,22 +1010,49 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                     return;
                 }
             };
-            let requesters = self
-                .groups
-                .get(&gid)
-                .and_then(|g| g.pending_replays.get(&r.ids))
+            let Some(g) = self.groups.get(&gid) else {
+                return;
+            };
+            let signed = self.crypto.verify_fragment_message(&g.verifier, &f, raw);
+            let requesters = g
+                .pending_replays
+                .get(&r.ids)
                 .map(|p| p.requesters.clone())
                 .unwrap_or_default();
-            self.answer_requesters(gid, &requesters, &f, raw);
-            if let Some(g) = self.groups.get_mut(&gid) {
-                g.history.cache(f);
+            if signed {
+                self.answer_requesters(gid, &requesters, &f, raw);
+                if let Some(g) = self.groups.get_mut(&gid) {
+                    g.history.cache(f);
+                }
+                return;
+            }
+            // Local clients get what their application gave (C's test_multicast answers with a
+            // bare, unsigned fragment). Peers would drop it: they are told the replay failed,
+            // and nothing unsigned enters the cache.
+            warn!(
+                client = client.0,
+                "replay answer without a valid group signature"
+            );
+            self.stat(stat::INVALID_SIGNATURES, 1);
+            let (local, remote): (Vec<Requester>, Vec<Requester>) = requesters
+                .into_iter()
+                .partition(|r| matches!(r, Requester::Client(_)));
+            self.answer_requesters(gid, &local, &f, raw);
+            for who in remote {
+                if let Some(p) = self
+                    .groups
+                    .get_mut(&gid)
+                    .and_then(|g| g.pending_replays.get_mut(&r.ids))
+                {
+                    p.requesters.retain(|q| *q != who);
+                }
+                self.reply_error(gid, r.ids, who, ReplayError::InternalError);
             }
         } else {
             self.fail_replay(now, gid, r.ids, bytes.to_vec());
         }
     }
 
-    /// Sends a replayed fragment to those who asked for it.
     /// Sends fragment `f`, encoded as `bytes`, to replay requesters: as it is to clients, with
     /// our hop counter to channels (one encoding for all of them).
     fn answer_requesters(

@@ -938,3 +938,23 @@ fn a_late_answer_is_not_taken_for_the_next_round() {
     assert_eq!(asked.len(), 1);
     assert_eq!(asked[0].member_pub_key, member_key(2).public_key());
 }
+
+#[test]
+fn an_unsigned_replay_answer_is_refused_to_peers() {
+    let (mut net, _) = early_and_late_member_without_caches();
+    // Peer 2's member asks for fragment 1 (from before its admission): the application
+    // answers with a bare fragment, as C's test_multicast does.
+    net.client(2, 1, replay_of(1));
+    let asked = asked_origin(&mut net);
+    assert_eq!(asked.len(), 1);
+    let mut bare = Fragment::unsigned(1, 0, 1, 0, b"one".to_vec());
+    bare.fragment_id = 1;
+    answer_replay(&mut net, asked[0].ids, Some(bare.to_message()));
+    let answer = net.take(2, 1);
+    assert!(
+        fragments(&answer).is_empty(),
+        "an unsigned fragment never crosses"
+    );
+    assert_eq!(replay_errors(&answer), 1);
+    assert_eq!(net.stat(stat::INVALID_SIGNATURES), 1);
+}
