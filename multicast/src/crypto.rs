@@ -228,18 +228,12 @@ mod tests {
         q.request_id = 2;
         assert!(!c.verify_request(&q));
 
-        let mut j = JoinRequest {
-            reserved: 0,
-            signature: ecdsa::Signature([0; 64]),
-            purpose: gnunet_service::crypto::purpose::SignaturePurpose {
-                size: 0,
-                purpose: 0,
-            },
-            group_pub_key: eddsa::PrivateKey([1; 32]).public_key(),
-            member_pub_key: key.public_key(),
-            peer: PeerIdentity([9; 32]),
-            join_msg: None,
-        };
+        let mut j = JoinRequest::unsigned(
+            eddsa::PrivateKey([1; 32]).public_key(),
+            key.public_key(),
+            PeerIdentity([9; 32]),
+            None,
+        );
         c.sign_join(&key, &mut j);
         assert!(c.verify_join(&j));
         // reserved is outside the signed range: the tree flag does not break the signature.

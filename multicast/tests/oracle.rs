@@ -106,18 +106,12 @@ fn signatures_on_wire_messages_verify_in_libgnunetutil() {
             &member.public_key()
         ));
 
-        let mut j = JoinRequest {
-            reserved: 0,
-            signature: ecdsa::Signature([0; 64]),
-            purpose: gnunet_service::crypto::purpose::SignaturePurpose {
-                size: 0,
-                purpose: 0,
-            },
-            group_pub_key: group.public_key(),
-            member_pub_key: member.public_key(),
-            peer: PeerIdentity([i; 32]),
-            join_msg: (i % 2 == 0).then(|| vec![0, 6, 0, 123, b'h', b'i']),
-        };
+        let mut j = JoinRequest::unsigned(
+            group.public_key(),
+            member.public_key(),
+            PeerIdentity([i; 32]),
+            (i % 2 == 0).then(|| vec![0, 6, 0, 123, b'h', b'i']),
+        );
         c.sign_join(&member, &mut j);
         let bytes = j.to_message();
         assert!(c_ecdsa_verify(

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use gnunet_service::cadet::{CadetClient, CadetEvent};
-use gnunet_service::crypto::{ecdsa, eddsa, purpose::SignaturePurpose};
+use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::wire::Message;
 use multicast::client::{self, Event};
 use multicast::crypto::{GnunetCrypto, GroupCrypto};
@@ -144,18 +144,7 @@ fn signed_join(
     key: &ecdsa::PrivateKey,
     peer: gnunet_service::peer::PeerIdentity,
 ) -> JoinRequest {
-    let mut j = JoinRequest {
-        reserved: 0,
-        signature: ecdsa::Signature([0; 64]),
-        purpose: SignaturePurpose {
-            size: 0,
-            purpose: 0,
-        },
-        group_pub_key: group,
-        member_pub_key: key.public_key(),
-        peer,
-        join_msg: None,
-    };
+    let mut j = JoinRequest::unsigned(group, key.public_key(), peer, None);
     GnunetCrypto.sign_join(key, &mut j);
     j
 }

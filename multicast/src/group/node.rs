@@ -362,6 +362,15 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         id
     }
 
+    /// The local member record of `key` in group `gid`.
+    fn member(&self, gid: &HashCode, key: &ecdsa::PublicKey) -> Option<&MemberRole> {
+        self.groups.get(gid)?.members.get(key)
+    }
+
+    fn member_mut(&mut self, gid: &HashCode, key: &ecdsa::PublicKey) -> Option<&mut MemberRole> {
+        self.groups.get_mut(gid)?.members.get_mut(key)
+    }
+
     fn group_mut(&mut self, gid: &HashCode) -> Option<&mut Group<C>> {
         self.groups.get_mut(gid)
     }
@@ -643,15 +652,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         }
         let mut join = JoinRequest {
             reserved: TREE_CAPABLE,
-            signature: ecdsa::Signature([0; 64]),
-            purpose: gnunet_service::crypto::purpose::SignaturePurpose {
-                size: 0,
-                purpose: 0,
-            },
-            group_pub_key: m.group_pub_key,
-            member_pub_key: member,
-            peer: self.me,
-            join_msg: m.join_msg,
+            ..JoinRequest::unsigned(m.group_pub_key, member, self.me, m.join_msg)
         };
         self.crypto.sign_join(&m.member_key, &mut join);
         let join_bytes = join.to_message();
@@ -687,20 +688,12 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     }
 
     fn deliver_join_to_origin(&mut self, gid: HashCode, join: &[u8]) {
-        let clients: Vec<ClientId> = self
-            .groups
-            .get(&gid)
-            .and_then(|g| g.origin.as_ref())
-            .map(|o| o.clients.iter().copied().collect())
-            .unwrap_or_default();
         // Clients get the request as C peers sent it: without our tree flag.
         let mut for_clients = join.to_vec();
         if for_clients.len() >= 8 {
             for_clients[4..8].copy_from_slice(&[0; 4]);
         }
-        for c in clients {
-            self.send_client(c, for_clients.clone());
-        }
+        self.deliver_to_origin_clients(gid, &for_clients);
         self.stat(stat::JOIN_REQUESTS, 1);
     }
 
@@ -883,11 +876,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     /// refusal), without the admission point.
     fn local_member_decided(&mut self, gid: HashCode, d: &JoinDecision) {
         let admitted = d.decision.is_admitted == ADMITTED;
-        let Some(m) = self
-            .groups
-            .get_mut(&gid)
-            .and_then(|g| g.members.get_mut(&d.member_pub_key))
-        else {
+        let Some(m) = self.member_mut(&gid, &d.member_pub_key) else {
             return;
         };
         let first = !m.was_admitted;
@@ -1194,9 +1183,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         match who {
             Requester::Myself => true,
             Requester::Client(_) => self
-                .groups
-                .get(gid)
-                .and_then(|g| g.members.get(key))
+                .member(gid, key)
                 .is_some_and(|m| m.status == MemberStatus::Admitted && m.admitted_after < id),
             Requester::Channel(ch) => match self.channels.get(&ch).map(|c| &c.kind) {
                 Some(ChannelKind::Down(child)) => child
@@ -1328,11 +1315,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     /// client named.
     fn start_attach(&mut self, now: Instant, gid: HashCode, member: ecdsa::PublicKey) {
         let me = self.me;
-        let Some(m) = self
-            .groups
-            .get_mut(&gid)
-            .and_then(|g| g.members.get_mut(&member))
-        else {
+        let Some(m) = self.member_mut(&gid, &member) else {
             return;
         };
         let mut targets: VecDeque<PeerIdentity> = VecDeque::new();
@@ -1377,11 +1360,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             );
             return;
         };
-        if let Some(m) = self
-            .groups
-            .get_mut(&gid)
-            .and_then(|g| g.members.get_mut(&member))
-        {
+        if let Some(m) = self.member_mut(&gid, &member) {
             m.uplink = Some(ch);
         }
         self.channels.insert(
@@ -1418,9 +1397,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 attempt,
             } => {
                 let live = self
-                    .groups
-                    .get(&group)
-                    .and_then(|g| g.members.get(&member))
+                    .member(&group, &member)
                     .is_some_and(|m| m.attempt == attempt && !m.attached);
                 if live {
                     debug!("join attempt timed out, trying the next target");
@@ -1432,13 +1409,9 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 member,
                 attempt,
             } => {
-                let live = self
-                    .groups
-                    .get(&group)
-                    .and_then(|g| g.members.get(&member))
-                    .is_some_and(|m| {
-                        m.attempt == attempt && !m.attached && m.status != MemberStatus::Refused
-                    });
+                let live = self.member(&group, &member).is_some_and(|m| {
+                    m.attempt == attempt && !m.attached && m.status != MemberStatus::Refused
+                });
                 if live {
                     self.start_attach(now, group, member);
                 }
@@ -1518,11 +1491,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let (Some(member), Some(was_attached)) = (up_member, was_attached) else {
             return;
         };
-        let Some(m) = self
-            .groups
-            .get_mut(&gid)
-            .and_then(|g| g.members.get_mut(&member))
-        else {
+        let Some(m) = self.member_mut(&gid, &member) else {
             return;
         };
         match m.status {
@@ -1867,16 +1836,12 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             // From a C parent, which knows nothing of admission points: from now on.
             d.admitted_after = Some(self.local_head(&gid));
         }
-        let Some(m) = self
-            .groups
-            .get_mut(&gid)
-            .and_then(|g| g.members.get_mut(&own_key))
-        else {
+        let me = self.me;
+        let Some(m) = self.member_mut(&gid, &own_key) else {
             return;
         };
         match d.decision.is_admitted {
             REDIRECT if !m.attached => {
-                let me = self.me;
                 m.targets = d
                     .decision
                     .relays

@@ -553,18 +553,7 @@ fn c_joiners_are_never_redirected() {
     let mut net = origin_and_first_member(3, cfg);
     // Peer 2 speaks like a C member: a join request without the tree flag, straight to the
     // origin's port.
-    let mut j = JoinRequest {
-        reserved: 0,
-        signature: ecdsa::Signature([0; 64]),
-        purpose: gnunet_service::crypto::purpose::SignaturePurpose {
-            size: 0,
-            purpose: 0,
-        },
-        group_pub_key: group_pub(),
-        member_pub_key: member_key(3).public_key(),
-        peer: pid(2),
-        join_msg: None,
-    };
+    let mut j = JoinRequest::unsigned(group_pub(), member_key(3).public_key(), pid(2), None);
     GnunetCrypto.sign_join(&member_key(3), &mut j);
     let ch = ChannelId(999);
     net.queue.push_back(Ev::Open(

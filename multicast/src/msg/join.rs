@@ -160,6 +160,28 @@ pub struct JoinRequest {
 }
 
 impl JoinRequest {
+    /// A join request before signing, as a C peer builds it: no tree flag, signature and
+    /// purpose zero.
+    pub fn unsigned(
+        group_pub_key: eddsa::PublicKey,
+        member_pub_key: ecdsa::PublicKey,
+        peer: PeerIdentity,
+        join_msg: Option<Vec<u8>>,
+    ) -> Self {
+        Self {
+            reserved: 0,
+            signature: ecdsa::Signature([0; 64]),
+            purpose: SignaturePurpose {
+                size: 0,
+                purpose: 0,
+            },
+            group_pub_key,
+            member_pub_key,
+            peer,
+            join_msg,
+        }
+    }
+
     /// Total size on the wire, header included.
     pub fn wire_size(&self) -> usize {
         JOIN_REQUEST_HEADER_SIZE + self.join_msg.as_ref().map_or(0, Vec::len)
