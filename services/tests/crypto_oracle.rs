@@ -13,6 +13,7 @@ use gnunet_service::crypto::{base32, ecdsa, eddsa, HashCode};
 use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::Codec;
 use gnunet_sys as sys;
+use gnunet_sys::oracle;
 use rand_core::{CryptoRng, RngCore};
 
 const ROUNDS: usize = 200;
@@ -103,19 +104,6 @@ fn c_struct<T: Default>(bytes: &[u8]) -> T {
     value
 }
 
-/// The raw bytes of a C struct.
-fn c_bytes<T>(value: &T) -> Vec<u8> {
-    let mut out = vec![0u8; std::mem::size_of::<T>()];
-    unsafe { ptr::copy_nonoverlapping((value as *const T).cast(), out.as_mut_ptr(), out.len()) };
-    out
-}
-
-fn c_hash(data: &[u8]) -> Vec<u8> {
-    let mut out = sys::GNUNET_HashCode::default();
-    unsafe { sys::GNUNET_CRYPTO_hash(data.as_ptr().cast(), data.len(), &mut out) };
-    c_bytes(&out)
-}
-
 fn c_base32(data: &[u8]) -> String {
     let len = base32::encoded_len(data.len());
     let mut out = vec![0u8; len + 1];
@@ -156,7 +144,11 @@ fn hash_matches_gnunet_crypto_hash() {
     for _ in 0..ROUNDS * 2 {
         let len = rng.below(1000);
         let data = rng.bytes(len);
-        assert_eq!(HashCode::of(&data).0.to_vec(), c_hash(&data), "len {len}");
+        assert_eq!(
+            HashCode::of(&data).0.to_vec(),
+            oracle::hash(&data).to_vec(),
+            "len {len}"
+        );
     }
 }
 
@@ -216,59 +208,37 @@ fn base32_decode_accepts_and_rejects_what_gnunet_does() {
     assert!(accepted > 100 && rejected > 100, "{accepted} / {rejected}");
 }
 
-fn c_eddsa_public(key: &eddsa::PrivateKey) -> [u8; 32] {
-    let c_key = sys::GNUNET_CRYPTO_EddsaPrivateKey { d: key.0 };
-    let mut out = sys::GNUNET_CRYPTO_EddsaPublicKey::default();
-    unsafe { sys::GNUNET_CRYPTO_eddsa_key_get_public(&c_key, &mut out) };
-    out.q_y
-}
-
-fn c_eddsa_verify(
-    purpose: u32,
-    block: &[u8],
-    sig: &eddsa::Signature,
-    key: &eddsa::PublicKey,
-) -> bool {
-    let c_sig: sys::GNUNET_CRYPTO_EddsaSignature = c_struct(&sig.0);
-    let c_key = sys::GNUNET_CRYPTO_EddsaPublicKey { q_y: key.0 };
-    unsafe {
-        sys::GNUNET_CRYPTO_eddsa_verify_(purpose, c_purpose(block), &c_sig, &c_key) == GNUNET_OK
-    }
-}
-
 #[test]
 fn eddsa_matches_libgnunetutil() {
     let mut rng = TestRng::new(4);
     for _ in 0..ROUNDS {
         let key = eddsa::PrivateKey::generate(&mut rng);
         let public = key.public_key();
-        assert_eq!(public.0, c_eddsa_public(&key));
+        assert_eq!(public.0, oracle::eddsa_public(&key.0));
 
         let (purpose, block) = random_block(&mut rng);
         let ours = key.sign(&block).unwrap();
-        let c_key = sys::GNUNET_CRYPTO_EddsaPrivateKey { d: key.0 };
-        let mut c_sig = sys::GNUNET_CRYPTO_EddsaSignature::default();
-        let rc = unsafe { sys::GNUNET_CRYPTO_eddsa_sign_(&c_key, c_purpose(&block), &mut c_sig) };
-        assert_eq!(rc, GNUNET_OK);
-        let theirs = eddsa::Signature(c_bytes(&c_sig).try_into().unwrap());
+        let theirs = eddsa::Signature(oracle::eddsa_sign(&key.0, &block));
         assert_eq!(ours, theirs, "EdDSA signatures differ");
 
-        assert!(c_eddsa_verify(purpose, &block, &ours, &public));
+        assert!(oracle::eddsa_verify(purpose, &block, &ours.0, &public.0));
         assert_eq!(public.verify(purpose, &block, &theirs), Ok(()));
 
         // Tampering: a flipped signature bit, a flipped data bit, another purpose.
         let mut bad = ours;
         bad.0[rng.below(64)] ^= 1 << rng.below(8);
-        assert!(!c_eddsa_verify(purpose, &block, &bad, &public));
+        assert!(!oracle::eddsa_verify(purpose, &block, &bad.0, &public.0));
         assert!(public.verify(purpose, &block, &bad).is_err());
         if block.len() > 8 {
             let mut bad_block = block.clone();
             bad_block[8 + rng.below(block.len() - 8)] ^= 0x80;
-            assert!(!c_eddsa_verify(purpose, &bad_block, &ours, &public));
+            assert!(!oracle::eddsa_verify(
+                purpose, &bad_block, &ours.0, &public.0
+            ));
             assert!(public.verify(purpose, &bad_block, &ours).is_err());
         }
         let other = purpose.wrapping_add(1);
-        assert!(!c_eddsa_verify(other, &block, &ours, &public));
+        assert!(!oracle::eddsa_verify(other, &block, &ours.0, &public.0));
         assert!(public.verify(other, &block, &ours).is_err());
     }
 }
@@ -325,7 +295,7 @@ fn eddsa_verify_edge_cases_match_libgnunetutil() {
     let check = |purpose: u32, block: &[u8], sig: &[u8; 64], key: &[u8; 32]| -> bool {
         let sig = eddsa::Signature(*sig);
         let key = eddsa::PublicKey(*key);
-        let theirs = c_eddsa_verify(purpose, block, &sig, &key);
+        let theirs = oracle::eddsa_verify(purpose, block, &sig.0, &key.0);
         let ours = key.verify(purpose, block, &sig).is_ok();
         let prepared = key
             .prepare()
@@ -391,34 +361,6 @@ fn eddsa_verify_edge_cases_match_libgnunetutil() {
     );
 }
 
-fn c_ecdsa_public(key: &ecdsa::PrivateKey) -> [u8; 32] {
-    let c_key = sys::GNUNET_CRYPTO_EcdsaPrivateKey { d: key.0 };
-    let mut out = sys::GNUNET_CRYPTO_EcdsaPublicKey::default();
-    unsafe { sys::GNUNET_CRYPTO_ecdsa_key_get_public(&c_key, &mut out) };
-    out.q_y
-}
-
-fn c_ecdsa_sign(key: &ecdsa::PrivateKey, block: &[u8]) -> ecdsa::Signature {
-    let c_key = sys::GNUNET_CRYPTO_EcdsaPrivateKey { d: key.0 };
-    let mut c_sig = sys::GNUNET_CRYPTO_EcdsaSignature::default();
-    let rc = unsafe { sys::GNUNET_CRYPTO_ecdsa_sign_(&c_key, c_purpose(block), &mut c_sig) };
-    assert_eq!(rc, GNUNET_OK);
-    ecdsa::Signature(c_bytes(&c_sig).try_into().unwrap())
-}
-
-fn c_ecdsa_verify(
-    purpose: u32,
-    block: &[u8],
-    sig: &ecdsa::Signature,
-    key: &ecdsa::PublicKey,
-) -> bool {
-    let c_sig: sys::GNUNET_CRYPTO_EcdsaSignature = c_struct(&sig.0);
-    let c_key = sys::GNUNET_CRYPTO_EcdsaPublicKey { q_y: key.0 };
-    unsafe {
-        sys::GNUNET_CRYPTO_ecdsa_verify_(purpose, c_purpose(block), &c_sig, &c_key) == GNUNET_OK
-    }
-}
-
 #[test]
 fn ecdsa_public_keys_match_libgnunetutil() {
     let mut rng = TestRng::new(5);
@@ -429,7 +371,11 @@ fn ecdsa_public_keys_match_libgnunetutil() {
         } else {
             ecdsa::PrivateKey::from_bytes(rng.array())
         };
-        assert_eq!(key.public_key().0, c_ecdsa_public(&key), "round {round}");
+        assert_eq!(
+            key.public_key().0,
+            oracle::ecdsa_public(&key.0),
+            "round {round}"
+        );
     }
 }
 
@@ -442,12 +388,12 @@ fn ecdsa_signatures_are_byte_identical_to_libgnunetutil() {
         let public = key.public_key();
         let (purpose, block) = random_block(&mut rng);
         let ours = key.sign(&block).unwrap();
-        let theirs = c_ecdsa_sign(&key, &block);
+        let theirs = ecdsa::Signature(oracle::ecdsa_sign(&key.0, &block));
         if ours != theirs {
             mismatches.push(round);
         }
         assert!(
-            c_ecdsa_verify(purpose, &block, &ours, &public),
+            oracle::ecdsa_verify(purpose, &block, &ours.0, &public.0),
             "C rejects ours, round {round}"
         );
         assert_eq!(
@@ -458,15 +404,22 @@ fn ecdsa_signatures_are_byte_identical_to_libgnunetutil() {
 
         let mut bad = ours;
         bad.0[rng.below(64)] ^= 1 << rng.below(8);
-        assert!(!c_ecdsa_verify(purpose, &block, &bad, &public));
+        assert!(!oracle::ecdsa_verify(purpose, &block, &bad.0, &public.0));
         assert!(public.verify(purpose, &block, &bad).is_err());
-        assert!(!c_ecdsa_verify(purpose ^ 1, &block, &ours, &public));
+        assert!(!oracle::ecdsa_verify(
+            purpose ^ 1,
+            &block,
+            &ours.0,
+            &public.0
+        ));
         assert!(public.verify(purpose ^ 1, &block, &ours).is_err());
         if block.len() > 8 {
             let mut bad_data = block.clone();
             let last = bad_data.len() - 1;
             bad_data[last] ^= 0x01;
-            assert!(!c_ecdsa_verify(purpose, &bad_data, &ours, &public));
+            assert!(!oracle::ecdsa_verify(
+                purpose, &bad_data, &ours.0, &public.0
+            ));
             assert!(public.verify(purpose, &bad_data, &ours).is_err());
         }
     }
