@@ -150,6 +150,16 @@ impl Channel {
     }
 }
 
+/// A failed replay's answer: the 48-byte REPLAY_RESPONSE with `e`.
+fn replay_error(ids: ReplayIds, e: ReplayError) -> Vec<u8> {
+    ReplayResponse {
+        ids,
+        error_code: e,
+        fragment: None,
+    }
+    .to_message()
+}
+
 /// Hands `msg` to every receiver: a clone each, the original to the last.
 fn send_to_each<T>(receivers: Vec<T>, msg: Vec<u8>, mut send: impl FnMut(T, Vec<u8>)) {
     let mut receivers = receivers.into_iter().peekable();
@@ -1083,17 +1093,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let Some(p) = g.pending_replays.remove(&ids) else {
             return;
         };
-        for r in p.requesters {
-            match r {
-                Requester::Client(c) => self.send_client(c, response.clone()),
-                Requester::Channel(ch) => self.send_channel(ch, response.clone()),
-                Requester::Myself => {
-                    if let Some(g) = self.groups.get_mut(&gid) {
-                        g.history.give_up(ids.fragment_id);
-                        g.probing = false;
-                    }
-                }
-            }
+        for who in p.requesters {
+            self.tell_failed(gid, ids, who, &response);
         }
         self.stat(stat::REPLAYS_FAILED, 1);
         self.next_rounds(now, gid, p.queued);
@@ -1111,11 +1112,11 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let Some(p) = g.pending_replays.get_mut(&ids) else {
             return;
         };
-        if p.requesters.contains(&Requester::Myself) {
-            g.history.give_up(ids.fragment_id);
-            g.probing = false;
-        }
         if p.expired {
+            if p.requesters.contains(&Requester::Myself) {
+                g.history.give_up(ids.fragment_id);
+                g.probing = false;
+            }
             if let Some(p) = g.pending_replays.remove(&ids) {
                 self.next_rounds(now, gid, p.queued);
             }
@@ -1124,18 +1125,9 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         p.expired = true;
         p.generation = generation;
         let requesters = std::mem::take(&mut p.requesters);
-        let failed = ReplayResponse {
-            ids,
-            error_code: ReplayError::InternalError,
-            fragment: None,
-        }
-        .to_message();
+        let failed = replay_error(ids, ReplayError::InternalError);
         for who in requesters {
-            match who {
-                Requester::Client(c) => self.send_client(c, failed.clone()),
-                Requester::Channel(ch) => self.send_channel(ch, failed.clone()),
-                Requester::Myself => {}
-            }
+            self.tell_failed(gid, ids, who, &failed);
         }
         self.stat(stat::REPLAYS_FAILED, 1);
         self.arm_replay_timer(now, gid, ids, generation);
@@ -1290,15 +1282,16 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     }
 
     fn reply_error(&mut self, gid: HashCode, ids: ReplayIds, who: Requester, e: ReplayError) {
-        let resp = ReplayResponse {
-            ids,
-            error_code: e,
-            fragment: None,
-        }
-        .to_message();
+        self.tell_failed(gid, ids, who, &replay_error(ids, e));
+        self.stat(stat::REPLAYS_FAILED, 1);
+    }
+
+    /// Tells `who` that its replay of `ids` failed, with `response`; this peer itself stops
+    /// waiting for the fragment.
+    fn tell_failed(&mut self, gid: HashCode, ids: ReplayIds, who: Requester, response: &[u8]) {
         match who {
-            Requester::Client(c) => self.send_client(c, resp),
-            Requester::Channel(ch) => self.send_channel(ch, resp),
+            Requester::Client(c) => self.send_client(c, response.to_vec()),
+            Requester::Channel(ch) => self.send_channel(ch, response.to_vec()),
             Requester::Myself => {
                 if let Some(g) = self.groups.get_mut(&gid) {
                     g.history.give_up(ids.fragment_id);
@@ -1306,7 +1299,6 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 }
             }
         }
-        self.stat(stat::REPLAYS_FAILED, 1);
     }
 
     // ----------------------------------------------------------- joining up

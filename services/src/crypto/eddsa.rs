@@ -54,12 +54,7 @@ impl PrivateKey {
     /// Signs the first `size` bytes of `block`, which starts with its purpose header
     /// (`GNUNET_CRYPTO_eddsa_sign_`).
     pub fn sign(&self, block: &[u8]) -> Result<Signature, PurposeError> {
-        let (_, signed) = purpose::signed_bytes(block)?;
-        Ok(Signature(
-            ed25519_dalek::SigningKey::from_bytes(&self.0)
-                .sign(signed)
-                .to_bytes(),
-        ))
+        SigningKey::new(self).sign(block)
     }
 }
 

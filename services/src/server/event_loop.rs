@@ -153,6 +153,28 @@ struct Connection {
     closing: Option<DisconnectReason>,
 }
 
+impl Connection {
+    /// Writes what the socket takes of the queue. False if the write failed: the connection
+    /// is then marked for closing.
+    fn write_queued(&mut self) -> bool {
+        if self.queue.is_empty() {
+            return true;
+        }
+        match self.queue.write_to(&mut self.stream) {
+            Ok(0) => true,
+            Ok(_) => {
+                self.progress_at = Instant::now();
+                true
+            }
+            Err(e) => {
+                self.closing
+                    .get_or_insert(DisconnectReason::Io(e.to_string()));
+                false
+            }
+        }
+    }
+}
+
 /// The runtime as the handler sees it: send, close, connect, timers, shutdown.
 pub struct Ctx {
     poll: Poll,
@@ -206,16 +228,10 @@ impl Ctx {
         let Some(c) = self.conns.get_mut(&conn.0) else {
             return;
         };
-        if c.closing.is_some() || c.backlogged || c.queue.is_empty() {
+        if c.closing.is_some() || c.backlogged {
             return;
         }
-        match c.queue.write_to(&mut c.stream) {
-            Ok(0) => {}
-            Ok(_) => c.progress_at = Instant::now(),
-            Err(e) => {
-                c.closing = Some(DisconnectReason::Io(e.to_string()));
-            }
-        }
+        c.write_queued();
     }
 
     /// Bytes waiting to be written to `conn` (0 if unknown).
@@ -603,16 +619,8 @@ impl<H: Handler> Runtime<H> {
         let Some(c) = self.ctx.conns.get_mut(&t) else {
             return;
         };
-        if c.queue.is_empty() {
+        if c.queue.is_empty() || !c.write_queued() {
             return;
-        }
-        match c.queue.write_to(&mut c.stream) {
-            Ok(0) => {}
-            Ok(_) => c.progress_at = Instant::now(),
-            Err(e) => {
-                c.closing.get_or_insert(DisconnectReason::Io(e.to_string()));
-                return;
-            }
         }
         if c.backlogged && c.queue.bytes() <= mark / 2 {
             c.backlogged = false;
