@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use gnunet_service::config::Config;
-use gnunet_service::server::{ConnId, Ctx, DisconnectReason, Handler, Limits, Origin, Verdict};
+use gnunet_service::server::{ConnId, Ctx, DisconnectReason, Handler, Limits, Verdict};
 use gnunet_service::wire::RawMessage;
 use tracing::{debug, warn};
 
@@ -35,8 +35,12 @@ pub const MAX_BATCH: usize = 8192;
 /// Reply messages a read produces per step before looking at the queue again.
 const STREAM_STEP: usize = 64;
 
-/// Timer token of the end-of-turn commit.
-const COMMIT_TIMER: u64 = 1;
+/// The service's timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// The end-of-turn commit of the write batch.
+    Commit,
+}
 
 /// Why the service cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -172,7 +176,7 @@ impl<S: Store> Service<S> {
     }
 
     /// Commits the pending writes and sends their replies.
-    fn commit_batch(&mut self, ctx: &mut Ctx) {
+    fn commit_batch(&mut self, ctx: &mut Ctx<Timer>) {
         if self.batch.is_empty() {
             return;
         }
@@ -187,7 +191,12 @@ impl<S: Store> Service<S> {
 
     /// Starts one request of `conn` (whose previous requests are all done or batched).
     /// Returns whether a read is now streaming to it.
-    fn start(&mut self, ctx: &mut Ctx, conn: ConnId, request: Request) -> Option<ReplyStream> {
+    fn start(
+        &mut self,
+        ctx: &mut Ctx<Timer>,
+        conn: ConnId,
+        request: Request,
+    ) -> Option<ReplyStream> {
         match plan(request) {
             Job::Write(write) => {
                 self.batch.push(write);
@@ -196,7 +205,7 @@ impl<S: Store> Service<S> {
                     self.commit_batch(ctx);
                 } else if !self.commit_timer_armed {
                     // fires after this turn's reads: the end-of-turn group commit
-                    ctx.set_timer(Duration::ZERO, COMMIT_TIMER);
+                    ctx.set_timer(Duration::ZERO, Timer::Commit);
                     self.commit_timer_armed = true;
                 }
                 None
@@ -218,7 +227,7 @@ impl<S: Store> Service<S> {
 
     /// Produces replies for `conn` until its queue passes the pause mark or it has nothing
     /// left to do: the current read, then its backlog.
-    fn pump(&mut self, ctx: &mut Ctx, conn: ConnId) {
+    fn pump(&mut self, ctx: &mut Ctx<Timer>, conn: ConnId) {
         loop {
             let Some(client) = self.clients.get_mut(&conn) else {
                 return;
@@ -252,13 +261,13 @@ impl<S: Store> Service<S> {
 }
 
 impl<S: Store> Handler for Service<S> {
-    fn connected(&mut self, _ctx: &mut Ctx, conn: ConnId, origin: &Origin) {
-        if *origin == Origin::Client {
-            self.clients.insert(conn, Client::default());
-        }
+    type Timer = Timer;
+
+    fn connected(&mut self, _ctx: &mut Ctx<Timer>, conn: ConnId) {
+        self.clients.insert(conn, Client::default());
     }
 
-    fn message(&mut self, ctx: &mut Ctx, conn: ConnId, msg: RawMessage) -> Verdict {
+    fn message(&mut self, ctx: &mut Ctx<Timer>, conn: ConnId, msg: RawMessage) -> Verdict {
         let request = match Request::decode(msg.bytes()) {
             Ok(r) => r,
             // the error names type and size
@@ -279,7 +288,7 @@ impl<S: Store> Handler for Service<S> {
         Verdict::Continue
     }
 
-    fn disconnected(&mut self, _ctx: &mut Ctx, conn: ConnId, reason: &DisconnectReason) {
+    fn disconnected(&mut self, _ctx: &mut Ctx<Timer>, conn: ConnId, reason: &DisconnectReason) {
         if let Some(client) = self.clients.remove(&conn) {
             if !client.backlog.is_empty() {
                 warn!(
@@ -293,18 +302,20 @@ impl<S: Store> Handler for Service<S> {
         // Its batched writes still commit with the batch: they were accepted.
     }
 
-    fn timer(&mut self, ctx: &mut Ctx, token: u64) {
-        if token == COMMIT_TIMER {
-            self.commit_timer_armed = false;
-            self.commit_batch(ctx);
+    fn timer(&mut self, ctx: &mut Ctx<Timer>, token: Timer) {
+        match token {
+            Timer::Commit => {
+                self.commit_timer_armed = false;
+                self.commit_batch(ctx);
+            }
         }
     }
 
-    fn drained(&mut self, ctx: &mut Ctx, conn: ConnId) {
+    fn drained(&mut self, ctx: &mut Ctx<Timer>, conn: ConnId) {
         self.pump(ctx, conn);
     }
 
-    fn shutdown(&mut self, ctx: &mut Ctx) {
+    fn shutdown(&mut self, ctx: &mut Ctx<Timer>) {
         self.commit_batch(ctx);
     }
 }

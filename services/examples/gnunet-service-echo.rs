@@ -14,7 +14,9 @@ const TYPE_ECHO: u16 = 65000;
 struct Echo;
 
 impl Handler for Echo {
-    fn message(&mut self, ctx: &mut Ctx, conn: ConnId, msg: RawMessage) -> Verdict {
+    type Timer = ();
+
+    fn message(&mut self, ctx: &mut Ctx<()>, conn: ConnId, msg: RawMessage) -> Verdict {
         if msg.msg_type() != TYPE_ECHO {
             return Verdict::unknown(&msg);
         }

@@ -5,9 +5,40 @@ use std::process::ExitCode;
 
 use tracing::{error, info};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::options::{self, CommonOptions, Invocation};
-use crate::server::{self, AccessPolicy, Handler, Limits, Runtime, UnixListenSpec};
+use crate::server::{
+    self, AccessPolicy, Handler, Limits, ListenError, Runtime, RuntimeError, UnixListenSpec,
+};
+
+/// Why a service could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DaemonError {
+    /// The service section lacks `UNIXPATH` and ARM handed no socket over.
+    #[error("section [{0}] has no UNIXPATH")]
+    NoUnixPath(String),
+    /// A `UNIX_MATCH_*` flag is not YES or NO.
+    #[error("[{section}] {option}: {source}")]
+    BadFlag {
+        /// The section.
+        section: String,
+        /// The option.
+        option: &'static str,
+        /// What is wrong.
+        #[source]
+        source: ConfigError,
+    },
+    /// No listening socket could be had.
+    #[error(transparent)]
+    Listen(#[from] ListenError),
+    /// The service's handler could not be built.
+    #[error("cannot start: {0}")]
+    Start(String),
+    /// The loop failed.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
 
 /// Everything a service needs to build its handler.
 #[derive(Debug, Clone)]
@@ -70,13 +101,13 @@ where
     }
 }
 
-fn serve<H, E, F>(env: &ServiceEnv, make: F) -> Result<(), String>
+fn serve<H, E, F>(env: &ServiceEnv, make: F) -> Result<(), DaemonError>
 where
     H: Handler,
     E: std::fmt::Display,
     F: FnOnce(&ServiceEnv) -> Result<H, E>,
 {
-    let listeners = match server::inherited_listeners().map_err(|e| e.to_string())? {
+    let listeners = match server::inherited_listeners()? {
         Some(l) => {
             info!(count = l.len(), "serving sockets handed over by ARM");
             l
@@ -84,7 +115,7 @@ where
         None => {
             let spec = listen_spec(&env.config, &env.name)?;
             info!(path = %spec.path.display(), "listening");
-            vec![server::bind_unix(&spec).map_err(|e| e.to_string())?]
+            vec![server::bind_unix(&spec)?]
         }
     };
     let spec = listen_spec(&env.config, &env.name);
@@ -95,24 +126,27 @@ where
         },
         Err(_) => AccessPolicy::default(),
     };
-    let handler = make(env).map_err(|e| e.to_string())?;
-    let mut rt = Runtime::new(listeners, handler, Limits::default())
-        .map_err(|e| e.to_string())?
-        .with_access(access);
-    rt.run().map_err(|e| e.to_string())
+    // The handler's own error type is the binary's business; its message is what we keep.
+    let handler = make(env).map_err(|e| DaemonError::Start(e.to_string()))?;
+    let mut rt = Runtime::new(listeners, handler, Limits::default())?.with_access(access);
+    Ok(rt.run()?)
 }
 
 /// The `UNIXPATH` and `UNIX_MATCH_*` of section `name`.
-pub fn listen_spec(config: &Config, name: &str) -> Result<UnixListenSpec, String> {
+pub fn listen_spec(config: &Config, name: &str) -> Result<UnixListenSpec, DaemonError> {
     let path = config
         .get_filename(name, "UNIXPATH")
         .filter(|p| !p.as_os_str().is_empty())
-        .ok_or_else(|| format!("section [{name}] has no UNIXPATH"))?;
-    let flag = |opt| {
+        .ok_or_else(|| DaemonError::NoUnixPath(name.to_string()))?;
+    let flag = |option| {
         config
-            .get_yesno(name, opt)
+            .get_yesno(name, option)
             .map(|v| v.unwrap_or(false))
-            .map_err(|e| e.to_string())
+            .map_err(|source| DaemonError::BadFlag {
+                section: name.to_string(),
+                option,
+                source,
+            })
     };
     Ok(UnixListenSpec {
         path,

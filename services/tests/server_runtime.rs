@@ -32,7 +32,7 @@ struct TestHandler {
 
 impl TestHandler {
     /// Sends flood messages until the queue passes the pause mark; `drained` resumes.
-    fn pump(&mut self, ctx: &mut Ctx, conn: ConnId) {
+    fn pump(&mut self, ctx: &mut Ctx<()>, conn: ConnId) {
         let Some(left) = self.flood_left.get_mut(&conn) else {
             return;
         };
@@ -49,7 +49,9 @@ impl TestHandler {
 }
 
 impl Handler for TestHandler {
-    fn message(&mut self, ctx: &mut Ctx, conn: ConnId, msg: RawMessage) -> Verdict {
+    type Timer = ();
+
+    fn message(&mut self, ctx: &mut Ctx<()>, conn: ConnId, msg: RawMessage) -> Verdict {
         match msg.msg_type() {
             ECHO => {
                 let _ = ctx.send(conn, msg.into_bytes());
@@ -64,11 +66,11 @@ impl Handler for TestHandler {
         Verdict::Continue
     }
 
-    fn drained(&mut self, ctx: &mut Ctx, conn: ConnId) {
+    fn drained(&mut self, ctx: &mut Ctx<()>, conn: ConnId) {
         self.pump(ctx, conn);
     }
 
-    fn disconnected(&mut self, _ctx: &mut Ctx, conn: ConnId, reason: &DisconnectReason) {
+    fn disconnected(&mut self, _ctx: &mut Ctx<()>, conn: ConnId, reason: &DisconnectReason) {
         self.flood_left.remove(&conn);
         self.dropped.push((conn, reason.clone()));
     }
@@ -174,6 +176,7 @@ fn reader_gets_everything_while_a_stuck_client_is_dropped() {
         max_queue: 2 * 1024 * 1024,
         stuck_after: Duration::from_secs(1),
         read_budget: 64 * 1024,
+        ..Limits::default()
     };
     let (path, _dir, rt) = start(limits);
     // Never reads: its queue stops growing at the pause mark, makes no progress, and after

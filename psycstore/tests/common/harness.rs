@@ -4,78 +4,67 @@
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use gnunet_service::server::{
-    bind_unix, ConnId, Ctx, DisconnectReason, Handler, Limits, Origin, Runtime, UnixListenSpec,
+    bind_unix, ConnId, Ctx, DisconnectReason, Handler, Limits, Runtime, StopHandle, UnixListenSpec,
     Verdict,
 };
 use gnunet_service::wire::RawMessage;
-use psycstore::service::Service;
+use psycstore::service::{Service, Timer};
 use psycstore::store::{SqliteOptions, SqliteStore};
 use psycstore::Client;
 
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// Timer token of the probe's stop check (the service uses small tokens).
-const PROBE_TIMER: u64 = u64::MAX;
-
-/// Wraps the service: records the largest send queue seen after any callback, counts
-/// dropped clients, and stops the loop when asked.
+/// Wraps the service: records the largest send queue seen after any callback and counts
+/// dropped clients.
 struct Probe {
     service: Service<SqliteStore>,
-    stop: Arc<AtomicBool>,
     max_queued: Arc<AtomicUsize>,
     dropped: Arc<AtomicUsize>,
 }
 
 impl Probe {
-    fn watch(&self, ctx: &Ctx, conn: ConnId) {
+    fn watch(&self, ctx: &Ctx<Timer>, conn: ConnId) {
         self.max_queued
             .fetch_max(ctx.queued(conn), Ordering::Relaxed);
     }
 }
 
 impl Handler for Probe {
-    fn connected(&mut self, ctx: &mut Ctx, conn: ConnId, origin: &Origin) {
-        self.service.connected(ctx, conn, origin);
+    type Timer = Timer;
+
+    fn connected(&mut self, ctx: &mut Ctx<Timer>, conn: ConnId) {
+        self.service.connected(ctx, conn);
     }
 
-    fn message(&mut self, ctx: &mut Ctx, conn: ConnId, msg: RawMessage) -> Verdict {
+    fn message(&mut self, ctx: &mut Ctx<Timer>, conn: ConnId, msg: RawMessage) -> Verdict {
         let verdict = self.service.message(ctx, conn, msg);
         self.watch(ctx, conn);
         verdict
     }
 
-    fn disconnected(&mut self, ctx: &mut Ctx, conn: ConnId, reason: &DisconnectReason) {
+    fn disconnected(&mut self, ctx: &mut Ctx<Timer>, conn: ConnId, reason: &DisconnectReason) {
         if matches!(reason, DisconnectReason::Dropped(_)) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
         self.service.disconnected(ctx, conn, reason);
     }
 
-    fn timer(&mut self, ctx: &mut Ctx, token: u64) {
-        if token == PROBE_TIMER {
-            if self.stop.load(Ordering::Relaxed) {
-                self.service.shutdown(ctx);
-                ctx.stop();
-            } else {
-                ctx.set_timer(Duration::from_millis(20), PROBE_TIMER);
-            }
-            return;
-        }
+    fn timer(&mut self, ctx: &mut Ctx<Timer>, token: Timer) {
         self.service.timer(ctx, token);
     }
 
-    fn drained(&mut self, ctx: &mut Ctx, conn: ConnId) {
+    fn drained(&mut self, ctx: &mut Ctx<Timer>, conn: ConnId) {
         self.service.drained(ctx, conn);
         self.watch(ctx, conn);
     }
 
-    fn shutdown(&mut self, ctx: &mut Ctx) {
+    fn shutdown(&mut self, ctx: &mut Ctx<Timer>) {
         self.service.shutdown(ctx);
     }
 }
@@ -85,7 +74,7 @@ pub struct InProcess {
     pub dir: tempfile::TempDir,
     pub socket: PathBuf,
     pub limits: Limits,
-    stop: Arc<AtomicBool>,
+    stop: StopHandle,
     max_queued: Arc<AtomicUsize>,
     dropped: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
@@ -116,19 +105,15 @@ impl InProcess {
         let limits = Limits::default();
         let mut service = Service::with_limits(store, &limits);
         tune(&mut service);
-        let stop = Arc::new(AtomicBool::new(false));
         let max_queued = Arc::new(AtomicUsize::new(0));
         let dropped = Arc::new(AtomicUsize::new(0));
         let probe = Probe {
             service,
-            stop: stop.clone(),
             max_queued: max_queued.clone(),
             dropped: dropped.clone(),
         };
         let mut rt = Runtime::new(vec![listener], probe, limits).unwrap();
-        rt.with_ctx(|_, ctx| {
-            ctx.set_timer(Duration::from_millis(20), PROBE_TIMER);
-        });
+        let stop = rt.stop_handle();
         let thread = std::thread::spawn(move || {
             rt.run().unwrap();
         });
@@ -171,7 +156,7 @@ impl InProcess {
     }
 
     fn halt(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.stop();
         if let Some(t) = self.thread.take() {
             t.join().unwrap();
         }

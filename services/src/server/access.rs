@@ -8,6 +8,26 @@ use std::os::fd::AsFd;
 use nix::sys::socket::{getsockopt, sockopt};
 use nix::unistd::{getegid, geteuid, getgroups, Gid};
 
+/// Why a client was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccessError {
+    /// `SO_PEERCRED` failed, so the client cannot be checked.
+    #[error("cannot read peer credentials: {0}")]
+    NoCredentials(nix::errno::Errno),
+    /// The client's ids do not match the policy.
+    #[error(
+        "client uid {} gid {} refused by UNIX_MATCH_UID={} UNIX_MATCH_GID={}",
+        cred.uid, cred.gid, policy.match_uid, policy.match_gid
+    )]
+    Refused {
+        /// The client's credentials.
+        cred: PeerCred,
+        /// The policy that refused them.
+        policy: AccessPolicy,
+    },
+}
+
 /// The `UNIX_MATCH_*` flags of a service section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AccessPolicy {
@@ -40,12 +60,12 @@ impl AccessPolicy {
     }
 
     /// Checks the client at the other end of `stream` against this policy and our own ids.
-    pub fn check<F: AsFd>(&self, stream: &F) -> Result<(), String> {
+    pub fn check<F: AsFd>(&self, stream: &F) -> Result<(), AccessError> {
         if !self.match_uid && !self.match_gid {
             return Ok(());
         }
-        let cred = getsockopt(stream, sockopt::PeerCredentials)
-            .map_err(|e| format!("cannot read peer credentials: {e}"))?;
+        let cred =
+            getsockopt(stream, sockopt::PeerCredentials).map_err(AccessError::NoCredentials)?;
         let cred = PeerCred {
             uid: cred.uid(),
             gid: cred.gid(),
@@ -59,10 +79,10 @@ impl AccessPolicy {
         if self.allows(cred, geteuid().as_raw(), &gids) {
             Ok(())
         } else {
-            Err(format!(
-                "client uid {} gid {} refused by UNIX_MATCH_UID={} UNIX_MATCH_GID={}",
-                cred.uid, cred.gid, self.match_uid, self.match_gid
-            ))
+            Err(AccessError::Refused {
+                cred,
+                policy: *self,
+            })
         }
     }
 }

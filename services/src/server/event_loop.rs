@@ -1,19 +1,20 @@
-//! The mio readiness loop: listeners, connections, timers and shutdown signals.
+//! The mio readiness loop: listeners, connections, links, timers and shutdown signals.
 
-use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 use std::os::unix::net::UnixListener as StdUnixListener;
-use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::net::{UnixListener, UnixStream};
-use mio::{Events, Interest, Poll, Token};
+use mio::net::UnixListener;
+use mio::{Events, Interest, Poll, Token, Waker};
 use signal_hook_mio::v1_0::Signals;
 use tracing::{debug, info, warn};
 
 use super::access::AccessPolicy;
-use super::queue::SendQueue;
-use crate::wire::{Framer, RawMessage};
+use super::ctx::{Ctx, Fresh};
+use super::link::LinkId;
+use crate::wire::RawMessage;
 
 /// Identifies one connection for the lifetime of the process (never reused).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23,15 +24,6 @@ impl std::fmt::Display for ConnId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "#{}", self.0)
     }
-}
-
-/// Who is at the other end of a connection.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
-    /// A client that connected to one of our listeners.
-    Client,
-    /// A service we connected to, by its section name.
-    Outbound(String),
 }
 
 /// What the handler decides after a message.
@@ -71,6 +63,18 @@ pub enum DisconnectReason {
     Shutdown,
 }
 
+impl DisconnectReason {
+    /// The reason for a failed read or write. A reset or broken pipe is the other end closing
+    /// with data still unread (a client that sent requests and left without the replies): a
+    /// normal disconnect, not an I/O fault.
+    pub fn from_io(e: &io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => Self::Closed,
+            _ => Self::Io(e.to_string()),
+        }
+    }
+}
+
 /// Why [`Ctx::send`] refused a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -106,6 +110,8 @@ pub struct Limits {
     pub stuck_after: Duration,
     /// Bytes read from one connection per loop turn before others get a turn.
     pub read_budget: usize,
+    /// Longest pause between two connection attempts of a link that is down.
+    pub link_retry_max: Duration,
 }
 
 impl Default for Limits {
@@ -115,205 +121,90 @@ impl Default for Limits {
             max_queue: 8 * 1024 * 1024,
             stuck_after: Duration::from_secs(60),
             read_budget: 256 * 1024,
+            link_retry_max: Duration::from_secs(5),
         }
     }
 }
 
 /// The protocol side of a service: called by the loop for every event.
 pub trait Handler {
-    /// A connection is up (accepted client, or outbound connect done).
-    fn connected(&mut self, _ctx: &mut Ctx, _conn: ConnId, _origin: &Origin) {}
-    /// One complete message arrived on `conn`.
-    fn message(&mut self, ctx: &mut Ctx, conn: ConnId, msg: RawMessage) -> Verdict;
-    /// `conn` is gone; forget everything about it.
-    fn disconnected(&mut self, _ctx: &mut Ctx, _conn: ConnId, _reason: &DisconnectReason) {}
+    /// What the handler's timers carry: given to [`Ctx::set_timer`], handed back to
+    /// [`Handler::timer`] (typically an enum of the handler's timer kinds).
+    type Timer;
+
+    /// A client connected to one of our listeners.
+    fn connected(&mut self, _ctx: &mut Ctx<Self::Timer>, _conn: ConnId) {}
+    /// One complete message arrived from client `conn`.
+    fn message(&mut self, ctx: &mut Ctx<Self::Timer>, conn: ConnId, msg: RawMessage) -> Verdict;
+    /// Client `conn` is gone; forget everything about it.
+    fn disconnected(
+        &mut self,
+        _ctx: &mut Ctx<Self::Timer>,
+        _conn: ConnId,
+        _reason: &DisconnectReason,
+    ) {
+    }
     /// A timer set with [`Ctx::set_timer`] is due.
-    fn timer(&mut self, _ctx: &mut Ctx, _token: u64) {}
+    fn timer(&mut self, _ctx: &mut Ctx<Self::Timer>, _token: Self::Timer) {}
     /// `conn` had passed the pause mark and its queue is down to half of it: produce more.
-    fn drained(&mut self, _ctx: &mut Ctx, _conn: ConnId) {}
+    fn drained(&mut self, _ctx: &mut Ctx<Self::Timer>, _conn: ConnId) {}
+    /// `link` (see [`Ctx::open_link`]) has a new connection; its registrations are already
+    /// queued on it.
+    fn link_up(&mut self, _ctx: &mut Ctx<Self::Timer>, _link: LinkId) {}
+    /// One complete message arrived on `link`. [`Verdict::Drop`] closes its connection (the
+    /// link then reconnects).
+    fn link_message(
+        &mut self,
+        _ctx: &mut Ctx<Self::Timer>,
+        _link: LinkId,
+        msg: RawMessage,
+    ) -> Verdict {
+        Verdict::unknown(&msg)
+    }
+    /// `link` lost its connection: what was sent on it is gone. Unless the runtime is
+    /// stopping or the handler closed the link, it reconnects with back-off.
+    fn link_down(
+        &mut self,
+        _ctx: &mut Ctx<Self::Timer>,
+        _link: LinkId,
+        _reason: &DisconnectReason,
+    ) {
+    }
     /// SIGTERM or SIGINT arrived; the loop ends after this returns and queues are flushed.
-    fn shutdown(&mut self, _ctx: &mut Ctx) {}
+    fn shutdown(&mut self, _ctx: &mut Ctx<Self::Timer>) {}
 }
 
-struct Connection {
-    stream: UnixStream,
-    origin: Origin,
-    framer: Framer,
-    queue: SendQueue,
-    /// When the queue last shrank, or became non-empty.
-    progress_at: Instant,
-    /// The queue passed the pause mark: we stop reading from this connection and call
-    /// `drained` once it is down to half the mark.
-    backlogged: bool,
-    /// Data may be waiting in the socket that we have not read (budget or pause).
-    read_more: bool,
-    /// The peer closed its end (or the socket failed): the end of the stream is waiting
-    /// behind any data, and no further edge will announce it, so reads go on to the end.
-    hung_up: bool,
-    closing: Option<DisconnectReason>,
-}
-
-impl Connection {
-    /// Writes what the socket takes of the queue. False if the write failed: the connection
-    /// is then marked for closing.
-    fn write_queued(&mut self) -> bool {
-        if self.queue.is_empty() {
-            return true;
-        }
-        match self.queue.write_to(&mut self.stream) {
-            Ok(0) => true,
-            Ok(_) => {
-                self.progress_at = Instant::now();
-                true
-            }
-            Err(e) => {
-                self.closing
-                    .get_or_insert(DisconnectReason::Io(e.to_string()));
-                false
-            }
-        }
-    }
-}
-
-/// The runtime as the handler sees it: send, close, connect, timers, shutdown.
-pub struct Ctx {
-    poll: Poll,
-    conns: HashMap<usize, Connection>,
-    next_token: usize,
-    timers: BTreeMap<(Instant, u64), u64>,
-    timer_seq: u64,
-    limits: Limits,
-    stopping: bool,
-    /// Connections whose `connected` call is still due.
-    fresh: Vec<ConnId>,
-}
-
-const SIGNAL_TOKEN: Token = Token(usize::MAX);
-const FIRST_CONN_TOKEN: usize = 1024;
-
-impl Ctx {
-    /// The current time, for handlers that pass time into their logic.
-    pub fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    /// Queues one complete message for `conn`.
-    pub fn send(&mut self, conn: ConnId, msg: Vec<u8>) -> Result<(), SendError> {
-        let max = self.limits.max_queue;
-        let c = match self.conns.get_mut(&conn.0) {
-            Some(c) if c.closing.is_none() => c,
-            _ => return Err(SendError::Closed(conn)),
-        };
-        if c.queue.is_empty() {
-            c.progress_at = Instant::now();
-        }
-        c.queue.push(msg);
-        if c.queue.bytes() > self.limits.pause_reading_at {
-            c.backlogged = true;
-        }
-        if c.queue.bytes() > max {
-            c.closing = Some(DisconnectReason::Stuck(format!(
-                "send queue over {max} bytes"
-            )));
-            return Err(SendError::QueueFull(conn));
-        }
-        Ok(())
-    }
-
-    /// Writes what is queued for `conn` now instead of at the end of this loop turn, for a
-    /// message whose latency matters more than batching (e.g. a flow-control ACK sent before
-    /// slow work on the message it acknowledges). What the socket does not take stays queued.
-    /// A backlogged connection is left to the loop (it also resumes reading there).
-    pub fn flush_now(&mut self, conn: ConnId) {
-        let Some(c) = self.conns.get_mut(&conn.0) else {
-            return;
-        };
-        if c.closing.is_some() || c.backlogged {
-            return;
-        }
-        c.write_queued();
-    }
-
-    /// Bytes waiting to be written to `conn` (0 if unknown).
-    pub fn queued(&self, conn: ConnId) -> usize {
-        self.conns.get(&conn.0).map_or(0, |c| c.queue.bytes())
-    }
-
-    /// Whether `conn` is open and not being closed.
-    pub fn is_open(&self, conn: ConnId) -> bool {
-        self.conns.get(&conn.0).is_some_and(|c| c.closing.is_none())
-    }
-
-    /// Closes `conn` after this turn; the handler gets `disconnected`.
-    pub fn close(&mut self, conn: ConnId, reason: &str) {
-        if let Some(c) = self.conns.get_mut(&conn.0) {
-            c.closing
-                .get_or_insert(DisconnectReason::Dropped(reason.to_string()));
-        }
-    }
-
-    /// Connects to a service's unix socket. The handler gets `connected` on the next turn.
-    pub fn connect(&mut self, path: &Path, service: &str) -> io::Result<ConnId> {
-        let stream = UnixStream::connect(path)?;
-        let id = self.add_connection(stream, Origin::Outbound(service.to_string()))?;
-        Ok(id)
-    }
-
-    /// Calls the handler's `timer(token)` after `after`. Returns a key for [`Ctx::cancel_timer`].
-    pub fn set_timer(&mut self, after: Duration, token: u64) -> (Instant, u64) {
-        self.timer_seq += 1;
-        let key = (Instant::now() + after, self.timer_seq);
-        self.timers.insert(key, token);
-        key
-    }
-
-    /// Cancels a timer; unknown keys are ignored.
-    pub fn cancel_timer(&mut self, key: (Instant, u64)) {
-        self.timers.remove(&key);
-    }
-
-    /// Ends the loop once queues are flushed (bounded by a short grace period).
-    pub fn stop(&mut self) {
-        self.stopping = true;
-    }
-
-    fn add_connection(&mut self, mut stream: UnixStream, origin: Origin) -> io::Result<ConnId> {
-        let token = self.next_token;
-        self.next_token += 1;
-        self.poll.registry().register(
-            &mut stream,
-            Token(token),
-            Interest::READABLE | Interest::WRITABLE,
-        )?;
-        self.conns.insert(
-            token,
-            Connection {
-                stream,
-                origin,
-                framer: Framer::new(),
-                queue: SendQueue::default(),
-                progress_at: Instant::now(),
-                backlogged: false,
-                read_more: true,
-                hung_up: false,
-                closing: None,
-            },
-        );
-        self.fresh.push(ConnId(token));
-        Ok(ConnId(token))
-    }
-}
-
-/// A service's event loop: its listeners, its connections and its [`Handler`].
+/// A service's event loop: its listeners, its connections, its links and its [`Handler`].
 pub struct Runtime<H: Handler> {
-    ctx: Ctx,
+    ctx: Ctx<H::Timer>,
     listeners: Vec<UnixListener>,
     signals: Signals,
     handler: H,
     access: AccessPolicy,
     /// Scratch buffer for socket reads, allocated once.
     read_buf: Vec<u8>,
+    stop_handle: StopHandle,
 }
+
+/// Stops a [`Runtime`] from another thread as SIGTERM would: the handler gets `shutdown`,
+/// queues are flushed briefly, and `run` returns. For tests and embedders.
+#[derive(Clone, Debug)]
+pub struct StopHandle {
+    requested: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+}
+
+impl StopHandle {
+    /// Asks the loop to stop; returns at once.
+    pub fn stop(&self) {
+        self.requested.store(true, Ordering::Release);
+        // A failed wake only delays the stop until the loop's next event.
+        let _ = self.waker.wake();
+    }
+}
+
+const SIGNAL_TOKEN: Token = Token(usize::MAX);
+const WAKE_TOKEN: Token = Token(usize::MAX - 1);
 
 /// Bytes read from a socket in one call.
 const READ_CHUNK: usize = 64 * 1024;
@@ -331,6 +222,11 @@ impl<H: Handler> Runtime<H> {
         poll.registry()
             .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)
             .map_err(RuntimeError::Signals)?;
+        let waker = Waker::new(poll.registry(), WAKE_TOKEN).map_err(RuntimeError::Poll)?;
+        let stop_handle = StopHandle {
+            requested: Arc::new(AtomicBool::new(false)),
+            waker: Arc::new(waker),
+        };
         let mut mio_listeners = Vec::with_capacity(listeners.len());
         for (i, l) in listeners.into_iter().enumerate() {
             l.set_nonblocking(true).map_err(RuntimeError::Poll)?;
@@ -341,22 +237,19 @@ impl<H: Handler> Runtime<H> {
             mio_listeners.push(l);
         }
         Ok(Self {
-            ctx: Ctx {
-                poll,
-                conns: HashMap::new(),
-                next_token: FIRST_CONN_TOKEN,
-                timers: BTreeMap::new(),
-                timer_seq: 0,
-                limits,
-                stopping: false,
-                fresh: Vec::new(),
-            },
+            ctx: Ctx::new(poll, limits),
             listeners: mio_listeners,
             signals,
             handler,
             access: AccessPolicy::default(),
             read_buf: vec![0; READ_CHUNK],
+            stop_handle,
         })
+    }
+
+    /// A handle that stops this runtime from another thread.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop_handle.clone()
     }
 
     /// Refuses clients whose credentials the `UNIX_MATCH_*` policy does not allow.
@@ -365,8 +258,8 @@ impl<H: Handler> Runtime<H> {
         self
     }
 
-    /// Lets the handler act before the loop starts (e.g. connect to other services).
-    pub fn with_ctx<R>(&mut self, f: impl FnOnce(&mut H, &mut Ctx) -> R) -> R {
+    /// Lets the handler act before the loop starts (e.g. open links to other services).
+    pub fn with_ctx<R>(&mut self, f: impl FnOnce(&mut H, &mut Ctx<H::Timer>) -> R) -> R {
         f(&mut self.handler, &mut self.ctx)
     }
 
@@ -407,6 +300,11 @@ impl<H: Handler> Runtime<H> {
             for ev in events.iter() {
                 match ev.token() {
                     SIGNAL_TOKEN => self.on_signal(),
+                    WAKE_TOKEN => {
+                        if self.stop_handle.requested.load(Ordering::Acquire) {
+                            self.begin_shutdown("stop requested");
+                        }
+                    }
                     Token(i) if i < self.listeners.len() => self.accept(i),
                     Token(t) => {
                         if let Some(c) = self.ctx.conns.get_mut(&t) {
@@ -424,6 +322,7 @@ impl<H: Handler> Runtime<H> {
                 }
             }
             self.fire_timers();
+            self.retry_links();
             self.check_stuck();
         }
     }
@@ -444,22 +343,42 @@ impl<H: Handler> Runtime<H> {
             .timers
             .keys()
             .next()
-            .map(|(at, _)| at.saturating_duration_since(now));
+            .map(|key| key.at().saturating_duration_since(now));
+        let retry = (!self.ctx.stopping)
+            .then(|| {
+                self.ctx
+                    .links
+                    .iter()
+                    .flatten()
+                    .filter_map(|l| l.retry_at)
+                    .min()
+            })
+            .flatten()
+            .map(|at| at.saturating_duration_since(now));
         let stuck_check = if self.ctx.conns.values().any(|c| !c.queue.is_empty()) {
             Some(Duration::from_secs(1))
         } else {
             None
         };
         let stop = self.ctx.stopping.then_some(Duration::from_millis(50));
-        [timer, stuck_check, stop].into_iter().flatten().min()
+        [timer, retry, stuck_check, stop]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn on_signal(&mut self) {
         let got: Vec<i32> = self.signals.pending().collect();
-        if got.is_empty() || self.ctx.stopping {
+        if !got.is_empty() {
+            self.begin_shutdown(&format!("signals {got:?}"));
+        }
+    }
+
+    fn begin_shutdown(&mut self, why: &str) {
+        if self.ctx.stopping {
             return;
         }
-        info!(signals = ?got, "shutting down");
+        info!(why, "shutting down");
         self.handler.shutdown(&mut self.ctx);
         self.ctx.stopping = true;
     }
@@ -475,7 +394,7 @@ impl<H: Handler> Runtime<H> {
                         warn!(%reason, "client refused");
                         continue;
                     }
-                    match self.ctx.add_connection(stream, Origin::Client) {
+                    match self.ctx.add_connection(stream, None) {
                         Ok(id) => debug!(conn = %id, "client connected"),
                         Err(e) => warn!(error = %e, "cannot register accepted client"),
                     }
@@ -492,9 +411,16 @@ impl<H: Handler> Runtime<H> {
 
     fn announce_fresh(&mut self) {
         while !self.ctx.fresh.is_empty() {
-            for id in std::mem::take(&mut self.ctx.fresh) {
-                if let Some(origin) = self.ctx.conns.get(&id.0).map(|c| c.origin.clone()) {
-                    self.handler.connected(&mut self.ctx, id, &origin);
+            for fresh in std::mem::take(&mut self.ctx.fresh) {
+                match fresh {
+                    Fresh::Client(id) if self.ctx.conns.contains_key(&id.0) => {
+                        self.handler.connected(&mut self.ctx, id);
+                    }
+                    Fresh::Link(link) if self.ctx.link_is_up(link) => {
+                        debug!(%link, "link up");
+                        self.handler.link_up(&mut self.ctx, link);
+                    }
+                    _ => {}
                 }
             }
         }
@@ -568,7 +494,7 @@ impl<H: Handler> Runtime<H> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    c.closing = Some(DisconnectReason::Io(e.to_string()));
+                    c.closing = Some(DisconnectReason::from_io(&e));
                     return;
                 }
             }
@@ -593,7 +519,11 @@ impl<H: Handler> Runtime<H> {
                 }
             };
             let id = ConnId(t);
-            if let Verdict::Drop(reason) = self.handler.message(&mut self.ctx, id, msg) {
+            let verdict = match c.link {
+                Some(link) => self.handler.link_message(&mut self.ctx, link, msg),
+                None => self.handler.message(&mut self.ctx, id, msg),
+            };
+            if let Verdict::Drop(reason) = verdict {
                 self.ctx.close(id, &reason);
                 return;
             }
@@ -625,11 +555,14 @@ impl<H: Handler> Runtime<H> {
         if c.backlogged && c.queue.bytes() <= mark / 2 {
             c.backlogged = false;
             c.read_more = true;
-            self.handler.drained(&mut self.ctx, ConnId(t));
+            if c.link.is_none() {
+                self.handler.drained(&mut self.ctx, ConnId(t));
+            }
         }
     }
 
-    /// Removes connections marked for closing and tells the handler.
+    /// Removes connections marked for closing and tells the handler; links that lost their
+    /// connection get a retry scheduled (not while stopping).
     fn reap(&mut self) {
         loop {
             let Some(t) = self
@@ -648,16 +581,38 @@ impl<H: Handler> Runtime<H> {
             let _ = c.queue.write_to(&mut c.stream);
             let _ = self.ctx.poll.registry().deregister(&mut c.stream);
             let reason = c.closing.take().unwrap_or(DisconnectReason::Closed);
-            match &reason {
-                DisconnectReason::Closed => debug!(conn = t, origin = ?c.origin, "disconnected"),
-                DisconnectReason::Shutdown => {}
-                other => warn!(conn = t, origin = ?c.origin, reason = ?other, "connection dropped"),
+            match c.link {
+                Some(link) => self.link_lost(link, &reason),
+                None => {
+                    match &reason {
+                        DisconnectReason::Closed => debug!(conn = t, "client disconnected"),
+                        DisconnectReason::Shutdown => {}
+                        other => warn!(conn = t, reason = ?other, "client dropped"),
+                    }
+                    self.handler.disconnected(&mut self.ctx, ConnId(t), &reason);
+                }
             }
-            self.handler.disconnected(&mut self.ctx, ConnId(t), &reason);
         }
     }
 
+    fn link_lost(&mut self, link: LinkId, reason: &DisconnectReason) {
+        let stopping = self.ctx.stopping;
+        match self.ctx.links.get_mut(link.0).and_then(Option::as_mut) {
+            Some(l) if !stopping => {
+                let retry_in = l
+                    .schedule_retry(Instant::now())
+                    .saturating_duration_since(Instant::now());
+                warn!(service = %l.service, ?reason, ?retry_in, "link lost; reconnecting");
+            }
+            Some(l) => l.conn = None,
+            // Closed by the handler: nothing to reconnect.
+            None => debug!(%link, ?reason, "link closed"),
+        }
+        self.handler.link_down(&mut self.ctx, link, reason);
+    }
+
     fn close_all(&mut self) {
+        self.ctx.stopping = true;
         for c in self.ctx.conns.values_mut() {
             c.closing.get_or_insert(DisconnectReason::Shutdown);
         }
@@ -666,12 +621,33 @@ impl<H: Handler> Runtime<H> {
 
     fn fire_timers(&mut self) {
         let now = Instant::now();
-        while let Some((&key, &token)) = self.ctx.timers.iter().next() {
-            if key.0 > now {
+        while let Some(key) = self.ctx.timers.keys().next().copied() {
+            if key.at() > now {
                 break;
             }
-            self.ctx.timers.remove(&key);
-            self.handler.timer(&mut self.ctx, token);
+            if let Some(token) = self.ctx.timers.remove(&key) {
+                self.handler.timer(&mut self.ctx, token);
+            }
+        }
+    }
+
+    /// Connection attempts of links whose back-off is over.
+    fn retry_links(&mut self) {
+        if self.ctx.stopping {
+            return;
+        }
+        let now = Instant::now();
+        let due: Vec<LinkId> = (0..self.ctx.links.len())
+            .filter(|&i| {
+                self.ctx.links[i]
+                    .as_ref()
+                    .and_then(|l| l.retry_at)
+                    .is_some_and(|at| at <= now)
+            })
+            .map(LinkId)
+            .collect();
+        for link in due {
+            self.ctx.connect_link(link);
         }
     }
 
@@ -689,53 +665,5 @@ impl<H: Handler> Runtime<H> {
                 )));
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ctx() -> Ctx {
-        Ctx {
-            poll: Poll::new().unwrap(),
-            conns: HashMap::new(),
-            next_token: FIRST_CONN_TOKEN,
-            timers: BTreeMap::new(),
-            timer_seq: 0,
-            limits: Limits::default(),
-            stopping: false,
-            fresh: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn flush_now_writes_before_the_loop_turn_ends() {
-        let mut ctx = ctx();
-        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
-        ours.set_nonblocking(true).unwrap();
-        theirs.set_nonblocking(true).unwrap();
-        let conn = ctx
-            .add_connection(UnixStream::from_std(ours), Origin::Client)
-            .unwrap();
-        let msg = vec![0, 8, 3, 253, 0, 0, 0, 7];
-        ctx.send(conn, msg.clone()).unwrap();
-        let mut buf = [0u8; 16];
-        let mut peer = &theirs;
-        assert_eq!(
-            peer.read(&mut buf).unwrap_err().kind(),
-            io::ErrorKind::WouldBlock,
-            "send only queues"
-        );
-        ctx.flush_now(conn);
-        assert_eq!(ctx.queued(conn), 0);
-        let n = peer.read(&mut buf).unwrap();
-        assert_eq!(&buf[..n], &msg[..]);
-        // Unknown and closing connections are left alone.
-        ctx.flush_now(ConnId(1));
-        ctx.send(conn, msg.clone()).unwrap();
-        ctx.close(conn, "test");
-        ctx.flush_now(conn);
-        assert_eq!(ctx.queued(conn), msg.len());
     }
 }
