@@ -27,7 +27,7 @@ pub enum DaemonError {
         option: &'static str,
         /// What is wrong.
         #[source]
-        source: ConfigError,
+        source: Box<ConfigError>,
     },
     /// No listening socket could be had.
     #[error(transparent)]
@@ -145,7 +145,7 @@ pub fn listen_spec(config: &Config, name: &str) -> Result<UnixListenSpec, Daemon
             .map_err(|source| DaemonError::BadFlag {
                 section: name.to_string(),
                 option,
-                source,
+                source: Box::new(source),
             })
     };
     Ok(UnixListenSpec {

@@ -266,6 +266,14 @@ impl<T> Ctx<T> {
             .is_some_and(|l| l.registrations.remove(key))
     }
 
+    /// Whether `link` holds a registration under `key`.
+    pub fn is_registered(&self, link: LinkId, key: &[u8]) -> bool {
+        self.links
+            .get(link.0)
+            .and_then(Option::as_ref)
+            .is_some_and(|l| l.registrations.contains(key))
+    }
+
     fn link_conn(&self, link: LinkId) -> Result<ConnId, LinkError> {
         let l = self
             .links

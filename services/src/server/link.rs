@@ -96,6 +96,11 @@ impl Registrations {
         }
     }
 
+    /// Whether `key` is registered.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.by_key.contains_key(key)
+    }
+
     /// The messages, in first-registered order.
     pub fn messages(&self) -> impl Iterator<Item = &Vec<u8>> {
         self.ordered.values()

@@ -1,0 +1,176 @@
+//! What the service reads from the configuration, and why it may refuse to start.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gnunet_service::config::Config;
+use gnunet_service::peer::PeerIdentity;
+use tracing::debug;
+
+use super::{QueueLimits, SECTION};
+use crate::group::Config as GroupConfig;
+
+/// Why the service cannot start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// A config value could not be read.
+    #[error("bad configuration value [{section}] {option}: {reason}")]
+    BadValue {
+        /// Section.
+        section: &'static str,
+        /// Option.
+        option: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A service we need has no UNIXPATH.
+    #[error("[{0}] UNIXPATH is not set")]
+    NoSocket(&'static str),
+    /// Our own peer identity is unknown.
+    #[error("cannot learn this peer's identity: {0}")]
+    Identity(String),
+}
+
+/// Everything the service reads from the configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// This peer.
+    pub me: PeerIdentity,
+    /// Knobs of the group logic (`[multicast] MAX_CHILDREN`, …).
+    pub group: GroupConfig,
+    /// Channel queue bounds (`[multicast] CHANNEL_QUEUE`).
+    pub queue: QueueLimits,
+    /// The cadet service's socket.
+    pub cadet_socket: PathBuf,
+    /// The statistics service's socket, if configured.
+    pub statistics_socket: Option<PathBuf>,
+}
+
+fn number(cfg: &Config, option: &'static str) -> Result<Option<u64>, ServiceError> {
+    cfg.get_number(SECTION, option)
+        .map_err(|e| ServiceError::BadValue {
+            section: SECTION,
+            option,
+            reason: e.to_string(),
+        })
+}
+
+impl ServiceConfig {
+    /// Reads `[multicast]` (`MAX_CHILDREN`: children per peer before tree-capable joiners are
+    /// redirected; `CHANNEL_QUEUE`: messages waiting for CADET credit per channel before the
+    /// channel is closed; `REPLAY_CACHE_SIZE`: bytes of fragments kept per group for replays,
+    /// 0 for none), the cadet and statistics sockets, and this peer's identity (from
+    /// `[PEER] PRIVATE_KEY`, else by asking CORE).
+    pub fn from_config(cfg: &Config) -> Result<Self, ServiceError> {
+        let mut group = GroupConfig::default();
+        if let Some(n) = number(cfg, "MAX_CHILDREN")? {
+            if n == 0 {
+                return Err(ServiceError::BadValue {
+                    section: SECTION,
+                    option: "MAX_CHILDREN",
+                    reason: "must be at least 1".into(),
+                });
+            }
+            group.max_children = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) =
+            cfg.get_size(SECTION, "REPLAY_CACHE_SIZE")
+                .map_err(|e| ServiceError::BadValue {
+                    section: SECTION,
+                    option: "REPLAY_CACHE_SIZE",
+                    reason: e.to_string(),
+                })?
+        {
+            group.replay_cache_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        let mut queue = QueueLimits::default();
+        if let Some(n) = number(cfg, "CHANNEL_QUEUE")? {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            if n < 2 * queue.congested_at {
+                return Err(ServiceError::BadValue {
+                    section: SECTION,
+                    option: "CHANNEL_QUEUE",
+                    reason: format!("must be at least {}", 2 * queue.congested_at),
+                });
+            }
+            queue.max_messages = n;
+        }
+        let cadet_socket = socket(cfg, "cadet").ok_or(ServiceError::NoSocket("cadet"))?;
+        let statistics_socket = socket(cfg, "statistics");
+        let me = own_identity(cfg)?;
+        Ok(Self {
+            me,
+            group,
+            queue,
+            cadet_socket,
+            statistics_socket,
+        })
+    }
+}
+
+fn socket(cfg: &Config, service: &str) -> Option<PathBuf> {
+    cfg.get_filename(service, "UNIXPATH")
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
+fn own_identity(cfg: &Config) -> Result<PeerIdentity, ServiceError> {
+    if let Some(path) = cfg.get_filename("PEER", "PRIVATE_KEY") {
+        match PeerIdentity::from_private_key_file(&path) {
+            Ok(id) => return Ok(id),
+            Err(e) => debug!(error = %e, "no host key file; asking CORE"),
+        }
+    }
+    gnunet_service::core::own_identity(cfg, Duration::from_secs(30))
+        .map_err(|e| ServiceError::Identity(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration with a host key file (so no CORE is asked) plus `extra`.
+    fn config(dir: &tempfile::TempDir, extra: &str) -> Config {
+        let key = dir.path().join("host.key");
+        std::fs::write(&key, [7u8; 32]).unwrap();
+        let mut cfg = Config::with_install_paths();
+        cfg.parse_str(
+            &format!(
+                "[PEER]\nPRIVATE_KEY = {}\n[cadet]\nUNIXPATH = /tmp/cadet.sock\n[multicast]\n{extra}",
+                key.display()
+            ),
+            "test.conf",
+        )
+        .unwrap();
+        cfg
+    }
+
+    #[test]
+    fn knobs_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ServiceConfig::from_config(&config(&dir, "")).unwrap();
+        assert_eq!(c.group, GroupConfig::default());
+        assert_eq!(
+            c.me,
+            PeerIdentity::from_private_key(&gnunet_service::crypto::eddsa::PrivateKey([7; 32]))
+        );
+        let c = ServiceConfig::from_config(&config(
+            &dir,
+            "MAX_CHILDREN = 3\nCHANNEL_QUEUE = 100\nREPLAY_CACHE_SIZE = 2 MiB\n",
+        ))
+        .unwrap();
+        assert_eq!(c.group.max_children, 3);
+        assert_eq!(c.queue.max_messages, 100);
+        assert_eq!(c.group.replay_cache_bytes, 2 << 20);
+        for bad in [
+            "MAX_CHILDREN = 0\n",
+            "CHANNEL_QUEUE = 10\n",
+            "REPLAY_CACHE_SIZE = lots\n",
+        ] {
+            assert!(
+                ServiceConfig::from_config(&config(&dir, bad)).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}
