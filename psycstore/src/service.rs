@@ -20,7 +20,7 @@ use std::time::Duration;
 use gnunet_service::config::Config;
 use gnunet_service::server::{ConnId, Ctx, DisconnectReason, Handler, Limits, Verdict};
 use gnunet_service::wire::RawMessage;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use crate::handler::{commit, plan, Job, PendingWrite, ReplyStream};
 use crate::msg::Request;
@@ -291,7 +291,8 @@ impl<S: Store> Handler for Service<S> {
     fn disconnected(&mut self, _ctx: &mut Ctx<Timer>, conn: ConnId, reason: &DisconnectReason) {
         if let Some(client) = self.clients.remove(&conn) {
             if !client.backlog.is_empty() {
-                warn!(
+                // A client may leave before its answers: its business, not a fault.
+                debug!(
                     conn = %conn,
                     ?reason,
                     unanswered = client.backlog.len(),

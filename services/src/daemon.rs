@@ -89,7 +89,7 @@ where
         options,
         config,
     };
-    match serve(&env, make) {
+    let code = match serve(&env, make) {
         Ok(()) => {
             info!(service = name, "stopped");
             ExitCode::SUCCESS
@@ -98,7 +98,9 @@ where
             error!(service = name, error = %e, "service failed");
             ExitCode::FAILURE
         }
-    }
+    };
+    crate::logging::flush_suppressed();
+    code
 }
 
 fn serve<H, E, F>(env: &ServiceEnv, make: F) -> Result<(), DaemonError>

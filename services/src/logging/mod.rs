@@ -1,13 +1,24 @@
-//! Structured logs to the file ARM names with `-l` (or stderr), at the level of `-L`.
+//! Structured logs to the file ARM names with `-l` (or stderr), at the level of `-L`, with
+//! repeated lines rate-limited per log statement ([`writer`]).
+
+mod limit;
+pub mod writer;
 
 use std::fs::OpenOptions;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+
+pub use limit::{Admission, LineLimiter};
+use writer::RateLimited;
 
 use crate::options::LogLevel;
+
+/// The installed writer, for [`flush_suppressed`].
+static WRITER: OnceLock<RateLimited> = OnceLock::new();
 
 /// Installs the global subscriber. `component` tags every line (like GNUnet's `cadet-api`).
 /// Safe to call more than once: later calls keep the first subscriber.
@@ -29,13 +40,37 @@ pub fn init(component: &str, level: Option<LogLevel>, file: Option<&str>) {
         }
         OpenOptions::new().create(true).append(true).open(path).ok()
     });
-    let result = match opened {
-        Some(f) => builder.with_writer(Mutex::new(f)).try_init(),
-        None => builder.with_writer(std::io::stderr).try_init(),
+    let inner = match opened {
+        Some(f) => BoxMakeWriter::new(Mutex::new(f)),
+        None => BoxMakeWriter::new(std::io::stderr),
     };
-    if result.is_ok() {
+    let limited = RateLimited::new(inner, writer::MAX_LINES, writer::INTERVAL);
+    if builder.with_writer(limited.clone()).try_init().is_ok() {
+        let _ = WRITER.set(limited);
         tracing::info!(component, "logging started");
     }
+}
+
+/// Writes the summary lines of everything the rate limit left out so far (before exit).
+pub fn flush_suppressed() {
+    if let Some(w) = WRITER.get() {
+        w.flush_summaries();
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, as the log lines' own timestamps.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let (y, m, day) = civil_from_days((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        d.subsec_micros()
+    )
 }
 
 /// `GNUNET_FORCE_LOG`-style override for tests: `SECUSHARE_LOG=DEBUG`.
@@ -102,5 +137,9 @@ mod tests {
         assert_eq!(expand_date("a%%b%q%", t), "a%b%q%");
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(
+            rfc3339(t + Duration::from_micros(3_723_000_042)),
+            "2026-11-24T01:02:03.000042Z"
+        );
     }
 }
