@@ -1,8 +1,9 @@
 //! Clients of other services: find the socket through the config, connect with GNUnet's
 //! exponential back-off, and a blocking request/response helper for tools and tests.
 //!
-//! Code inside a service's mio loop connects with [`crate::server::Ctx::connect`] and uses
-//! [`Backoff`] for its reconnects; this module's [`BlockingClient`] is for everything else.
+//! Code inside a service's mio loop talks to other services over links
+//! ([`crate::server::Ctx::open_link`], reconnected with [`Backoff`]); this module's
+//! [`BlockingClient`] is for everything else.
 
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
