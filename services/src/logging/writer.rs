@@ -128,14 +128,14 @@ impl<'a> MakeWriter<'a> for RateLimited {
                 let admission = if exempt {
                     Admission::Write { suppressed: 0 }
                 } else {
-                    if !s.names.contains_key(&cause) {
+                    s.names.entry(cause).or_insert_with(|| {
                         let name = format!(
                             "{}:{}",
                             meta.file().unwrap_or("?"),
                             meta.line().unwrap_or(0)
                         );
-                        s.names.insert(cause, (*meta.level(), name));
-                    }
+                        (*meta.level(), name)
+                    });
                     s.limiter.admit(now, &cause)
                 };
                 if let Admission::Write { suppressed } = admission {
