@@ -78,13 +78,21 @@
 //!   member's answer for a fragment from before its own admission.
 
 mod action;
+mod admission;
 mod config;
 mod history;
+mod input;
+mod member;
 mod node;
+mod origin;
+mod repair;
+mod replay;
+mod tree;
 
 pub use action::{stat, Action, ChannelId, ClientId, Timer};
 pub use config::Config;
 pub use history::{History, Seen};
+pub use input::{ClientMessage, PeerMessage};
 pub use node::Node;
 
 #[cfg(test)]

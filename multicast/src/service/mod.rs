@@ -45,7 +45,9 @@ use channels::{Channels, Queued};
 pub use stats::{PendingStats, SUBSYSTEM};
 
 use crate::crypto::GnunetCrypto;
-use crate::group::{Action, ChannelId, ClientId, Config as GroupConfig, Node, Timer};
+use crate::group::{
+    Action, ChannelId, ClientId, ClientMessage, Config as GroupConfig, Node, PeerMessage, Timer,
+};
 use crate::msg::TYPE_FRAGMENT_ACK;
 
 /// Config section of the service.
@@ -707,7 +709,21 @@ impl Service {
             if !self.channels.contains(ch) {
                 break;
             }
-            self.node.handle_channel_message(now, ch, one);
+            match PeerMessage::decode(one) {
+                Ok(m) => self.node.handle_channel_message(now, ch, m),
+                Err(e) => {
+                    let msg_type = crate::msg::message_type(one).unwrap_or(0);
+                    warn!(
+                        ccn, msg_type, size, error = %e,
+                        "malformed message on a channel; closing it"
+                    );
+                    self.stats
+                        .add(crate::group::stat::CHANNELS_CLOSED_BAD_INPUT, 1);
+                    self.destroy_now(ctx, ch);
+                    self.node.handle_channel_destroyed(now, ch);
+                    break;
+                }
+            }
             rest = &rest[size..];
         }
         self.run_actions(ctx, input);
@@ -746,8 +762,20 @@ impl Handler for Service {
             return Verdict::Continue;
         }
         let client = ClientId(conn.0 as u64);
+        let decoded = match ClientMessage::decode(msg.bytes()) {
+            Ok(m) => m,
+            Err(e) => {
+                self.stats.add(crate::group::stat::CLIENTS_DROPPED, 1);
+                self.run_actions(ctx, Input::Other);
+                return Verdict::Drop(format!(
+                    "malformed message type {} size {}: {e}",
+                    msg.msg_type(),
+                    msg.len()
+                ));
+            }
+        };
         self.node
-            .handle_client_message(Instant::now(), client, msg.bytes());
+            .handle_client_message(Instant::now(), client, decoded);
         self.run_actions(ctx, Input::Client(client));
         Verdict::Continue
     }
