@@ -237,4 +237,9 @@ pub mod stat {
     pub const GAP_REQUESTS: &str = "# missing fragments requested";
     /// Replay requests that got an error or no answer.
     pub const REPLAYS_FAILED: &str = "# replay requests failed";
+    /// MEMBER_JOINs refused at once because their member key is not a valid GNUnet key.
+    pub const INVALID_MEMBER_KEYS: &str = "# joins with invalid member keys";
+    /// Join decisions too large for a CADET message even without the admission point: the
+    /// joiner is told the origin could not answer.
+    pub const DECISIONS_TOO_LARGE: &str = "# join decisions too large for CADET";
 }

@@ -4,17 +4,18 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE;
 use gnunet_service::crypto::{ecdsa, HashCode};
 use gnunet_service::peer::PeerIdentity;
-use gnunet_service::wire::Message;
+use gnunet_service::wire::{Codec, Message, HEADER_SIZE};
 use rand_core::RngCore;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::action::{stat, ChannelId};
 use super::node::{Node, Side};
 use super::tree::ChildStatus;
 use crate::crypto::GroupCrypto;
-use crate::msg::{Decision, JoinDecision, JoinRequest, ADMITTED, REDIRECT};
+use crate::msg::{Decision, JoinDecision, JoinRequest, ADMITTED, REDIRECT, UNDECIDED};
 
 /// A join request passed on towards the origin, waiting for its decision.
 #[derive(Debug, Clone)]
@@ -96,6 +97,29 @@ impl PendingJoins {
     /// Forgets the joins that came in on `channel` (it is gone).
     pub(super) fn forget_channel(&mut self, channel: ChannelId) {
         self.joins.retain(|_, p| p.channel != channel);
+    }
+}
+
+/// Encodes decision `d` for a child channel: with the admission point for a tree-capable
+/// child (`with_mark`) if that fits a CADET message, else without it, as a C service sends it
+/// (the joiner then takes the point from its own history). If not even that fits, returns
+/// the decision and its size.
+fn for_channel(
+    d: JoinDecision,
+    with_mark: bool,
+) -> Result<(JoinDecision, Vec<u8>), (JoinDecision, usize)> {
+    let size = |d: &JoinDecision| HEADER_SIZE + d.encoded_len();
+    if with_mark && size(&d) <= MAX_CADET_MESSAGE_SIZE {
+        let bytes = d.to_message();
+        return Ok((d, bytes));
+    }
+    let plain = d.without_mark();
+    let plain_size = size(&plain);
+    if plain_size <= MAX_CADET_MESSAGE_SIZE {
+        let bytes = plain.to_message();
+        Ok((d, bytes))
+    } else {
+        Err((d, plain_size))
     }
 }
 
@@ -261,6 +285,32 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let Some(child) = g.tree.get_mut(route.channel) else {
             return;
         };
+        let (d, bytes) = match for_channel(d, child.tree_capable) {
+            Ok(bytes) => bytes,
+            Err((d, size)) => {
+                // Gap G2 for decisions: CADET cannot carry it (a C service loses it silently
+                // and the joiner waits forever). The joiner learns that the origin could not
+                // answer; nothing it did not get is recorded.
+                warn!(
+                    size,
+                    max = MAX_CADET_MESSAGE_SIZE,
+                    "join decision too large for CADET; the joiner is told the origin could not answer"
+                );
+                self.out.stat(stat::DECISIONS_TOO_LARGE, 1);
+                let undecided = JoinDecision {
+                    decision: Decision {
+                        is_admitted: UNDECIDED,
+                        relays: vec![],
+                        response: None,
+                    },
+                    admitted_after: None,
+                    ..d
+                };
+                let bytes = undecided.to_message();
+                (undecided, bytes)
+            }
+        };
+        let admitted = d.decision.is_admitted == ADMITTED;
         let own = child.is_own(&d.peer, &d.member_pub_key);
         if let (true, Some(after)) = (admitted, d.admitted_after) {
             child.admit(d.member_pub_key, d.peer, route.join, after);
@@ -268,13 +318,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         if own {
             child.settle(admitted);
         }
-        let with_mark = child.tree_capable;
         if route.forward {
-            let bytes = if with_mark {
-                d.to_message()
-            } else {
-                d.without_mark().to_message()
-            };
             self.out.send_channel(route.channel, bytes);
         }
         if own && !admitted {

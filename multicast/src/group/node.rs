@@ -29,15 +29,15 @@ use super::admission::PendingJoins;
 use super::config::Config;
 use super::history::History;
 use super::input::{ClientMessage, PeerMessage};
-use super::member::{MemberRole, MemberStatus};
+use super::member::{is_valid_member_key, MemberRole, MemberStatus};
 use super::origin::OriginRole;
 use super::repair::Repair;
 use super::replay::{ReplayRounds, Requester};
 use super::tree::Tree;
 use crate::crypto::GroupCrypto;
 use crate::msg::{
-    FragmentAck, GroupEnd, JoinRequest, MemberJoin, OriginStart, PartAck, ReplayError, Request,
-    FRAGMENT_MAX_SIZE, TREE_CAPABLE,
+    Decision, FragmentAck, GroupEnd, JoinDecision, JoinRequest, MemberJoin, OriginStart, PartAck,
+    ReplayError, Request, FRAGMENT_MAX_SIZE, TREE_CAPABLE, UNDECIDED,
 };
 use crate::port::{group_id, port_of_group};
 
@@ -50,6 +50,9 @@ pub(super) enum Role {
     Origin(HashCode),
     /// A member client of (group, member key).
     Member(HashCode, ecdsa::PublicKey),
+    /// Sent a MEMBER_JOIN this service refused at once (an invalid member key) and was told
+    /// so; it may only part.
+    Refused,
     /// Sent PART_REQUEST; nothing more is accepted.
     Parted,
 }
@@ -312,12 +315,17 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             (Role::Origin(gid), ClientMessage::JoinDecision(d)) => {
                 self.client_join_decision(gid, d)
             }
-            (
-                Role::Origin(gid) | Role::Member(gid, _),
-                ClientMessage::ReplayResponse { response, fragment },
-            ) => self.client_replay_response(now, client, gid, response, fragment),
-            (Role::Origin(gid) | Role::Member(gid, _), ClientMessage::ReplayResponseEnd(r)) => {
-                self.client_replay_end(now, gid, r.ids)
+            (Role::Origin(gid), ClientMessage::ReplayResponse { response, fragment }) => {
+                self.client_replay_response(now, client, (gid, None), response, fragment)
+            }
+            (Role::Member(gid, key), ClientMessage::ReplayResponse { response, fragment }) => {
+                self.client_replay_response(now, client, (gid, Some(key)), response, fragment)
+            }
+            (Role::Origin(gid), ClientMessage::ReplayResponseEnd(r)) => {
+                self.client_replay_end(now, client, (gid, None), r.ids)
+            }
+            (Role::Member(gid, key), ClientMessage::ReplayResponseEnd(r)) => {
+                self.client_replay_end(now, client, (gid, Some(key)), r.ids)
             }
             (Role::Member(gid, key), ClientMessage::Request(q)) => {
                 self.client_request(client, gid, key, q)
@@ -441,6 +449,10 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     fn client_member_join(&mut self, now: Instant, client: ClientId, m: MemberJoin) {
         let member = self.crypto.member_public(&m.member_key);
         let me = self.me;
+        if !is_valid_member_key(&m.member_key) {
+            self.refuse_member_key(client, member);
+            return;
+        }
         let gid = self.ensure_group(m.group_pub_key);
         self.clients.insert(client, Role::Member(gid, member));
         let Some(g) = self.groups.get_mut(&gid) else {
@@ -511,6 +523,32 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             self.send_up(gid, bytes, stat::REQUESTS_UP);
         }
         self.out.send_client(client, FragmentAck.to_message());
+    }
+
+    /// A MEMBER_JOIN whose member key libgnunetutil would never make: its joins would be
+    /// signed so that no peer accepts them (see [`is_valid_member_key`]). Rather than retry in
+    /// vain, the client is told at once with the decision the C client library reports as
+    /// "could not answer" (`GNUNET_SYSERR`, no relays, no response): it handles that without
+    /// reconnecting, where a dropped client would reconnect and send the same MEMBER_JOIN
+    /// again. Afterwards the client may only part.
+    fn refuse_member_key(&mut self, client: ClientId, member: ecdsa::PublicKey) {
+        warn!(
+            client = client.0,
+            "MEMBER_JOIN with a member key that is not a valid (clamped) key refused"
+        );
+        self.out.stat(stat::INVALID_MEMBER_KEYS, 1);
+        let refusal = JoinDecision {
+            peer: self.me,
+            member_pub_key: member,
+            decision: Decision {
+                is_admitted: UNDECIDED,
+                relays: vec![],
+                response: None,
+            },
+            admitted_after: None,
+        };
+        self.out.send_client(client, refusal.to_message());
+        self.clients.insert(client, Role::Refused);
     }
 
     pub(super) fn deliver_to_origin_clients(&mut self, gid: HashCode, bytes: &[u8]) {

@@ -13,9 +13,13 @@ use tracing::warn;
 
 use super::action::{stat, ChannelId, ClientId, Timer};
 use super::history::answers;
+use super::member::MemberStatus;
 use super::node::{Node, Side};
 use crate::crypto::GroupCrypto;
-use crate::msg::{Fragment, ReplayError, ReplayIds, ReplayRequest, ReplayResponse};
+use crate::msg::{
+    Fragment, ReplayError, ReplayIds, ReplayRequest, ReplayResponse, TYPE_REPLAY_RESPONSE,
+    TYPE_REPLAY_RESPONSE_END,
+};
 
 /// Who waits for a replay answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,17 +315,47 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         self.serve_replay(now, gid, r, Requester::Channel(ch));
     }
 
-    /// A client answers a replay request: the origin's (whose answers local requesters get
-    /// even unsigned, as C's test_multicast needs) or an admitted member's (only with a valid
-    /// group signature). `fragment` is the nested fragment of a successful answer, decoded.
+    /// Whether `client`, an origin client of group `gid` or (`Some`) a client of that member,
+    /// may answer replay requests: origin clients may, and clients of admitted members (the
+    /// C service asked those too, gap G6); a member never admitted may not, and is dropped.
+    fn may_answer_replays(
+        &mut self,
+        client: ClientId,
+        (gid, member): (HashCode, Option<ecdsa::PublicKey>),
+        msg_type: u16,
+    ) -> bool {
+        let Some(key) = member else {
+            return true;
+        };
+        if self
+            .member(&gid, &key)
+            .is_some_and(|m| m.status == MemberStatus::Admitted)
+        {
+            return true;
+        }
+        self.drop_client(
+            client,
+            format!("replay answer (message type {msg_type}) from a member that is not admitted"),
+        );
+        false
+    }
+
+    /// A client answers a replay request: an origin client (whose answers local requesters
+    /// get even unsigned, as C's test_multicast needs) or (`answerer.1` names the member) the
+    /// client of an admitted member, whose answer counts only with a valid group signature.
+    /// `fragment` is the nested fragment of a successful answer, decoded.
     pub(super) fn client_replay_response(
         &mut self,
         now: Instant,
         client: ClientId,
-        gid: HashCode,
+        answerer: (HashCode, Option<ecdsa::PublicKey>),
         r: ReplayResponse,
         fragment: Option<Fragment>,
     ) {
+        if !self.may_answer_replays(client, answerer, TYPE_REPLAY_RESPONSE) {
+            return;
+        }
+        let (gid, member) = answerer;
         if r.error_code != ReplayError::Ok {
             self.fail_replay(now, gid, r.ids, r.to_message());
             return;
@@ -343,14 +377,19 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             }
             return;
         }
-        // Local clients get what their application gave (C's test_multicast answers with a
-        // bare, unsigned fragment). Peers would drop it: they are told the replay failed,
-        // and nothing unsigned enters the cache.
         warn!(
             client = client.0,
             "replay answer without a valid group signature"
         );
         self.out.stat(stat::INVALID_SIGNATURES, 1);
+        if member.is_some() {
+            // A member cannot speak for the origin: its unsigned answer reaches no one, and
+            // the round waits for the real one.
+            return;
+        }
+        // Local clients get what the origin's application gave (C's test_multicast answers
+        // with a bare, unsigned fragment). Peers would drop it: they are told the replay
+        // failed, and nothing unsigned enters the cache.
         let (local, remote): (Vec<Requester>, Vec<Requester>) = requesters
             .into_iter()
             .partition(|r| matches!(r, Requester::Client(_)));
@@ -364,7 +403,17 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     }
 
     /// A client ended its answers to a replay request.
-    pub(super) fn client_replay_end(&mut self, now: Instant, gid: HashCode, ids: ReplayIds) {
+    pub(super) fn client_replay_end(
+        &mut self,
+        now: Instant,
+        client: ClientId,
+        answerer: (HashCode, Option<ecdsa::PublicKey>),
+        ids: ReplayIds,
+    ) {
+        if !self.may_answer_replays(client, answerer, TYPE_REPLAY_RESPONSE_END) {
+            return;
+        }
+        let gid = answerer.0;
         if let Some((_, queued)) = self
             .groups
             .get_mut(&gid)

@@ -19,7 +19,10 @@ use super::member::MemberStatus;
 use super::node::{Node, Side};
 use super::replay::Requester;
 use crate::crypto::GroupCrypto;
-use crate::msg::{Fragment, FragmentAck, Request, FRAGMENT_MAX_SIZE};
+use crate::msg::{Fragment, FragmentAck, Request, FRAGMENT_MAX_SIZE, JOIN_DECISION_HEADER_SIZE};
+
+/// Most relays one redirect can name and still fit a CADET message.
+const MAX_REDIRECT_RELAYS: usize = (MAX_CADET_MESSAGE_SIZE - JOIN_DECISION_HEADER_SIZE) / 32;
 
 /// Join status of a child channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,7 +265,7 @@ impl Tree {
             relays.rotate_left(self.redirect_rr % n);
             self.redirect_rr = self.redirect_rr.wrapping_add(1);
         }
-        relays.truncate(max);
+        relays.truncate(max.min(MAX_REDIRECT_RELAYS));
         if let Some(child) = self.children.get_mut(&channel) {
             child.status = ChildStatus::Redirected;
             child.tree_capable = true;
@@ -541,6 +544,30 @@ mod tests {
             vec![peer(2), peer(3)],
             "never to the joiner itself"
         );
+    }
+
+    #[test]
+    fn a_redirect_names_no_more_relays_than_a_cadet_message_holds() {
+        let mut t = Tree::new();
+        for i in 1..=2100u64 {
+            let mut id = [0u8; 32];
+            id[..8].copy_from_slice(&i.to_le_bytes());
+            t.accept(ChannelId(i), PeerIdentity(id));
+            t.get_mut(ChannelId(i)).unwrap().asked(key(1), true);
+        }
+        let relays = t.redirect(ChannelId(1), &peer(0), usize::MAX);
+        assert_eq!(relays.len(), MAX_REDIRECT_RELAYS);
+        let d = crate::msg::JoinDecision {
+            peer: peer(0),
+            member_pub_key: key(0),
+            decision: crate::msg::Decision {
+                is_admitted: crate::msg::REDIRECT,
+                relays,
+                response: None,
+            },
+            admitted_after: None,
+        };
+        assert!(d.to_message().len() <= MAX_CADET_MESSAGE_SIZE);
     }
 
     #[test]

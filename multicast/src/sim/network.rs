@@ -477,11 +477,12 @@ impl Simulator {
         }
     }
 
+    /// Member `i`'s key: distinct for every member, and clamped as GNUnet makes keys (the
+    /// service refuses others).
     fn member_key(i: usize) -> ecdsa::PrivateKey {
         let mut k = [0u8; 32];
-        k[..8].copy_from_slice(&(i as u64).to_le_bytes());
-        k[31] = 0x40;
-        ecdsa::PrivateKey(k)
+        k[1..9].copy_from_slice(&(i as u64).to_le_bytes());
+        ecdsa::PrivateKey::clamped(k)
     }
 
     fn send_fragments(&mut self, start_us: u64, count: u64, first_message_id: u64) {

@@ -325,3 +325,92 @@ fn an_unsigned_replay_answer_is_refused_to_peers() {
     assert_eq!(replay_errors(&answer), 1);
     assert_eq!(net.stat(stat::INVALID_SIGNATURES), 1);
 }
+
+/// One peer: the origin (client 1), member 2 (client 2) admitted, member 3 (client 3) asked
+/// for and left waiting; member 2 has asked the origin's application for fragment 1234.
+/// Returns what the application was asked.
+fn a_replay_pending_and_a_member_waiting() -> (Net, ReplayIds) {
+    let mut net = Net::new(1, Config::default());
+    start_origin(&mut net, 0, 1);
+    join(&mut net, 0, 2, 2, 0);
+    assert_eq!(decide_all(&mut net, true), 1);
+    net.take(0, 2);
+    join(&mut net, 0, 3, 3, 0);
+    assert_eq!(of_type(&net.take(0, 1), msg::TYPE_JOIN_REQUEST).len(), 1);
+    net.client(0, 2, replay_of(1234));
+    let asked = asked_origin(&mut net);
+    assert_eq!(asked.len(), 1);
+    (net, asked[0].ids)
+}
+
+/// A REPLAY_RESPONSE for `ids` carrying `f`.
+fn replay_answer(ids: ReplayIds, f: &Fragment) -> Vec<u8> {
+    ReplayResponse {
+        ids,
+        error_code: msg::ReplayError::Ok,
+        fragment: Some(f.to_message()),
+    }
+    .to_message()
+}
+
+fn fragment_1234(payload: &[u8]) -> Fragment {
+    let mut f = Fragment::unsigned(1, 0, 1, 0, payload.to_vec());
+    f.fragment_id = 1234;
+    f
+}
+
+#[test]
+fn a_member_never_admitted_cannot_answer_another_members_replay() {
+    let (mut net, ids) = a_replay_pending_and_a_member_waiting();
+    net.client(0, 3, replay_answer(ids, &fragment_1234(b"forged")));
+    assert!(
+        fragments(&net.take(0, 2)).is_empty(),
+        "the requester gets nothing"
+    );
+    assert_eq!(net.dropped.len(), 1);
+    assert!(net.dropped[0].2.contains("not admitted"));
+    // Nor can such a member end the round: the origin's own answer still arrives (bare, as
+    // C's test_multicast sends it).
+    join(&mut net, 0, 4, 4, 0);
+    net.take(0, 1);
+    net.client(0, 4, ReplayResponseEnd { ids, error_code: 0 }.to_message());
+    assert_eq!(net.dropped.len(), 2);
+    net.client(0, 1, replay_answer(ids, &fragment_1234(b"real")));
+    let got = fragments(&net.take(0, 2));
+    assert_eq!((got.len(), got[0].payload.as_slice()), (1, &b"real"[..]));
+}
+
+#[test]
+fn an_admitted_members_replay_answer_counts_only_with_the_group_signature() {
+    let (mut net, ids) = a_replay_pending_and_a_member_waiting();
+    assert_eq!(
+        decide_all(&mut net, true),
+        0,
+        "member 3's request was taken"
+    );
+    // Admit member 3 after all (its request is still pending at the origin client).
+    let d = JoinDecision {
+        peer: pid(0),
+        member_pub_key: member_key(3).public_key(),
+        decision: Decision {
+            is_admitted: ADMITTED,
+            relays: vec![],
+            response: None,
+        },
+        admitted_after: None,
+    };
+    net.client(0, 1, d.to_message());
+    assert_eq!(of_type(&net.take(0, 3), msg::TYPE_JOIN_DECISION).len(), 1);
+
+    // Unsigned: dropped, counted, the round stays open.
+    net.client(0, 3, replay_answer(ids, &fragment_1234(b"bare")));
+    assert!(fragments(&net.take(0, 2)).is_empty());
+    assert_eq!(net.stat(stat::INVALID_SIGNATURES), 1);
+    assert!(net.dropped.is_empty(), "an admitted member may answer");
+    // Signed by the group key: the requester gets it.
+    let mut signed = fragment_1234(b"signed");
+    GnunetCrypto.sign_fragment(&eddsa::SigningKey::new(&GROUP), &mut signed);
+    net.client(0, 3, replay_answer(ids, &signed));
+    let got = fragments(&net.take(0, 2));
+    assert_eq!((got.len(), got[0].payload.as_slice()), (1, &b"signed"[..]));
+}

@@ -131,3 +131,124 @@ fn origin_stop_ends_the_group_below() {
         Ok(Any::PartRequest(_))
     ));
 }
+
+/// A MEMBER_JOIN for `key` on `node` (client `c`) to the origin on peer 0.
+fn join_with(net: &mut Net, node: usize, c: u64, key: ecdsa::PrivateKey) {
+    net.client(
+        node,
+        c,
+        MemberJoin {
+            group_pub_key: group_pub(),
+            member_key: key,
+            origin: pid(0),
+            relays: vec![],
+            join_msg: None,
+        }
+        .to_message(),
+    );
+}
+
+#[test]
+fn a_member_key_libgnunetutil_never_makes_is_refused_at_once() {
+    let mut net = Net::new(2, Config::default());
+    start_origin(&mut net, 0, 1);
+    let mut top_bit = member_key(5);
+    top_bit.0[31] |= 0x80;
+    for (c, bad) in [(1, top_bit), (2, ecdsa::PrivateKey([7; 32]))] {
+        join_with(&mut net, 1, c, bad);
+        let d = of_type(&net.take(1, c), msg::TYPE_JOIN_DECISION);
+        assert_eq!(d.len(), 1, "the client is told at once");
+        let d = JoinDecision::from_message(&d[0]).unwrap();
+        assert_eq!(d.decision.is_admitted, msg::UNDECIDED);
+        assert!(d.decision.relays.is_empty() && d.decision.response.is_none());
+        assert_eq!(d.peer, pid(1));
+        // It may part, and gets its PART_ACK.
+        net.client(1, c, PartRequest.to_message());
+        assert_eq!(of_type(&net.take(1, c), msg::TYPE_PART_ACK).len(), 1);
+    }
+    assert_eq!(net.stat(stat::INVALID_MEMBER_KEYS), 2);
+    assert!(net.take(0, 1).is_empty(), "the origin never hears of them");
+    assert!(
+        net.timers.is_empty() && net.peer_end.is_empty(),
+        "no join attempt, no channel, nothing to retry"
+    );
+    assert!(net.dropped.is_empty());
+    // A valid key on the same peer still joins.
+    join(&mut net, 1, 3, 5, 0);
+    assert_eq!(decide_all(&mut net, true), 1);
+    let d = of_type(&net.take(1, 3), msg::TYPE_JOIN_DECISION);
+    assert_eq!(
+        JoinDecision::from_message(&d[0])
+            .unwrap()
+            .decision
+            .is_admitted,
+        ADMITTED
+    );
+}
+
+/// The origin client (node 0, client 1) admits the one pending join request with a response
+/// that makes the JOIN_DECISION `total` bytes long (without admission point).
+fn admit_with_decision_of(net: &mut Net, total: usize) {
+    let requests = of_type(&net.take(0, 1), msg::TYPE_JOIN_REQUEST);
+    assert_eq!(requests.len(), 1);
+    let j = JoinRequest::from_message(&requests[0]).unwrap();
+    let body = total - msg::JOIN_DECISION_HEADER_SIZE;
+    let mut response = vec![b'x'; body];
+    response[..2].copy_from_slice(&(body as u16).to_be_bytes());
+    response[2..4].copy_from_slice(&456u16.to_be_bytes());
+    let d = JoinDecision {
+        peer: j.peer,
+        member_pub_key: j.member_pub_key,
+        decision: Decision {
+            is_admitted: ADMITTED,
+            relays: vec![],
+            response: Some(response),
+        },
+        admitted_after: None,
+    };
+    let bytes = d.to_message();
+    assert_eq!(bytes.len(), total);
+    net.client(0, 1, bytes);
+}
+
+#[test]
+fn join_decisions_that_do_not_fit_cadet_with_our_mark_never_crash_the_service() {
+    let max_cadet = gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE;
+    let mut net = Net::new(3, Config::default());
+    start_origin(&mut net, 0, 1);
+
+    // The largest decision a client can send: it used to panic when the admission point was
+    // added. It cannot cross CADET at all: the joiner is told the origin could not answer.
+    join(&mut net, 1, 1, 1, 0);
+    admit_with_decision_of(&mut net, 65_535);
+    let d = of_type(&net.take(1, 1), msg::TYPE_JOIN_DECISION);
+    assert_eq!(d.len(), 1);
+    let d = JoinDecision::from_message(&d[0]).unwrap();
+    assert_eq!(d.decision.is_admitted, msg::UNDECIDED);
+    assert_eq!(net.stat(stat::DECISIONS_TOO_LARGE), 1);
+    assert_eq!(
+        net.nodes[0].child_count(&group_pub()),
+        0,
+        "its channel closed"
+    );
+
+    // One that fits only without the point goes without it, as a C service sends it.
+    join(&mut net, 2, 1, 2, 0);
+    admit_with_decision_of(&mut net, max_cadet);
+    let d = of_type(&net.take(2, 1), msg::TYPE_JOIN_DECISION);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].len(), max_cadet);
+    assert_eq!(
+        JoinDecision::from_message(&d[0])
+            .unwrap()
+            .decision
+            .is_admitted,
+        ADMITTED
+    );
+    assert_eq!(net.stat(stat::DECISIONS_TOO_LARGE), 1);
+
+    // The origin goes on: the admitted member gets the next fragment.
+    send_fragment(&mut net, b"still here");
+    assert_eq!(fragments(&net.take(2, 1)).len(), 1);
+    assert!(fragments(&net.take(1, 1)).is_empty());
+}
