@@ -102,25 +102,18 @@ impl PendingJoins {
 
 /// Encodes decision `d` for a child channel: with the admission point for a tree-capable
 /// child (`with_mark`) if that fits a CADET message, else without it, as a C service sends it
-/// (the joiner then takes the point from its own history). If not even that fits, returns
-/// the decision and its size.
-fn for_channel(
-    d: JoinDecision,
-    with_mark: bool,
-) -> Result<(JoinDecision, Vec<u8>), (JoinDecision, usize)> {
-    let size = |d: &JoinDecision| HEADER_SIZE + d.encoded_len();
-    if with_mark && size(&d) <= MAX_CADET_MESSAGE_SIZE {
-        let bytes = d.to_message();
-        return Ok((d, bytes));
+/// (the joiner then takes the point from its own history); `None` if not even that fits.
+fn for_channel(d: &JoinDecision, with_mark: bool) -> Option<Vec<u8>> {
+    if with_mark && wire_size(d) <= MAX_CADET_MESSAGE_SIZE {
+        return Some(d.to_message());
     }
     let plain = d.without_mark();
-    let plain_size = size(&plain);
-    if plain_size <= MAX_CADET_MESSAGE_SIZE {
-        let bytes = plain.to_message();
-        Ok((d, bytes))
-    } else {
-        Err((d, plain_size))
-    }
+    (wire_size(&plain) <= MAX_CADET_MESSAGE_SIZE).then(|| plain.to_message())
+}
+
+/// The size of `d` encoded, header included.
+fn wire_size(d: &JoinDecision) -> usize {
+    HEADER_SIZE + d.encoded_len()
 }
 
 impl<C: GroupCrypto, R: RngCore> Node<C, R> {
@@ -285,14 +278,14 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let Some(child) = g.tree.get_mut(route.channel) else {
             return;
         };
-        let (d, bytes) = match for_channel(d, child.tree_capable) {
-            Ok(bytes) => bytes,
-            Err((d, size)) => {
+        let (d, bytes) = match for_channel(&d, child.tree_capable) {
+            Some(bytes) => (d, bytes),
+            None => {
                 // Gap G2 for decisions: CADET cannot carry it (a C service loses it silently
                 // and the joiner waits forever). The joiner learns that the origin could not
                 // answer; nothing it did not get is recorded.
                 warn!(
-                    size,
+                    size = wire_size(&d.without_mark()),
                     max = MAX_CADET_MESSAGE_SIZE,
                     "join decision too large for CADET; the joiner is told the origin could not answer"
                 );

@@ -87,6 +87,7 @@ mod node;
 mod origin;
 mod repair;
 mod replay;
+mod rounds;
 mod tree;
 
 pub use action::{stat, Action, ChannelId, ClientId, Timer};

@@ -8,7 +8,8 @@
 //!   [`MemberRole`]s: the local roles;
 //! - [`PendingJoins`] and the join routing of [`admission`](super::admission);
 //! - [`Tree`]: the children and what goes down to them;
-//! - [`ReplayRounds`] and the replay steps of [`replay`](super::replay);
+//! - [`ReplayRounds`] (in [`rounds`](super::rounds)) and the replay steps of
+//!   [`replay`](super::replay);
 //! - [`Repair`] and the attach, re-attach and gap pulling of [`repair`](super::repair);
 //! - [`History`]: seen fragment ids and the replay cache.
 //!
@@ -32,7 +33,7 @@ use super::input::{ClientMessage, PeerMessage};
 use super::member::{is_valid_member_key, MemberRole, MemberStatus};
 use super::origin::OriginRole;
 use super::repair::Repair;
-use super::replay::{ReplayRounds, Requester};
+use super::rounds::{ReplayRounds, Requester};
 use super::tree::Tree;
 use crate::crypto::GroupCrypto;
 use crate::msg::{

@@ -12,7 +12,7 @@ use super::action::{stat, Action, Timer};
 use super::history::History;
 use super::member::MemberStatus;
 use super::node::{Link, Node, Side};
-use super::replay::Requester;
+use super::rounds::Requester;
 use crate::crypto::GroupCrypto;
 use crate::msg::{ReplayIds, ReplayRequest};
 

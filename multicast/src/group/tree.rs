@@ -17,7 +17,7 @@ use super::action::{stat, ChannelId, ClientId};
 use super::history::Seen;
 use super::member::MemberStatus;
 use super::node::{Node, Side};
-use super::replay::Requester;
+use super::rounds::Requester;
 use crate::crypto::GroupCrypto;
 use crate::msg::{Fragment, FragmentAck, Request, FRAGMENT_MAX_SIZE, JOIN_DECISION_HEADER_SIZE};
 
