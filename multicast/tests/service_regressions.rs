@@ -1,25 +1,28 @@
 //! `gnunet-service-multicast` on two real GNUnet 0.19.3 peers, against what an outside probe
 //! found a local client could do to it: crash it with a join decision too large for our
-//! admission mark, make it sign joins with a member key no peer accepts (and retry them
-//! forever without telling the client), or, as a member never admitted, answer another
-//! member's replay request with an unsigned fragment. Each time the service stays up and goes
+//! admission mark, make it sign joins with a member key no peer accepts (or a join request
+//! too large for CADET) and retry them forever without telling the client, or, as a member
+//! never admitted, answer another member's replay request with an unsigned fragment. Each time the service stays up and goes
 //! on serving the other clients.
 
 mod common;
 
 use common::*;
+use gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE;
 use gnunet_service::client::ClientError;
 use gnunet_service::crypto::ecdsa;
 use gnunet_service::wire::{Message, MAX_MESSAGE_SIZE};
 use multicast::client::{self, Event};
-use multicast::msg::{Fragment, ADMITTED, JOIN_DECISION_HEADER_SIZE, UNDECIDED};
+use multicast::msg::{
+    Fragment, ADMITTED, JOIN_DECISION_HEADER_SIZE, JOIN_REQUEST_HEADER_SIZE, UNDECIDED,
+};
 use testnet::{Testnet, Topology};
 
 #[test]
 fn local_clients_cannot_crash_or_fool_the_service() {
     let net = start_net(2, Topology::Line, &[]);
     an_oversized_join_decision_reaches_the_joiner_as_undecided(&net);
-    an_invalid_member_key_is_refused_at_once(&net);
+    joins_that_cannot_succeed_are_refused_at_once(&net);
     only_admitted_members_answer_replays(&net);
 }
 
@@ -62,7 +65,7 @@ fn an_oversized_join_decision_reaches_the_joiner_as_undecided(net: &Testnet) {
     part(origin);
 }
 
-fn an_invalid_member_key_is_refused_at_once(net: &Testnet) {
+fn joins_that_cannot_succeed_are_refused_at_once(net: &Testnet) {
     let gkey = group_key();
     let group = gkey.public_key();
     let mut origin = origin(net, 0, &gkey);
@@ -91,6 +94,23 @@ fn an_invalid_member_key_is_refused_at_once(net: &Testnet) {
         None,
     );
     assert_eq!(next_decision(&mut member).decision.is_admitted, UNDECIDED);
+    part(member);
+    // So is a join whose request could not cross CADET to the origin.
+    let too_big = app_message(
+        123,
+        &vec![b'j'; MAX_CADET_MESSAGE_SIZE - JOIN_REQUEST_HEADER_SIZE - 3],
+    );
+    let mut member = join(
+        net,
+        1,
+        group,
+        origin_peer,
+        &member_key(),
+        vec![],
+        Some(too_big),
+    );
+    assert_eq!(next_decision(&mut member).decision.is_admitted, UNDECIDED);
+    wait_stat(net, 1, "# joins too large for CADET", 1);
     part(member);
 
     // The origin never heard of them: the next join request it gets is a valid member's.

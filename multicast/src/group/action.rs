@@ -239,6 +239,8 @@ pub mod stat {
     pub const REPLAYS_FAILED: &str = "# replay requests failed";
     /// MEMBER_JOINs refused at once because their member key is not a valid GNUnet key.
     pub const INVALID_MEMBER_KEYS: &str = "# joins with invalid member keys";
+    /// MEMBER_JOINs refused at once because their join request could not cross CADET.
+    pub const JOINS_TOO_LARGE: &str = "# joins too large for CADET";
     /// Join decisions too large for a CADET message even without the admission point: the
     /// joiner is told the origin could not answer.
     pub const DECISIONS_TOO_LARGE: &str = "# join decisions too large for CADET";

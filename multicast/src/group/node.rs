@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+use gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE;
 use gnunet_service::crypto::{ecdsa, eddsa, HashCode};
 use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::Message;
@@ -451,7 +452,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let member = self.crypto.member_public(&m.member_key);
         let me = self.me;
         if !is_valid_member_key(&m.member_key) {
-            self.refuse_member_key(client, member);
+            let why = "MEMBER_JOIN with a member key that is not a valid (clamped) key refused";
+            self.refuse_join(client, member, why, stat::INVALID_MEMBER_KEYS);
             return;
         }
         let gid = self.ensure_group(m.group_pub_key);
@@ -472,9 +474,16 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             reserved: TREE_CAPABLE,
             ..JoinRequest::unsigned(m.group_pub_key, member, me, m.join_msg)
         };
+        let local_origin = g.origin.is_some();
+        if !local_origin && join.wire_size() > MAX_CADET_MESSAGE_SIZE {
+            // Its join request could never reach the origin (C lost it in CADET silently).
+            let why = "MEMBER_JOIN with a join message too large for CADET refused";
+            self.refuse_join(client, member, why, stat::JOINS_TOO_LARGE);
+            self.maybe_drop_group(gid);
+            return;
+        }
         self.crypto.sign_join(&m.member_key, &mut join);
         let join_bytes = join.to_message();
-        let local_origin = g.origin.is_some();
         g.members.insert(
             member,
             MemberRole::new(m.member_key, m.origin, m.relays, join_bytes.clone(), client),
@@ -526,18 +535,22 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         self.out.send_client(client, FragmentAck.to_message());
     }
 
-    /// A MEMBER_JOIN whose member key libgnunetutil would never make: its joins would be
-    /// signed so that no peer accepts them (see [`is_valid_member_key`]). Rather than retry in
-    /// vain, the client is told at once with the decision the C client library reports as
-    /// "could not answer" (`GNUNET_SYSERR`, no relays, no response): it handles that without
-    /// reconnecting, where a dropped client would reconnect and send the same MEMBER_JOIN
-    /// again. Afterwards the client may only part.
-    fn refuse_member_key(&mut self, client: ClientId, member: ecdsa::PublicKey) {
-        warn!(
-            client = client.0,
-            "MEMBER_JOIN with a member key that is not a valid (clamped) key refused"
-        );
-        self.out.stat(stat::INVALID_MEMBER_KEYS, 1);
+    /// A MEMBER_JOIN that can never succeed: its member key is one libgnunetutil would never
+    /// make, so no peer accepts its signatures (see [`is_valid_member_key`]), or its join
+    /// request cannot cross CADET. Rather than retry in vain, the client is told at once
+    /// with the decision the C client library reports as "could not answer"
+    /// (`GNUNET_SYSERR`, no relays, no response): it handles that without reconnecting, where
+    /// a dropped client would reconnect and send the same MEMBER_JOIN again. Afterwards the
+    /// client may only part. `why` is logged, `statistic` counted.
+    fn refuse_join(
+        &mut self,
+        client: ClientId,
+        member: ecdsa::PublicKey,
+        why: &'static str,
+        statistic: &'static str,
+    ) {
+        warn!(client = client.0, "{why}");
+        self.out.stat(statistic, 1);
         let refusal = JoinDecision {
             peer: self.me,
             member_pub_key: member,

@@ -252,3 +252,44 @@ fn join_decisions_that_do_not_fit_cadet_with_our_mark_never_crash_the_service() 
     assert_eq!(fragments(&net.take(2, 1)).len(), 1);
     assert!(fragments(&net.take(1, 1)).is_empty());
 }
+
+#[test]
+fn a_join_message_too_large_for_cadet_is_refused_unless_the_origin_is_here() {
+    let max_cadet = gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE;
+    let mut net = Net::new(2, Config::default());
+    start_origin(&mut net, 0, 1);
+    let big = |total: usize| {
+        let body = total - msg::JOIN_REQUEST_HEADER_SIZE;
+        let mut m = vec![b'j'; body];
+        m[..2].copy_from_slice(&(body as u16).to_be_bytes());
+        m[2..4].copy_from_slice(&123u16.to_be_bytes());
+        m
+    };
+    let join_msg = |key: u8, total: usize| MemberJoin {
+        group_pub_key: group_pub(),
+        member_key: member_key(key),
+        origin: pid(0),
+        relays: vec![],
+        join_msg: Some(big(total)),
+    };
+    // On another peer its join request could never reach the origin: refused at once.
+    net.client(1, 1, join_msg(1, max_cadet + 1).to_message());
+    let d = of_type(&net.take(1, 1), msg::TYPE_JOIN_DECISION);
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        JoinDecision::from_message(&d[0])
+            .unwrap()
+            .decision
+            .is_admitted,
+        msg::UNDECIDED
+    );
+    assert_eq!(net.stat(stat::JOINS_TOO_LARGE), 1);
+    assert!(net.timers.is_empty(), "nothing to retry");
+    // The largest that fits goes through.
+    net.client(1, 2, join_msg(2, max_cadet).to_message());
+    assert_eq!(decide_all(&mut net, true), 1);
+    // On the origin's peer no CADET is needed.
+    net.client(0, 2, join_msg(3, max_cadet + 1).to_message());
+    assert_eq!(decide_all(&mut net, true), 1);
+    assert_eq!(net.stat(stat::JOINS_TOO_LARGE), 1);
+}
