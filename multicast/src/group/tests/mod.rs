@@ -329,6 +329,13 @@ fn send_fragment(net: &mut Net, payload: &[u8]) {
     );
 }
 
+/// The one JOIN_DECISION client `c` of `node` got (since last taken), and its size.
+fn only_decision(net: &mut Net, node: usize, c: u64) -> (JoinDecision, usize) {
+    let d = of_type(&net.take(node, c), msg::TYPE_JOIN_DECISION);
+    assert_eq!(d.len(), 1, "exactly one decision");
+    (JoinDecision::from_message(&d[0]).unwrap(), d[0].len())
+}
+
 fn fragments(msgs: &[Vec<u8>]) -> Vec<Fragment> {
     of_type(msgs, msg::TYPE_MESSAGE)
         .iter()

@@ -156,9 +156,7 @@ fn a_member_key_libgnunetutil_never_makes_is_refused_at_once() {
     top_bit.0[31] |= 0x80;
     for (c, bad) in [(1, top_bit), (2, ecdsa::PrivateKey([7; 32]))] {
         join_with(&mut net, 1, c, bad);
-        let d = of_type(&net.take(1, c), msg::TYPE_JOIN_DECISION);
-        assert_eq!(d.len(), 1, "the client is told at once");
-        let d = JoinDecision::from_message(&d[0]).unwrap();
+        let (d, _) = only_decision(&mut net, 1, c);
         assert_eq!(d.decision.is_admitted, msg::UNDECIDED);
         assert!(d.decision.relays.is_empty() && d.decision.response.is_none());
         assert_eq!(d.peer, pid(1));
@@ -176,12 +174,8 @@ fn a_member_key_libgnunetutil_never_makes_is_refused_at_once() {
     // A valid key on the same peer still joins.
     join(&mut net, 1, 3, 5, 0);
     assert_eq!(decide_all(&mut net, true), 1);
-    let d = of_type(&net.take(1, 3), msg::TYPE_JOIN_DECISION);
     assert_eq!(
-        JoinDecision::from_message(&d[0])
-            .unwrap()
-            .decision
-            .is_admitted,
+        only_decision(&mut net, 1, 3).0.decision.is_admitted,
         ADMITTED
     );
 }
@@ -221,9 +215,7 @@ fn join_decisions_that_do_not_fit_cadet_with_our_mark_never_crash_the_service() 
     // added. It cannot cross CADET at all: the joiner is told the origin could not answer.
     join(&mut net, 1, 1, 1, 0);
     admit_with_decision_of(&mut net, 65_535);
-    let d = of_type(&net.take(1, 1), msg::TYPE_JOIN_DECISION);
-    assert_eq!(d.len(), 1);
-    let d = JoinDecision::from_message(&d[0]).unwrap();
+    let (d, _) = only_decision(&mut net, 1, 1);
     assert_eq!(d.decision.is_admitted, msg::UNDECIDED);
     assert_eq!(net.stat(stat::DECISIONS_TOO_LARGE), 1);
     assert_eq!(
@@ -235,16 +227,8 @@ fn join_decisions_that_do_not_fit_cadet_with_our_mark_never_crash_the_service() 
     // One that fits only without the point goes without it, as a C service sends it.
     join(&mut net, 2, 1, 2, 0);
     admit_with_decision_of(&mut net, max_cadet);
-    let d = of_type(&net.take(2, 1), msg::TYPE_JOIN_DECISION);
-    assert_eq!(d.len(), 1);
-    assert_eq!(d[0].len(), max_cadet);
-    assert_eq!(
-        JoinDecision::from_message(&d[0])
-            .unwrap()
-            .decision
-            .is_admitted,
-        ADMITTED
-    );
+    let (d, size) = only_decision(&mut net, 2, 1);
+    assert_eq!((d.decision.is_admitted, size), (ADMITTED, max_cadet));
     assert_eq!(net.stat(stat::DECISIONS_TOO_LARGE), 1);
 
     // The origin goes on: the admitted member gets the next fragment.
@@ -274,15 +258,8 @@ fn a_join_message_too_large_for_cadet_is_refused_unless_the_origin_is_here() {
     };
     // On another peer its join request could never reach the origin: refused at once.
     net.client(1, 1, join_msg(1, max_cadet + 1).to_message());
-    let d = of_type(&net.take(1, 1), msg::TYPE_JOIN_DECISION);
-    assert_eq!(d.len(), 1);
-    assert_eq!(
-        JoinDecision::from_message(&d[0])
-            .unwrap()
-            .decision
-            .is_admitted,
-        msg::UNDECIDED
-    );
+    let (d, _) = only_decision(&mut net, 1, 1);
+    assert_eq!(d.decision.is_admitted, msg::UNDECIDED);
     assert_eq!(net.stat(stat::JOINS_TOO_LARGE), 1);
     assert!(net.timers.is_empty(), "nothing to retry");
     // The largest that fits goes through.
