@@ -73,3 +73,31 @@ fn signatures_on_wire_messages_verify_in_libgnunetutil() {
         ));
     }
 }
+
+/// Why the service refuses member keys that are not clamped (see `is_valid_member_key`):
+/// libgnunetutil derives the public key ignoring the top bit but signs with the whole
+/// scalar, so with the top bit set its own join signatures do not verify against the key it
+/// publishes. (The zero key even aborts libgcrypt, so it is not tried here.)
+#[test]
+fn libgnunetutil_cannot_verify_its_own_signatures_with_a_top_bit_member_key() {
+    let mut j = JoinRequest::unsigned(
+        eddsa::PrivateKey([1; 32]).public_key(),
+        ecdsa::PublicKey([0; 32]),
+        PeerIdentity([2; 32]),
+        None,
+    );
+    j.set_purpose();
+    let bytes = j.to_message();
+    let block = &bytes[72..];
+    for seed in [3u8, 0x55, 0xfe] {
+        let clamped = ecdsa::PrivateKey::clamped([seed; 32]).0;
+        let mut top_bit = clamped;
+        top_bit[31] |= 0x80;
+        let verifies = |key: &[u8; 32]| {
+            let sig = oracle::ecdsa_sign(key, block);
+            oracle::ecdsa_verify(PURPOSE_REQUEST, block, &sig, &oracle::ecdsa_public(key))
+        };
+        assert!(verifies(&clamped));
+        assert!(!verifies(&top_bit));
+    }
+}

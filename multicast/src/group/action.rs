@@ -1,6 +1,7 @@
 //! What the logic asks its driver to do, and the handles it names things by.
 
-use std::time::Instant;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use gnunet_service::crypto::{ecdsa, HashCode};
 use gnunet_service::peer::PeerIdentity;
@@ -87,6 +88,74 @@ pub enum Action {
     },
 }
 
+/// The actions produced and not yet handed to the driver, in order, with shorthands for the
+/// common ones.
+#[derive(Debug, Default)]
+pub(super) struct Outbox {
+    actions: VecDeque<Action>,
+}
+
+impl Outbox {
+    pub(super) fn push(&mut self, a: Action) {
+        self.actions.push_back(a);
+    }
+
+    pub(super) fn pop(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    pub(super) fn drain(&mut self) -> Vec<Action> {
+        self.actions.drain(..).collect()
+    }
+
+    pub(super) fn stat(&mut self, name: &'static str, delta: i64) {
+        self.push(Action::Statistic { name, delta });
+    }
+
+    pub(super) fn send_client(&mut self, client: ClientId, msg: Vec<u8>) {
+        self.push(Action::SendClient { client, msg });
+    }
+
+    pub(super) fn send_channel(&mut self, channel: ChannelId, msg: Vec<u8>) {
+        self.push(Action::SendChannel { channel, msg });
+    }
+
+    /// Sends `msg` to every client: a clone each, the original to the last.
+    pub(super) fn send_clients(&mut self, clients: Vec<ClientId>, msg: Vec<u8>) {
+        send_to_each(clients, msg, |client, msg| {
+            self.push(Action::SendClient { client, msg })
+        });
+    }
+
+    /// Sends `msg` on every channel: a clone each, the original to the last.
+    pub(super) fn send_channels(&mut self, channels: Vec<ChannelId>, msg: Vec<u8>) {
+        send_to_each(channels, msg, |channel, msg| {
+            self.push(Action::SendChannel { channel, msg })
+        });
+    }
+
+    /// Asks for `timer` to fire `after` from `now`.
+    pub(super) fn set_timer(&mut self, now: Instant, after: Duration, timer: Timer) {
+        self.push(Action::SetTimer {
+            at: now + after,
+            timer,
+        });
+    }
+}
+
+/// Hands `msg` to every receiver: a clone each, the original to the last.
+fn send_to_each<T>(receivers: Vec<T>, msg: Vec<u8>, mut send: impl FnMut(T, Vec<u8>)) {
+    let mut receivers = receivers.into_iter().peekable();
+    while let Some(r) = receivers.next() {
+        if receivers.peek().is_some() {
+            send(r, msg.clone());
+        } else {
+            send(r, msg);
+            return;
+        }
+    }
+}
+
 /// A timer the logic asked for, handed back when it fires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Timer {
@@ -168,4 +237,11 @@ pub mod stat {
     pub const GAP_REQUESTS: &str = "# missing fragments requested";
     /// Replay requests that got an error or no answer.
     pub const REPLAYS_FAILED: &str = "# replay requests failed";
+    /// MEMBER_JOINs refused at once because their member key is not a valid GNUnet key.
+    pub const INVALID_MEMBER_KEYS: &str = "# joins with invalid member keys";
+    /// MEMBER_JOINs refused at once because their join request could not cross CADET.
+    pub const JOINS_TOO_LARGE: &str = "# joins too large for CADET";
+    /// Join decisions too large for a CADET message even without the admission point: the
+    /// joiner is told the origin could not answer.
+    pub const DECISIONS_TOO_LARGE: &str = "# join decisions too large for CADET";
 }

@@ -1,7 +1,8 @@
 //! The group logic of one peer's multicast service, without IO: origin, member and relay.
 //!
-//! [`Node`] takes decoded inputs through `handle_*(now, …)` methods and returns [`Action`]s
-//! through [`Node::poll_action`]; timers are actions too. It reads no clock, opens no socket
+//! [`Node`] takes decoded inputs through `handle_*(now, …)` methods (messages as
+//! [`ClientMessage`] and [`PeerMessage`], which the driver decodes and whose decode errors it
+//! handles) and returns [`Action`]s through [`Node::poll_action`]; timers are actions too. It reads no clock, opens no socket
 //! and draws randomness only from the generator it is given. The service binary's mio driver
 //! maps clients and CADET channels to [`ClientId`] and [`ChannelId`] and carries the actions
 //! out; the simulator ([`crate::sim`]) does the same over a simulated network.
@@ -76,15 +77,37 @@
 //!   passed back down instead of being ignored. The C service gave one answer to every
 //!   request pending for the same fragment, whoever asked; here a member never gets another
 //!   member's answer for a fragment from before its own admission.
+//! - Only origin clients and clients of admitted members may answer replays; a member never
+//!   admitted that tries is dropped, and an admitted member's answer counts only with a valid
+//!   group signature (an origin's unsigned answer still reaches local requesters, as C's
+//!   test_multicast needs).
+//! - A MEMBER_JOIN whose member key libgnunetutil would never make (not clamped: its joins
+//!   could never be verified), or whose join request could not cross CADET to the origin,
+//!   gets a JOIN_DECISION with `is_admitted` −1 ("could not answer") at once, which the C
+//!   client library reports without reconnecting; the C service sent it and the join failed
+//!   unseen.
+//! - A join decision too large for a CADET message once the admission point is added goes
+//!   without it; one too large even so (which C lost silently, and whose admission point used
+//!   to abort this service) reaches the joiner as −1 and is counted in
+//!   `# join decisions too large for CADET`.
 
 mod action;
+mod admission;
 mod config;
 mod history;
+mod input;
+mod member;
 mod node;
+mod origin;
+mod repair;
+mod replay;
+mod rounds;
+mod tree;
 
 pub use action::{stat, Action, ChannelId, ClientId, Timer};
 pub use config::Config;
 pub use history::{History, Seen};
+pub use input::{ClientMessage, PeerMessage};
 pub use node::Node;
 
 #[cfg(test)]

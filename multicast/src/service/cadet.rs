@@ -13,7 +13,7 @@ use gnunet_service::wire::{Message, RawMessage};
 use tracing::{debug, warn};
 
 use super::{Ctx, Input, Service};
-use crate::group::ChannelId;
+use crate::group::{ChannelId, PeerMessage};
 
 impl Service {
     /// Queues `msg` for cadet. While cadet is down it is dropped: the channels it was for
@@ -182,10 +182,7 @@ impl Service {
             Ok(d) => d,
             Err(e) => {
                 warn!(ccn, error = %e, "garbage on a channel; closing it");
-                self.stats
-                    .add(crate::group::stat::CHANNELS_CLOSED_BAD_INPUT, 1);
-                self.destroy_now(ctx, ch);
-                self.node.handle_channel_destroyed(now, ch);
+                self.close_bad_channel(ctx, now, ch);
                 self.run_actions(ctx, Input::Other);
                 return;
             }
@@ -200,9 +197,29 @@ impl Service {
             if !self.channels.contains(ch) {
                 break;
             }
-            self.node.handle_channel_message(now, ch, one);
+            match PeerMessage::decode(one) {
+                Ok(m) => self.node.handle_channel_message(now, ch, m),
+                Err(e) => {
+                    let msg_type = crate::msg::message_type(one).unwrap_or(0);
+                    warn!(
+                        ccn, msg_type, size, error = %e,
+                        "malformed message on a channel; closing it"
+                    );
+                    self.close_bad_channel(ctx, now, ch);
+                    break;
+                }
+            }
             rest = &rest[size..];
         }
         self.run_actions(ctx, input);
+    }
+
+    /// A peer sent bytes that are not multicast's: the channel goes, as if it had died (a
+    /// member behind a garbling parent re-attaches elsewhere).
+    fn close_bad_channel(&mut self, ctx: &mut Ctx, now: Instant, ch: ChannelId) {
+        self.stats
+            .add(crate::group::stat::CHANNELS_CLOSED_BAD_INPUT, 1);
+        self.destroy_now(ctx, ch);
+        self.node.handle_channel_destroyed(now, ch);
     }
 }

@@ -44,7 +44,7 @@ pub use config::{ServiceConfig, ServiceError};
 use holds::{Holds, Release};
 
 use crate::crypto::GnunetCrypto;
-use crate::group::{Action, ChannelId, ClientId, Node, Timer};
+use crate::group::{Action, ChannelId, ClientId, ClientMessage, Node, Timer};
 use crate::msg::TYPE_FRAGMENT_ACK;
 
 /// Config section of the service.
@@ -337,8 +337,19 @@ impl Handler for Service {
 
     fn message(&mut self, ctx: &mut Ctx, conn: ConnId, msg: RawMessage) -> Verdict {
         let client = client_of(conn);
-        self.node
-            .handle_client_message(ctx.now(), client, msg.bytes());
+        let decoded = match ClientMessage::decode(msg.bytes()) {
+            Ok(m) => m,
+            Err(e) => {
+                self.stats.add(crate::group::stat::CLIENTS_DROPPED, 1);
+                self.run_actions(ctx, Input::Other);
+                return Verdict::Drop(format!(
+                    "malformed message type {} size {}: {e}",
+                    msg.msg_type(),
+                    msg.len()
+                ));
+            }
+        };
+        self.node.handle_client_message(ctx.now(), client, decoded);
         self.run_actions(ctx, Input::Client(client));
         Verdict::Continue
     }

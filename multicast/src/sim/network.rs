@@ -15,7 +15,7 @@ use rand_core::{RngCore, SeedableRng};
 
 use super::crypto::InsecureSimCrypto;
 use super::scenario::Scenario;
-use crate::group::{stat, Action, ChannelId, ClientId, Node, Timer};
+use crate::group::{stat, Action, ChannelId, ClientId, ClientMessage, Node, PeerMessage, Timer};
 use crate::msg::{
     self, Decision, Fragment, JoinDecision, JoinRequest, MemberJoin, OriginStart, ADMITTED,
 };
@@ -269,7 +269,20 @@ impl Simulator {
         match ev {
             Event::App(n, bytes) => {
                 if self.alive[n] {
-                    self.nodes[n].handle_client_message(now, APP, &bytes);
+                    match ClientMessage::decode(&bytes) {
+                        Ok(m) => self.nodes[n].handle_client_message(now, APP, m),
+                        Err(e) => {
+                            // As the service's driver does: the client is dropped.
+                            tracing::warn!(node = n, error = %e, "malformed client message");
+                            self.act(
+                                n,
+                                Action::Statistic {
+                                    name: stat::CLIENTS_DROPPED,
+                                    delta: 1,
+                                },
+                            );
+                        }
+                    }
                     self.carry_out(n);
                 }
             }
@@ -293,7 +306,7 @@ impl Simulator {
                 };
                 if let (true, Some(ch)) = (self.alive[end.node], end.chan) {
                     if self.ends.get(&(end.node, ch)) == Some(&l) {
-                        self.nodes[end.node].handle_channel_message(now, ch, &bytes);
+                        self.channel_data(end.node, ch, &bytes);
                         self.carry_out(end.node);
                     }
                 }
@@ -316,6 +329,29 @@ impl Simulator {
                     self.nodes[n].handle_timeout(now, t);
                     self.carry_out(n);
                 }
+            }
+        }
+    }
+
+    /// Decodes what arrived on channel `ch` of node `n` and feeds it, as the service's
+    /// driver does: a malformed message closes the channel.
+    fn channel_data(&mut self, n: usize, ch: ChannelId, bytes: &[u8]) {
+        let now = self.instant();
+        match PeerMessage::decode(bytes) {
+            Ok(m) => self.nodes[n].handle_channel_message(now, ch, m),
+            Err(e) => {
+                tracing::warn!(node = n, error = %e, "malformed message on a channel");
+                let bad = Action::Statistic {
+                    name: stat::CHANNELS_CLOSED_BAD_INPUT,
+                    delta: 1,
+                };
+                self.act(n, bad);
+                let close = Action::CloseChannel {
+                    channel: ch,
+                    reason: "malformed message",
+                };
+                self.act(n, close);
+                self.nodes[n].handle_channel_destroyed(now, ch);
             }
         }
     }
@@ -441,11 +477,12 @@ impl Simulator {
         }
     }
 
+    /// Member `i`'s key: distinct for every member, and clamped as GNUnet makes keys (the
+    /// service refuses others).
     fn member_key(i: usize) -> ecdsa::PrivateKey {
         let mut k = [0u8; 32];
-        k[..8].copy_from_slice(&(i as u64).to_le_bytes());
-        k[31] = 0x40;
-        ecdsa::PrivateKey(k)
+        k[1..9].copy_from_slice(&(i as u64).to_le_bytes());
+        ecdsa::PrivateKey::clamped(k)
     }
 
     fn send_fragments(&mut self, start_us: u64, count: u64, first_message_id: u64) {
