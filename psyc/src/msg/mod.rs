@@ -22,7 +22,7 @@
 //! are the service's, not the decoder's: a [`MessageError`] means "drop the client" and nothing
 //! else.
 
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader, HEADER_SIZE};
+use gnunet_service::wire::{Codec, DecodeError, Message, MessageHeader, Reader, HEADER_SIZE};
 
 pub use crate::format::container::{ClientMessage, Delivery, DeliveryHeader};
 
@@ -313,7 +313,7 @@ fn c_string(bytes: &[u8]) -> &[u8] {
 
 /// Appends `m` as a complete message (header included) inside another message.
 fn write_nested<M: Message>(m: &M, out: &mut Vec<u8>) {
-    gnunet_service::wire::MessageHeader {
+    MessageHeader {
         size: (HEADER_SIZE + m.encoded_len()) as u16,
         msg_type: M::TYPE,
     }

@@ -90,7 +90,7 @@ operation_result!(
     /// The C service sets `result_code` to 1 ([`HistoryResult::new`]).
     HistoryResult = super::TYPE_HISTORY_RESULT;
     /// The fragment as a complete service → client PSYC_MESSAGE, flags including
-    /// `DELIVERY_HISTORIC` (offset 24). Must fill the rest exactly.
+    /// `DELIVERY_HISTORIC` (offset 24): type 691 and at least 56 bytes, filling the rest exactly.
     message: Delivery,
     Delivery::from_message,
     write_nested,
