@@ -4,6 +4,8 @@
 //!   containers, environments of modifiers, names and their families, the validating
 //!   receiver, the segmenting transmitter and the slicer that dispatches by method family.
 //!   Pure, sans-IO library code; no sockets, no clock.
+//! - [`msg`]: the client↔service messages of the psyc service (types 680–705), byte-compatible
+//!   with the 2019 C library and service.
 //!
 //! Where this crate deliberately differs from the 2019 C original (its known gaps), the item
 //! concerned says so in its documentation.
@@ -11,3 +13,4 @@
 #![warn(missing_docs)]
 
 pub mod format;
+pub mod msg;
