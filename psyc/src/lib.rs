@@ -3,11 +3,12 @@
 //! - [`format`](mod@format): the message format every PSYC user shares — message parts and their
 //!   containers, environments of modifiers, names and their families, the validating
 //!   receiver, the segmenting transmitter and the slicer that dispatches by method family.
-//!   Pure, sans-IO library code; no sockets, no clock.
+//!   It is the leaf crate `psyc-format`, re-exported here, so that `psycstore` (which this
+//!   crate's service will depend on) parses stored messages with the same code.
 //!
 //! Where this crate deliberately differs from the 2019 C original (its known gaps), the item
 //! concerned says so in its documentation.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod format;
+pub use psyc_format as format;

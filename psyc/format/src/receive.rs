@@ -586,8 +586,8 @@ impl Assembler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::container::{Delivery, DeliveryHeader};
-    use crate::format::parts::{MethodPart, ModifierPart};
+    use crate::container::{Delivery, DeliveryHeader};
+    use crate::parts::{MethodPart, ModifierPart};
     use gnunet_service::wire::Message;
     use std::borrow::Cow;
 
