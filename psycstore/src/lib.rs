@@ -13,6 +13,10 @@
 //!   channel's state (gap S1).
 //! - A STATE_MODIFY that finds no fragment or fails rolls its transaction back instead of
 //!   leaving it open (gap S2); transient-modifier continuations are skipped safely (S3).
+//! - STATE_MODIFY reads the stored message's parts with the strict receiver of `psyc-format`
+//!   ([`store::assignments`]): a malformed part (bad name, unknown operator, END without a
+//!   METHOD) ends the fragment instead of being skipped. Messages the C psyc service stores
+//!   pass it.
 //! - Id ranges use unsigned semantics: an upper bound above 2^63−1 means "up to the largest
 //!   storable id" instead of matching nothing (S11/§8.6); ids above 2^63−1 are still refused
 //!   on store.
@@ -31,7 +35,6 @@ pub mod cursor;
 pub mod fragment;
 pub mod handler;
 pub mod keys;
-pub mod modifiers;
 pub mod msg;
 pub mod service;
 pub mod store;

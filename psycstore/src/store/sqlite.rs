@@ -11,13 +11,13 @@ use std::time::Duration;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use tracing::warn;
 
+use super::assignments::Assignments;
 use super::{
     schema, MessageCounters, Position, Scan, StateVar, Store, StoreError, StoredFragment, WriteOp,
     WriteResult, MAX_STORABLE_ID,
 };
 use crate::fragment::Fragment;
 use crate::keys::{ChannelKey, SlaveKey};
-use crate::modifiers::ModifierParser;
 
 /// How hard sqlite pushes commits to disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -491,7 +491,7 @@ impl SqliteStore {
             first: message_id,
             last: message_id,
         };
-        let mut parser = ModifierParser::new();
+        let mut parser = Assignments::new();
         let mut after = None;
         let mut fragments = 0usize;
         loop {
