@@ -16,8 +16,11 @@ use super::{
     schema, MessageCounters, Position, Scan, StateVar, Store, StoreError, StoredFragment, WriteOp,
     WriteResult, MAX_STORABLE_ID,
 };
-use crate::fragment::Fragment;
+use crate::fragment::{generation_column, generation_from_column, Fragment, MAX_PAYLOAD};
 use crate::keys::{ChannelKey, SlaveKey};
+use gnunet_service::crypto::eddsa::Signature;
+use gnunet_service::crypto::purpose::SignaturePurpose;
+use gnunet_service::wire::Codec;
 
 /// How hard sqlite pushes commits to disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,14 +141,20 @@ fn fragment_from_row(row: &Row<'_>) -> rusqlite::Result<RawFragment> {
             "fragment payload too large for a RESULT_FRAGMENT",
         ))));
     }
+    let purpose: [u8; 8] = array_at(row, 2)?;
+    let [s0, s1, s2, s3, p0, p1, p2, p3] = purpose;
     let fragment = Fragment {
         hop_counter: row.get::<_, i64>(0)? as u32,
-        signature: array_at(row, 1)?,
-        purpose: array_at(row, 2)?,
+        signature: Signature(array_at(row, 1)?),
+        // kept verbatim, as the C plugin copies the blob
+        purpose: SignaturePurpose {
+            size: u32::from_be_bytes([s0, s1, s2, s3]),
+            purpose: u32::from_be_bytes([p0, p1, p2, p3]),
+        },
         fragment_id: row.get::<_, i64>(3)? as u64,
         fragment_offset: row.get::<_, i64>(4)? as u64,
         message_id: row.get::<_, i64>(5)? as u64,
-        group_generation: row.get::<_, i64>(6)? as u64,
+        group_generation: generation_from_column(row.get::<_, i64>(6)? as u64),
         flags: row.get::<_, i64>(7)? as u32,
         payload,
     };
@@ -296,8 +305,9 @@ impl SqliteStore {
                 let fragment_id = storable("fragment_id", f.fragment_id)?;
                 let fragment_offset = storable("fragment_offset", f.fragment_offset)?;
                 let message_id = storable("message_id", f.message_id)?;
-                let group_generation = storable("group_generation", f.group_generation)?;
-                if f.payload.len() > Fragment::MAX_PAYLOAD {
+                // the C plugin files the generation read big-endian, and refuses it above 2^63−1
+                let group_generation = storable("group_generation", generation_column(f))?;
+                if f.payload.len() > MAX_PAYLOAD {
                     return Err(StoreError::OutOfRange {
                         field: "fragment payload length",
                         value: f.payload.len() as u64,
@@ -316,8 +326,8 @@ impl SqliteStore {
                         s.execute(params![
                             &channel.0[..],
                             i64::from(f.hop_counter),
-                            &f.signature[..],
-                            &f.purpose[..],
+                            &f.signature.0[..],
+                            f.purpose.to_vec(),
                             fragment_id,
                             fragment_offset,
                             message_id,
