@@ -98,7 +98,10 @@ fn fragments_the_c_psyc_service_stores_decode_and_come_back_byte_identical() {
         assert_eq!((r.op_id, r.psycstore_flags), (op_id, 0));
         assert_eq!(r.channel_key, ChannelKey(raw[8..40].try_into().unwrap()));
         let f = &r.fragment;
-        assert_eq!((f.fragment_id, f.fragment_offset), (fragment_id, fragment_offset));
+        assert_eq!(
+            (f.fragment_id, f.fragment_offset),
+            (fragment_id, fragment_offset)
+        );
         assert_eq!((f.message_id, f.group_generation, f.flags), (1, 0, 0));
         assert_eq!(f.hop_counter, 0);
         // signed by the origin's service: purpose 19 over everything from offset 72
@@ -111,7 +114,9 @@ fn fragments_the_c_psyc_service_stores_decode_and_come_back_byte_identical() {
         assert_eq!(encoded, raw[48..], "read back byte-identical");
         assert_eq!(max_generation, 0);
         if fragment_id == 1 {
-            method = Parts::new(&f.payload).next().map(|p| p.map(Part::into_owned));
+            method = Parts::new(&f.payload)
+                .next()
+                .map(|p| p.map(Part::into_owned));
         }
     }
     let Some(Ok(Part::Method(m))) = method else {
@@ -155,5 +160,9 @@ fn the_c_psycstore_test_gets_its_generation_back_in_the_counters() {
     let (back, encoded, max_generation) = store_and_read_back(&raw);
     assert_eq!(&back, f);
     assert_eq!(encoded, raw[48..]);
-    assert_eq!(max_generation, top(4), "INT64_MAX - 3, as test_psycstore.c expects");
+    assert_eq!(
+        max_generation,
+        top(4),
+        "INT64_MAX - 3, as test_psycstore.c expects"
+    );
 }

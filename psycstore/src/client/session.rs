@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 
 use super::{parse_reply, ClientError, OpIds};
-use crate::msg::{self, CountersResult, Reply, ResultCode};
+use crate::msg::{self, CountersResult, Reply, Request, ResultCode};
 use crate::store::{StateVar, StoredFragment};
 
 /// How many operations a session keeps open unless told otherwise.
@@ -277,15 +277,17 @@ impl Session {
         Ok(())
     }
 
+    /// Opens `op_id` for `message`, which must be a request carrying that op id.
     fn register(&mut self, op_id: u64, message: &[u8]) -> Result<(), ClientError> {
         let msg_type = match message {
-            [_, _, t0, t1, ..] => u16::from_be_bytes([*t0, *t1]),
-            _ => return Err(ClientError::NotARequest(None)),
+            [_, _, t0, t1, ..] => Some(u16::from_be_bytes([*t0, *t1])),
+            _ => None,
         };
-        let (request, answer, resendable) =
-            classify(msg_type).ok_or(ClientError::NotARequest(Some(msg_type)))?;
-        if self.open.contains_key(&op_id) {
-            return Err(ClientError::NotARequest(Some(msg_type)));
+        let not_a_request = ClientError::NotARequest(msg_type);
+        let (request, answer, resendable) = msg_type.and_then(classify).ok_or(not_a_request)?;
+        match Request::decode(message) {
+            Ok(decoded) if decoded.op_id() == op_id && !self.open.contains_key(&op_id) => {}
+            _ => return Err(ClientError::NotARequest(msg_type)),
         }
         self.open.insert(
             op_id,
@@ -546,6 +548,11 @@ mod tests {
         assert_eq!(
             s.start(|op| Ok(code(op, 1))),
             Err(ClientError::NotARequest(Some(674)))
+        );
+        // the request must carry the op id it was given
+        assert_eq!(
+            s.start(|op| Ok(state_reset(op + 1, &K))),
+            Err(ClientError::NotARequest(Some(670)))
         );
         assert_eq!(s.pending(), 1);
         let (op, _) = s.start(|op| Ok(state_reset(op, &K))).unwrap();

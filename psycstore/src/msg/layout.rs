@@ -228,6 +228,10 @@ macro_rules! wire_message {
             fn op_id(&self) -> u64 {
                 self.$($op).+
             }
+
+            fn set_op_id(&mut self, op_id: u64) {
+                self.$($op).+ = op_id;
+            }
         }
     };
     (@layout) => { $crate::msg::layout::Plain };

@@ -69,6 +69,9 @@ pub const TYPE_RESULT_STATE: u16 = 677;
 pub trait Operation {
     /// The operation id.
     fn op_id(&self) -> u64;
+
+    /// Puts `op_id` in place of the operation id.
+    fn set_op_id(&mut self, op_id: u64);
 }
 
 /// Result values the service reports (`GNUNET_OK`, `GNUNET_NO`, …).
@@ -179,6 +182,12 @@ macro_rules! message_enum {
         impl Operation for $name {
             fn op_id(&self) -> u64 {
                 $name::op_id(self)
+            }
+
+            fn set_op_id(&mut self, op_id: u64) {
+                match self {
+                    $(Self::$variant(m) => m.set_op_id(op_id),)*
+                }
             }
         }
     };

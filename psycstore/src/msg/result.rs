@@ -107,6 +107,10 @@ impl Operation for StateResult {
     fn op_id(&self) -> u64 {
         self.op_id
     }
+
+    fn set_op_id(&mut self, op_id: u64) {
+        self.op_id = op_id;
+    }
 }
 
 #[cfg(test)]
