@@ -1,9 +1,13 @@
 //! secushare-rs `psycstore`: GNUnet's PSYCstore service without its IO loop.
 //!
 //! - [`msg`]: the client↔service messages 660–677, byte-compatible with the 2019 C structs.
+//! - [`fragment`]: the multicast fragment it stores — `multicast::msg::Fragment` — nested in
+//!   its messages, and the group generation as the C plugin files it.
 //! - [`store`]: the [`store::Store`] trait and its sqlite backend, on the C plugin's schema.
 //! - [`handler`]: turns decoded requests into replies, exactly as the C service answers them.
-//! - [`client`]: builds requests and parses replies for a client of the service.
+//! - [`client`]: builds requests, checks replies, and [`client::Session`], the sans-IO
+//!   request/answer matching by op id (with what to re-send after a reconnect) that every
+//!   client of the service drives.
 //! - [`blocking`]: [`Client`], a blocking client of the running service for tools and tests.
 //! - [`service`]: the driver that serves the handler on the runtime's loop (the
 //!   `gnunet-service-psycstore` binary).

@@ -40,7 +40,7 @@ impl SqliteStore {
                  VALUES ((SELECT id FROM channels WHERE pub_key = ?1), \
                          CAST(?2 AS TEXT), ?3)",
             )
-            .and_then(|mut s| s.execute(params![&channel.0[..], &name[..], &value[..]]));
+            .and_then(|mut s| s.execute(params![&channel.0[..], name, value]));
         match staged {
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == ErrorCode::ConstraintViolation =>
