@@ -125,16 +125,19 @@ impl Client {
         let mut data = Vec::new();
         loop {
             let raw = self.conn.recv(Some(self.timeout))?;
-            match self.session.handle(raw.bytes())? {
-                Event::Done {
-                    op_id: other,
-                    outcome,
-                } if other != op_id => {
-                    self.answered.insert(other, outcome);
+            let event = self.session.handle(raw.bytes())?;
+            if event.op_id() != op_id {
+                // Only pipelined stores are open beside a call, and the session lets nothing
+                // but their RESULT_CODE through.
+                if let Event::Done { op_id, outcome } = event {
+                    self.answered.insert(op_id, outcome);
                 }
-                event if event.is_final() => return Ok((data, event)),
-                event => data.push(event),
+                continue;
             }
+            if event.is_final() {
+                return Ok((data, event));
+            }
+            data.push(event);
         }
     }
 

@@ -85,7 +85,8 @@ impl Assignments {
                 let keep = m.oper == OP_ASSIGN
                     && (m.value_size as usize) <= MAX_VALUE
                     && StateResult::fits(&m.name, &[]);
-                let missing = u64::from(m.value_size) - m.value.len() as u64;
+                // the part parser keeps the chunk within value_size
+                let missing = u64::from(m.value_size).saturating_sub(m.value.len() as u64);
                 self.pending = None;
                 if missing == 0 {
                     if keep && StateResult::fits(&m.name, &m.value) {
