@@ -3,7 +3,8 @@
 //! - [`format`](mod@format): the message format every PSYC user shares — message parts and their
 //!   containers, environments of modifiers, names and their families, the validating
 //!   receiver, the segmenting transmitter and the slicer that dispatches by method family.
-//!   Pure, sans-IO library code; no sockets, no clock.
+//!   It is the leaf crate `psyc-format`, re-exported here, so that `psycstore` (which this
+//!   crate's service will depend on) parses stored messages with the same code.
 //! - [`msg`]: the client↔service messages of the psyc service (types 680–705), byte-compatible
 //!   with the 2019 C library and service.
 //!
@@ -12,5 +13,5 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod format;
+pub use psyc_format as format;
 pub mod msg;

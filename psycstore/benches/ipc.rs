@@ -12,6 +12,7 @@
 
 mod common;
 use common::{fragment, PAYLOAD};
+use gnunet_service::wire::Codec;
 
 use std::io::Write;
 use std::os::unix::net::UnixStream;
@@ -183,8 +184,8 @@ fn rusqlite_baseline(total: u64) -> f64 {
                 .execute(rusqlite::params![
                     &key[..],
                     f.hop_counter,
-                    &f.signature[..],
-                    &f.purpose[..],
+                    &f.signature.0[..],
+                    f.purpose.to_vec(),
                     id as i64,
                     0i64,
                     id as i64,

@@ -4,6 +4,7 @@
 
 mod common;
 use common::fragment;
+use gnunet_service::wire::Codec;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use gnunet_service::wire::Message;
@@ -57,8 +58,8 @@ fn inserts(c: &mut Criterion) {
                     .execute(rusqlite::params![
                         &channel.0[..],
                         f.hop_counter,
-                        &f.signature[..],
-                        &f.purpose[..],
+                        &f.signature.0[..],
+                        f.purpose.to_vec(),
                         next as i64,
                         0i64,
                         next as i64,

@@ -1,15 +1,16 @@
 //! [`Client`]: a blocking client of the running service, for tools and tests.
 //!
 //! Each call sends one request (built by [`crate::client`]) and reads replies until that
-//! request's final message, checking every reply as the C library does. The codec in
-//! [`crate::client`] is IO-free; an event-driven client uses it directly.
+//! request's final message. Which reply belongs to which request, and whether the request may
+//! get it, is decided by the sans-IO [`Session`] of [`crate::client`], which an event-driven
+//! client drives the same way; this type only moves the bytes.
 //!
 //! For throughput, fragment stores can be pipelined: [`Client::send_fragment_store`] only
-//! sends, [`Client::recv_outcome`] collects the RESULT_CODEs in request order. While any
-//! pipelined store is unanswered, the other calls refuse to run ([`Error::Pipelined`]) so no
-//! answer is mistaken for another.
+//! sends, [`Client::recv_outcome`] collects the RESULT_CODEs in request order. Other calls may
+//! run in between; answers to pipelined stores that arrive meanwhile are kept for
+//! [`Client::recv_outcome`].
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,12 +18,14 @@ use gnunet_service::client::BlockingClient;
 use gnunet_service::config::Config;
 use gnunet_service::crypto::HashCode;
 
-use crate::client::{self as codec, parse_reply, OpIds};
+use crate::client::{self as codec, ClientError, Event, Session, SessionError};
 use crate::fragment::Fragment;
 use crate::keys::{ChannelKey, SlaveKey};
-use crate::msg::{CountersResult, Reply, ResultCode};
+use crate::msg::CountersResult;
 use crate::service::SECTION;
 use crate::store::{StateVar, StoredFragment};
+
+pub use crate::client::Outcome;
 
 /// How long a call waits for each reply unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,52 +37,15 @@ pub enum Error {
     /// Connecting, sending or receiving failed, or the service closed the connection.
     #[error(transparent)]
     Connection(#[from] gnunet_service::client::ClientError),
-    /// The request could not be built, or a reply failed the C library's checks.
+    /// The request could not be built.
     #[error(transparent)]
-    Codec(#[from] codec::ClientError),
-    /// A reply carried another operation's id.
-    #[error("reply for operation {got} while waiting for {expected}")]
-    WrongOperation {
-        /// The operation waited for.
-        expected: u64,
-        /// The id in the reply.
-        got: u64,
-    },
-    /// A reply of a kind the request does not produce.
-    #[error("unexpected {got} in answer to {request}")]
-    Unexpected {
-        /// The request.
-        request: &'static str,
-        /// What came.
-        got: &'static str,
-    },
-    /// Pipelined fragment stores are still unanswered; collect them with
-    /// [`Client::recv_outcome`] first.
-    #[error("{0} pipelined requests are still unanswered")]
-    Pipelined(usize),
+    Codec(#[from] ClientError),
+    /// The service sent a reply the session could not accept.
+    #[error(transparent)]
+    Session(#[from] SessionError),
     /// [`Client::recv_outcome`] without a pipelined request.
     #[error("no pipelined request is waiting for an answer")]
     NothingPending,
-}
-
-/// The final RESULT_CODE of a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// 1/0/−1/−2 or a count (`psycstore.md` §5).
-    pub result: i64,
-    /// Error text the service sent with a failure.
-    pub error: Option<String>,
-}
-
-impl Outcome {
-    fn from_code(code: ResultCode) -> Self {
-        Self {
-            result: code.result_code,
-            error: code
-                .error
-                .map(|text| String::from_utf8_lossy(&text).into_owned()),
-        }
-    }
 }
 
 /// The data of a read request and its final result.
@@ -95,9 +61,12 @@ pub struct Fetched<T> {
 #[derive(Debug)]
 pub struct Client {
     conn: BlockingClient,
-    ops: OpIds,
+    session: Session,
     timeout: Duration,
+    /// Pipelined stores in the order sent.
     pipelined: VecDeque<u64>,
+    /// Answers to pipelined stores that arrived while another call waited.
+    answered: HashMap<u64, Outcome>,
 }
 
 impl Client {
@@ -120,9 +89,10 @@ impl Client {
     pub fn from_connection(conn: BlockingClient) -> Self {
         Self {
             conn,
-            ops: OpIds::new(),
+            session: Session::new(),
             timeout: DEFAULT_TIMEOUT,
             pipelined: VecDeque::new(),
+            answered: HashMap::new(),
         }
     }
 
@@ -136,102 +106,81 @@ impl Client {
         &mut self.conn
     }
 
-    fn idle(&self) -> Result<(), Error> {
-        match self.pipelined.len() {
-            0 => Ok(()),
-            n => Err(Error::Pipelined(n)),
-        }
-    }
-
-    fn next_reply(&mut self, op_id: u64) -> Result<Reply, Error> {
-        let raw = self.conn.recv(Some(self.timeout))?;
-        let reply = parse_reply(raw.bytes())?;
-        if reply.op_id() != op_id {
-            return Err(Error::WrongOperation {
-                expected: op_id,
-                got: reply.op_id(),
-            });
-        }
-        Ok(reply)
-    }
-
-    /// Sends `msg` and reads its replies up to the RESULT_CODE, handing data to `on_data`.
-    fn exchange(
+    /// Opens an operation in the session and sends its request.
+    fn send(
         &mut self,
-        request: &'static str,
-        op_id: u64,
-        msg: &[u8],
-        mut on_data: impl FnMut(Reply) -> Result<(), Error>,
-    ) -> Result<Outcome, Error> {
-        self.idle()?;
-        self.conn.send_raw(msg)?;
+        build: impl FnOnce(u64) -> Result<Vec<u8>, ClientError>,
+    ) -> Result<u64, Error> {
+        let (op_id, message) = self.session.start(build)?;
+        if let Err(e) = self.conn.send_raw(&message) {
+            self.session.forget(op_id);
+            return Err(e.into());
+        }
+        Ok(op_id)
+    }
+
+    /// Reads replies until operation `op_id` is finished; returns its data events and its final
+    /// event. Answers of pipelined stores met on the way are kept.
+    fn finish(&mut self, op_id: u64) -> Result<(Vec<Event>, Event), Error> {
+        let mut data = Vec::new();
         loop {
-            match self.next_reply(op_id)? {
-                Reply::ResultCode(code) => return Ok(Outcome::from_code(code)),
-                Reply::Counters(_) => {
-                    return Err(Error::Unexpected {
-                        request,
-                        got: "RESULT_COUNTERS",
-                    })
+            let raw = self.conn.recv(Some(self.timeout))?;
+            let event = self.session.handle(raw.bytes())?;
+            if event.op_id() != op_id {
+                // Only pipelined stores are open beside a call, and the session lets nothing
+                // but their RESULT_CODE through.
+                if let Event::Done { op_id, outcome } = event {
+                    self.answered.insert(op_id, outcome);
                 }
-                data => on_data(data)?,
+                continue;
             }
+            if event.is_final() {
+                return Ok((data, event));
+            }
+            data.push(event);
         }
     }
 
-    fn simple(&mut self, request: &'static str, op_id: u64, msg: &[u8]) -> Result<Outcome, Error> {
-        self.exchange(request, op_id, msg, |data| {
-            Err(Error::Unexpected {
-                request,
-                got: reply_name(&data),
-            })
-        })
+    /// Sends a request and waits for its RESULT_CODE, keeping the data `pick` accepts (the
+    /// session lets only the data the request can get through).
+    fn fetch<T>(
+        &mut self,
+        build: impl FnOnce(u64) -> Result<Vec<u8>, ClientError>,
+        pick: fn(Event) -> Option<T>,
+    ) -> Result<Fetched<T>, Error> {
+        let op_id = self.send(build)?;
+        let (data, last) = self.finish(op_id)?;
+        let items = data.into_iter().filter_map(pick).collect();
+        match last {
+            Event::Done { outcome, .. } => Ok(Fetched { items, outcome }),
+            _ => Err(unexpected(op_id, "RESULT_COUNTERS")),
+        }
     }
 
-    /// Runs a read request whose data replies `pick` turns into items; any other data reply is
-    /// an error.
-    fn collect<T>(
+    /// Sends a request answered by a RESULT_CODE alone.
+    fn simple(
         &mut self,
-        request: &'static str,
-        op_id: u64,
-        msg: &[u8],
-        pick: fn(Reply) -> Option<T>,
-    ) -> Result<Fetched<T>, Error> {
-        let mut items = Vec::new();
-        let outcome = self.exchange(request, op_id, msg, |data| {
-            let got = reply_name(&data);
-            items.push(pick(data).ok_or(Error::Unexpected { request, got })?);
-            Ok(())
-        })?;
-        Ok(Fetched { items, outcome })
+        build: impl FnOnce(u64) -> Result<Vec<u8>, ClientError>,
+    ) -> Result<Outcome, Error> {
+        Ok(self.fetch(build, |_| None::<()>)?.outcome)
     }
 
     fn fragments(
         &mut self,
-        request: &'static str,
-        op_id: u64,
-        msg: &[u8],
+        build: impl FnOnce(u64) -> Result<Vec<u8>, ClientError>,
     ) -> Result<Fetched<StoredFragment>, Error> {
-        self.collect(request, op_id, msg, |data| match data {
-            Reply::Fragment(f) => Some(StoredFragment {
-                fragment: f.fragment,
-                psycstore_flags: f.psycstore_flags,
-            }),
+        self.fetch(build, |event| match event {
+            Event::Fragment { fragment, .. } => Some(fragment),
             _ => None,
         })
     }
 
     fn states(
         &mut self,
-        request: &'static str,
-        op_id: u64,
-        msg: &[u8],
+        build: impl FnOnce(u64) -> Result<Vec<u8>, ClientError>,
     ) -> Result<Fetched<StateVar>, Error> {
-        self.collect(request, op_id, msg, |data| match data {
-            Reply::State(s) => Some(StateVar {
-                name: s.name,
-                value: s.value,
-            }),
+        self.fetch(build, |event| match event {
+            Event::State { var, .. } => Some(var),
             _ => None,
         })
     }
@@ -246,17 +195,17 @@ impl Client {
         effective_since: u64,
         group_generation: u64,
     ) -> Result<Outcome, Error> {
-        let op = self.ops.next();
-        let msg = codec::membership_store(
-            op,
-            channel,
-            slave,
-            did_join,
-            announced_at,
-            effective_since,
-            group_generation,
-        );
-        self.simple("MEMBERSHIP_STORE", op, &msg)
+        self.simple(|op| {
+            Ok(codec::membership_store(
+                op,
+                channel,
+                slave,
+                did_join,
+                announced_at,
+                effective_since,
+                group_generation,
+            ))
+        })
     }
 
     /// Whether `slave` may read `message_id`: result 1 = yes, 0 = no.
@@ -267,9 +216,15 @@ impl Client {
         message_id: u64,
         group_generation: u64,
     ) -> Result<Outcome, Error> {
-        let op = self.ops.next();
-        let msg = codec::membership_test(op, channel, slave, message_id, group_generation);
-        self.simple("MEMBERSHIP_TEST", op, &msg)
+        self.simple(|op| {
+            Ok(codec::membership_test(
+                op,
+                channel,
+                slave,
+                message_id,
+                group_generation,
+            ))
+        })
     }
 
     /// Stores `fragment` with `psycstore_flags` and waits for the answer.
@@ -279,9 +234,7 @@ impl Client {
         fragment: &Fragment,
         psycstore_flags: u32,
     ) -> Result<Outcome, Error> {
-        let op = self.ops.next();
-        let msg = codec::fragment_store(op, channel, fragment, psycstore_flags)?;
-        self.simple("FRAGMENT_STORE", op, &msg)
+        self.simple(|op| codec::fragment_store(op, channel, fragment, psycstore_flags))
     }
 
     /// Sends a FRAGMENT_STORE without waiting; returns its operation id. Collect the answers
@@ -292,9 +245,7 @@ impl Client {
         fragment: &Fragment,
         psycstore_flags: u32,
     ) -> Result<u64, Error> {
-        let op = self.ops.next();
-        let msg = codec::fragment_store(op, channel, fragment, psycstore_flags)?;
-        self.conn.send_raw(&msg)?;
+        let op = self.send(|op| codec::fragment_store(op, channel, fragment, psycstore_flags))?;
         self.pipelined.push_back(op);
         Ok(op)
     }
@@ -303,16 +254,15 @@ impl Client {
     /// outcome.
     pub fn recv_outcome(&mut self) -> Result<(u64, Outcome), Error> {
         let op = *self.pipelined.front().ok_or(Error::NothingPending)?;
-        match self.next_reply(op)? {
-            Reply::ResultCode(code) => {
-                self.pipelined.pop_front();
-                Ok((op, Outcome::from_code(code)))
-            }
-            other => Err(Error::Unexpected {
-                request: "FRAGMENT_STORE",
-                got: reply_name(&other),
-            }),
-        }
+        let outcome = match self.answered.remove(&op) {
+            Some(outcome) => outcome,
+            None => match self.finish(op)? {
+                (_, Event::Done { outcome, .. }) => outcome,
+                _ => return Err(unexpected(op, "RESULT_COUNTERS")),
+            },
+        };
+        self.pipelined.pop_front();
+        Ok((op, outcome))
     }
 
     /// How many pipelined stores are unanswered.
@@ -329,9 +279,7 @@ impl Client {
         first: u64,
         last: u64,
     ) -> Result<Fetched<StoredFragment>, Error> {
-        let op = self.ops.next();
-        let msg = codec::fragment_get(op, channel, slave, first, last);
-        self.fragments("FRAGMENT_GET", op, &msg)
+        self.fragments(|op| Ok(codec::fragment_get(op, channel, slave, first, last)))
     }
 
     /// The `limit` newest fragments, ascending.
@@ -341,9 +289,7 @@ impl Client {
         slave: Option<&SlaveKey>,
         limit: u64,
     ) -> Result<Fetched<StoredFragment>, Error> {
-        let op = self.ops.next();
-        let msg = codec::fragment_get_latest(op, channel, slave, limit);
-        self.fragments("FRAGMENT_GET", op, &msg)
+        self.fragments(|op| Ok(codec::fragment_get_latest(op, channel, slave, limit)))
     }
 
     /// Fragments of messages `first..=last`, at most `fragment_limit` (0 = all).
@@ -356,17 +302,17 @@ impl Client {
         fragment_limit: u64,
         method_prefix: &[u8],
     ) -> Result<Fetched<StoredFragment>, Error> {
-        let op = self.ops.next();
-        let msg = codec::message_get(
-            op,
-            channel,
-            slave,
-            first,
-            last,
-            fragment_limit,
-            method_prefix,
-        )?;
-        self.fragments("MESSAGE_GET", op, &msg)
+        self.fragments(|op| {
+            codec::message_get(
+                op,
+                channel,
+                slave,
+                first,
+                last,
+                fragment_limit,
+                method_prefix,
+            )
+        })
     }
 
     /// Every fragment of the `limit` newest messages.
@@ -377,9 +323,7 @@ impl Client {
         limit: u64,
         method_prefix: &[u8],
     ) -> Result<Fetched<StoredFragment>, Error> {
-        let op = self.ops.next();
-        let msg = codec::message_get_latest(op, channel, slave, limit, method_prefix)?;
-        self.fragments("MESSAGE_GET", op, &msg)
+        self.fragments(|op| codec::message_get_latest(op, channel, slave, limit, method_prefix))
     }
 
     /// The fragment of `message_id` at `fragment_offset`.
@@ -390,22 +334,23 @@ impl Client {
         message_id: u64,
         fragment_offset: u64,
     ) -> Result<Fetched<StoredFragment>, Error> {
-        let op = self.ops.next();
-        let msg = codec::message_get_fragment(op, channel, slave, message_id, fragment_offset);
-        self.fragments("MESSAGE_GET_FRAGMENT", op, &msg)
+        self.fragments(|op| {
+            Ok(codec::message_get_fragment(
+                op,
+                channel,
+                slave,
+                message_id,
+                fragment_offset,
+            ))
+        })
     }
 
     /// The channel's counters (one RESULT_COUNTERS, no RESULT_CODE).
     pub fn counters_get(&mut self, channel: &ChannelKey) -> Result<CountersResult, Error> {
-        self.idle()?;
-        let op = self.ops.next();
-        self.conn.send_raw(&codec::counters_get(op, channel))?;
-        match self.next_reply(op)? {
-            Reply::Counters(c) => Ok(c),
-            other => Err(Error::Unexpected {
-                request: "COUNTERS_GET",
-                got: reply_name(&other),
-            }),
+        let op = self.send(|op| Ok(codec::counters_get(op, channel)))?;
+        match self.finish(op)? {
+            (_, Event::Counters { counters, .. }) => Ok(counters),
+            _ => Err(unexpected(op, "RESULT_CODE")),
         }
     }
 
@@ -416,13 +361,12 @@ impl Client {
         message_id: u64,
         state_delta: u64,
     ) -> Result<Outcome, Error> {
-        let op = self.ops.next();
-        let msg = codec::state_modify(op, channel, message_id, state_delta);
-        self.simple("STATE_MODIFY", op, &msg)
+        self.simple(|op| Ok(codec::state_modify(op, channel, message_id, state_delta)))
     }
 
-    /// Installs a complete state snapshot, one STATE_SYNC per variable. Returns the first
-    /// failure, else the last message's outcome (the one that installed the snapshot).
+    /// Installs a complete state snapshot, one STATE_SYNC per variable, sent one after the
+    /// other. Returns the first failure (the rest is not sent), else the last message's outcome
+    /// (the one that installed the snapshot).
     pub fn state_sync(
         &mut self,
         channel: &ChannelKey,
@@ -430,31 +374,42 @@ impl Client {
         state_hash_message_id: u64,
         variables: &[(&[u8], &[u8])],
     ) -> Result<Outcome, Error> {
-        self.idle()?;
-        let messages = codec::state_sync(
-            &mut self.ops,
-            channel,
-            max_state_message_id,
-            state_hash_message_id,
-            variables,
-        )?;
-        let mut result = None;
-        for (op, msg) in messages {
-            let outcome = self.simple("STATE_SYNC", op, &msg)?;
-            if outcome.result != 1 {
-                return Ok(outcome);
+        let messages = self.session.start_all(|ids| {
+            codec::state_sync(
+                ids,
+                channel,
+                max_state_message_id,
+                state_hash_message_id,
+                variables,
+            )
+        })?;
+        let mut result = Err(Error::Codec(ClientError::EmptySync));
+        let mut unsent = messages.iter().map(|(op, _)| *op).collect::<VecDeque<_>>();
+        for (op, message) in &messages {
+            unsent.pop_front();
+            let outcome =
+                self.conn
+                    .send_raw(message)
+                    .map_err(Error::from)
+                    .and_then(|()| match self.finish(*op)? {
+                        (_, Event::Done { outcome, .. }) => Ok(outcome),
+                        _ => Err(unexpected(*op, "RESULT_COUNTERS")),
+                    });
+            let stop = !matches!(&outcome, Ok(o) if o.result == 1);
+            result = outcome;
+            if stop {
+                break;
             }
-            result = Some(outcome);
         }
-        // `codec::state_sync` refuses an empty snapshot, so there was at least one message
-        result.ok_or(Error::Codec(codec::ClientError::EmptySync))
+        for op in unsent {
+            self.session.forget(op);
+        }
+        result
     }
 
     /// Deletes the channel's state.
     pub fn state_reset(&mut self, channel: &ChannelKey) -> Result<Outcome, Error> {
-        let op = self.ops.next();
-        let msg = codec::state_reset(op, channel);
-        self.simple("STATE_RESET", op, &msg)
+        self.simple(|op| Ok(codec::state_reset(op, channel)))
     }
 
     /// Records the current state values as the signed ones (see the crate docs).
@@ -463,9 +418,7 @@ impl Client {
         channel: &ChannelKey,
         hash: &HashCode,
     ) -> Result<Outcome, Error> {
-        let op = self.ops.next();
-        let msg = codec::state_hash_update(op, channel, hash);
-        self.simple("STATE_HASH_UPDATE", op, &msg)
+        self.simple(|op| Ok(codec::state_hash_update(op, channel, hash)))
     }
 
     /// The best match for `name` (itself, else its closest ancestor `_a_b` → `_a`).
@@ -474,9 +427,7 @@ impl Client {
         channel: &ChannelKey,
         name: &[u8],
     ) -> Result<Fetched<StateVar>, Error> {
-        let op = self.ops.next();
-        let msg = codec::state_get(op, channel, name)?;
-        self.states("STATE_GET", op, &msg)
+        self.states(|op| codec::state_get(op, channel, name))
     }
 
     /// Every variable whose name starts with `prefix`, by name.
@@ -485,17 +436,16 @@ impl Client {
         channel: &ChannelKey,
         prefix: &[u8],
     ) -> Result<Fetched<StateVar>, Error> {
-        let op = self.ops.next();
-        let msg = codec::state_get_prefix(op, channel, prefix)?;
-        self.states("STATE_GET_PREFIX", op, &msg)
+        self.states(|op| codec::state_get_prefix(op, channel, prefix))
     }
 }
 
-fn reply_name(reply: &Reply) -> &'static str {
-    match reply {
-        Reply::ResultCode(_) => "RESULT_CODE",
-        Reply::Fragment(_) => "RESULT_FRAGMENT",
-        Reply::Counters(_) => "RESULT_COUNTERS",
-        Reply::State(_) => "RESULT_STATE",
-    }
+/// A final event of a kind the session does not let through for this request; kept as an
+/// error rather than a panic.
+fn unexpected(op_id: u64, got: &'static str) -> Error {
+    Error::Session(SessionError::Unexpected {
+        op_id,
+        request: "this request",
+        got,
+    })
 }

@@ -1,31 +1,24 @@
-//! The multicast fragment PSYCstore stores: `struct GNUNET_MULTICAST_MessageHeader` plus payload.
+//! The multicast fragment PSYCstore stores: multicast's own [`Fragment`] (type 757,
+//! `multicast.md` §4.1), with what PSYCstore adds to it — carrying it nested inside its own
+//! messages, and the group generation as the C plugin files it.
 //!
-//! Defined here rather than taken from the `multicast` crate so that PSYCstore stays
-//! independent of it; the layout is `multicast.md` §4.1 (116-byte fixed part, type 757):
+//! Nested in FRAGMENT_STORE and RESULT_FRAGMENT, a fragment keeps its own 4-byte message
+//! header; its type is not checked on receipt (the C service does not check it either) and is
+//! always 757 when written, so a fragment read back is byte-identical to the stored one
+//! whenever the stored one had type 757.
 //!
-//! | offset | field | |
-//! |---|---|---|
-//! | 0 | size u16, type u16 | type is not checked on receipt, always 757 when rebuilt |
-//! | 4 | hop_counter u32 BE | |
-//! | 8 | signature, 64 raw bytes | |
-//! | 72 | purpose (size u32, purpose u32), 8 raw bytes | kept verbatim |
-//! | 80 | fragment_id u64 BE | |
-//! | 88 | fragment_offset u64 BE | |
-//! | 96 | message_id u64 BE | |
-//! | 104 | group_generation u64 | read as BE; the C client writes host order, but PSYCstore only copies it |
-//! | 112 | flags u32 BE | multicast message flags |
-//! | 116 | payload | the PSYC parts |
-//!
-//! PSYCstore keeps only the fields, so a fragment read back is rebuilt with type 757 and is
-//! byte-identical to the stored one whenever the stored one had type 757.
+//! **Group generation.** The C client library writes `group_generation` in host order
+//! (little-endian on every platform GNUnet runs on), and [`Fragment::group_generation`] is that
+//! value. The C sqlite plugin, however, files `GNUNET_ntohll` of the field and RESULT_COUNTERS
+//! reports the filed value in network order. PSYCstore keeps both: the database column and the
+//! counters hold the 8 bytes read big-endian ([`generation_column`]), exactly as a database
+//! written by the C service does, and a fragment read back carries the same 8 bytes
+//! ([`generation_from_column`]).
 
-use gnunet_service::wire::{Codec, DecodeError, MessageHeader, Reader, MAX_MESSAGE_SIZE};
+use gnunet_service::wire::{Codec, DecodeError, MessageHeader, Reader, HEADER_SIZE};
+use gnunet_service::wire::{Message, MAX_MESSAGE_SIZE};
 
-/// Message type of a multicast MESSAGE fragment.
-pub const MULTICAST_MESSAGE_TYPE: u16 = 757;
-
-/// Size of the fixed part of a fragment, header included.
-pub const FRAGMENT_HEADER_SIZE: usize = 116;
+pub use multicast::msg::{Fragment, FRAGMENT_HEADER_SIZE};
 
 /// Multicast flag: first fragment of a message.
 pub const FLAG_FIRST_FRAGMENT: u32 = 1;
@@ -34,106 +27,64 @@ pub const FLAG_LAST_FRAGMENT: u32 = 2;
 /// Multicast flag: fragment delivered from history.
 pub const FLAG_HISTORIC: u32 = 1 << 30;
 
-/// One multicast message fragment with its signature, as stored in the `messages` table.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Fragment {
-    /// Hop counter (never used by multicast, stored anyway).
-    pub hop_counter: u32,
-    /// The origin's EdDSA signature over bytes 72.. of the fragment.
-    pub signature: [u8; 64],
-    /// The signed purpose header (size and purpose number, both still big-endian).
-    pub purpose: [u8; 8],
-    /// Per-channel fragment counter.
-    pub fragment_id: u64,
-    /// Offset of this fragment within its message (counting whole fragments).
-    pub fragment_offset: u64,
-    /// Message this fragment belongs to.
-    pub message_id: u64,
-    /// Group generation, as the 8 bytes read big-endian.
-    pub group_generation: u64,
-    /// Multicast message flags.
-    pub flags: u32,
-    /// The payload after the fixed part.
-    pub payload: Vec<u8>,
+/// Largest payload a fragment may carry and still fit into any PSYCstore message
+/// (a FRAGMENT_STORE request: 48 + 116 + payload ≤ 65535).
+pub const MAX_PAYLOAD: usize = MAX_MESSAGE_SIZE - 48 - FRAGMENT_HEADER_SIZE;
+
+/// The group generation as the C plugin stores it and RESULT_COUNTERS reports it: the
+/// fragment's 8 generation bytes read big-endian (`GNUNET_ntohll`).
+pub fn generation_column(fragment: &Fragment) -> u64 {
+    u64::from_be_bytes(fragment.group_generation.to_le_bytes())
 }
 
-impl Fragment {
-    /// Largest payload a fragment may carry and still fit into any PSYCstore message
-    /// (a FRAGMENT_STORE request: 48 + 116 + payload ≤ 65535).
-    pub const MAX_PAYLOAD: usize = MAX_MESSAGE_SIZE - 48 - FRAGMENT_HEADER_SIZE;
+/// The [`Fragment::group_generation`] of a fragment whose generation column holds `column`:
+/// the inverse of [`generation_column`].
+pub fn generation_from_column(column: u64) -> u64 {
+    u64::from_le_bytes(column.to_be_bytes())
 }
 
-impl Codec for Fragment {
-    fn encode(&self, out: &mut Vec<u8>) {
-        // Sizes beyond u16 cannot be produced by decoding; constructors keep MAX_PAYLOAD.
-        let size = (FRAGMENT_HEADER_SIZE + self.payload.len()).min(u16::MAX as usize) as u16;
-        MessageHeader {
-            size,
-            msg_type: MULTICAST_MESSAGE_TYPE,
-        }
-        .encode(out);
-        self.hop_counter.encode(out);
-        out.extend_from_slice(&self.signature);
-        out.extend_from_slice(&self.purpose);
-        self.fragment_id.encode(out);
-        self.fragment_offset.encode(out);
-        self.message_id.encode(out);
-        self.group_generation.encode(out);
-        self.flags.encode(out);
-        out.extend_from_slice(&self.payload);
+/// Writes `fragment` as nested in a PSYCstore message: header (type 757) and body.
+pub(crate) fn encode_nested(fragment: &Fragment, out: &mut Vec<u8>) {
+    // Sizes beyond u16 cannot be produced by decoding; the client keeps MAX_PAYLOAD.
+    let size = fragment.wire_size().min(u16::MAX as usize) as u16;
+    MessageHeader {
+        size,
+        msg_type: Fragment::TYPE,
     }
+    .encode(out);
+    fragment.encode(out);
+}
 
-    /// Reads one fragment whose own size field says how long it is; the type is not checked
-    /// (the C service does not check it either).
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let header = MessageHeader::read(r)?;
-        let size = header.size as usize;
-        if size < FRAGMENT_HEADER_SIZE {
-            return Err(DecodeError::Invalid {
-                field: "fragment size",
-                reason: "smaller than the 116-byte multicast header",
-            });
-        }
-        let hop_counter = u32::read(r)?;
-        let signature = r.array("fragment signature")?;
-        let purpose = r.array("fragment purpose")?;
-        let fragment_id = u64::read(r)?;
-        let fragment_offset = u64::read(r)?;
-        let message_id = u64::read(r)?;
-        let group_generation = u64::read(r)?;
-        let flags = u32::read(r)?;
-        let payload = r
-            .take(size - FRAGMENT_HEADER_SIZE, "fragment payload")?
-            .to_vec();
-        Ok(Self {
-            hop_counter,
-            signature,
-            purpose,
-            fragment_id,
-            fragment_offset,
-            message_id,
-            group_generation,
-            flags,
-            payload,
-        })
+/// Reads one nested fragment whose own size field says how long it is; the type is not
+/// checked.
+pub(crate) fn read_nested(r: &mut Reader<'_>) -> Result<Fragment, DecodeError> {
+    let header = MessageHeader::read(r)?;
+    let size = header.size as usize;
+    if size < FRAGMENT_HEADER_SIZE {
+        return Err(DecodeError::Invalid {
+            field: "fragment size",
+            reason: "smaller than the 116-byte multicast header",
+        });
     }
-
-    fn encoded_len(&self) -> usize {
-        FRAGMENT_HEADER_SIZE + self.payload.len()
-    }
+    Fragment::decode_exact(r.take(size - HEADER_SIZE, "fragment")?)
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use gnunet_service::crypto::eddsa;
+    use gnunet_service::crypto::purpose::SignaturePurpose;
     use proptest::prelude::*;
 
     /// A fragment with distinct values in every field.
     pub(crate) fn sample(payload_len: usize) -> Fragment {
         Fragment {
             hop_counter: 9,
-            signature: [0x5a; 64],
-            purpose: [0, 0, 0, 60, 0, 0, 0, 234],
+            signature: eddsa::Signature([0x5a; 64]),
+            purpose: SignaturePurpose {
+                size: 60,
+                purpose: 234,
+            },
             fragment_id: 0x0102_0304_0506_0708,
             fragment_offset: 1024,
             message_id: 0x1112_1314_1516_1718,
@@ -143,40 +94,64 @@ pub(crate) mod tests {
         }
     }
 
+    fn nested(f: &Fragment) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_nested(f, &mut out);
+        out
+    }
+
     #[test]
     fn round_trip() {
         let f = sample(32);
-        let bytes = f.to_vec();
-        assert_eq!(Fragment::decode_exact(&bytes).unwrap(), f);
+        let bytes = nested(&f);
+        let mut r = Reader::new(&bytes);
+        assert_eq!(read_nested(&mut r).unwrap(), f);
+        assert_eq!(r.left(), 0);
+        // the nested form is the multicast message itself
+        assert_eq!(bytes, f.to_message());
     }
 
     #[test]
     fn layout_matches_multicast_message_header() {
         let f = sample(3);
-        let b = f.to_vec();
+        let b = nested(&f);
         assert_eq!(b.len(), 116 + 3);
         assert_eq!(&b[0..4], &[0, 119, 0x02, 0xf5]);
         assert_eq!(&b[4..8], &[0, 0, 0, 9]);
-        assert_eq!(&b[72..80], &f.purpose);
+        assert_eq!(&b[72..80], &[0, 0, 0, 60, 0, 0, 0, 234]);
         assert_eq!(&b[80..88], &f.fragment_id.to_be_bytes());
         assert_eq!(&b[88..96], &1024u64.to_be_bytes());
         assert_eq!(&b[96..104], &f.message_id.to_be_bytes());
-        assert_eq!(&b[104..112], &f.group_generation.to_be_bytes());
+        // host order of the C client library
+        assert_eq!(&b[104..112], &f.group_generation.to_le_bytes());
         assert_eq!(&b[112..116], &2u32.to_be_bytes());
         assert_eq!(&b[116..], &[0, 1, 2]);
     }
 
     #[test]
-    fn short_size_field_is_rejected() {
-        let mut b = sample(0).to_vec();
+    fn the_generation_column_holds_the_bytes_read_big_endian() {
+        let f = sample(0);
+        let bytes = nested(&f);
+        let column = generation_column(&f);
+        assert_eq!(column.to_be_bytes()[..], bytes[104..112]);
+        assert_eq!(column, 0x2827_2625_2423_2221);
+        assert_eq!(generation_from_column(column), f.group_generation);
+    }
+
+    #[test]
+    fn short_size_field_is_rejected_and_the_type_is_not_checked() {
+        let mut b = nested(&sample(0));
         b[1] = 100;
-        assert!(Fragment::decode_exact(&b).is_err());
+        assert!(read_nested(&mut Reader::new(&b)).is_err());
+        let mut b = nested(&sample(4));
+        b[2..4].copy_from_slice(&1234u16.to_be_bytes());
+        assert_eq!(read_nested(&mut Reader::new(&b)).unwrap(), sample(4));
     }
 
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = Fragment::decode_exact(&bytes);
+            let _ = read_nested(&mut Reader::new(&bytes));
         }
     }
 }

@@ -75,9 +75,9 @@ pub fn plan(request: Request) -> Job {
     let write = |op_id, op| Job::Write(PendingWrite { op_id, op });
     match request {
         Request::MembershipStore(r) => write(
-            r.op_id,
+            r.head.op_id,
             WriteOp::MembershipStore {
-                channel: r.channel_key,
+                channel: r.head.channel_key,
                 slave: r.slave_key,
                 did_join: r.did_join,
                 announced_at: r.announced_at,
@@ -120,23 +120,23 @@ pub fn plan(request: Request) -> Job {
             ),
         },
         Request::StateReset(r) => write(
-            r.op_id,
+            r.head.op_id,
             WriteOp::StateReset {
-                channel: r.channel_key,
+                channel: r.head.channel_key,
             },
         ),
         // The C service deletes the state here (gap S1); the intended meaning is to record
         // the current values as the signed ones.
         Request::StateHashUpdate(r) => write(
-            r.op_id,
+            r.head.op_id,
             WriteOp::StateUpdateSigned {
-                channel: r.channel_key,
+                channel: r.head.channel_key,
             },
         ),
         Request::MembershipTest(r) => Job::Read(ReplyStream::new(
-            r.op_id,
+            r.head.op_id,
             Pending::MembershipTest {
-                channel: r.channel_key,
+                channel: r.head.channel_key,
                 slave: r.slave_key,
                 message_id: r.message_id,
             },
@@ -153,8 +153,8 @@ pub fn plan(request: Request) -> Job {
                 }
             };
             Job::Read(ReplyStream::fragments(
-                r.op_id,
-                r.channel_key,
+                r.head.op_id,
+                r.head.channel_key,
                 query,
                 Gate::new(r.do_membership_test, r.slave_key),
                 FailedTest::Reported,
@@ -172,37 +172,37 @@ pub fn plan(request: Request) -> Job {
                 FragmentQuery::LatestMessages { n: r.message_limit }
             };
             Job::Read(ReplyStream::fragments(
-                r.op_id,
-                r.channel_key,
+                r.head.op_id,
+                r.head.channel_key,
                 query,
                 Gate::new(r.do_membership_test, r.slave_key),
                 FailedTest::Counted,
             ))
         }
         Request::MessageGetFragment(r) => Job::Read(ReplyStream::new(
-            r.op_id,
+            r.head.op_id,
             Pending::SingleFragment {
-                channel: r.channel_key,
+                channel: r.head.channel_key,
                 message_id: r.message_id,
                 fragment_offset: r.fragment_offset,
                 gate: Gate::new(r.do_membership_test, r.slave_key),
             },
         )),
         Request::CountersGet(r) => Job::Read(ReplyStream::new(
-            r.op_id,
+            r.head.op_id,
             Pending::Counters {
-                channel: r.channel_key,
+                channel: r.head.channel_key,
             },
         )),
         Request::StateGet(r) => match r.name() {
             None => {
                 warn!("STATE_GET with an invalid variable name");
-                Job::Reply(vec![result_code(r.op_id, status::SYSERR)])
+                Job::Reply(vec![result_code(r.head.op_id, status::SYSERR)])
             }
             Some(name) => Job::Read(ReplyStream::new(
-                r.op_id,
+                r.head.op_id,
                 Pending::StateGet {
-                    channel: r.channel_key,
+                    channel: r.head.channel_key,
                     name: name.to_vec(),
                 },
             )),
@@ -210,12 +210,12 @@ pub fn plan(request: Request) -> Job {
         Request::StateGetPrefix(r) => match r.name() {
             None => {
                 warn!("STATE_GET_PREFIX with an invalid prefix");
-                Job::Reply(vec![result_code(r.op_id, status::SYSERR)])
+                Job::Reply(vec![result_code(r.head.op_id, status::SYSERR)])
             }
             Some(prefix) => Job::Read(ReplyStream::new(
-                r.op_id,
+                r.head.op_id,
                 Pending::StatePrefix {
-                    cursor: StatePrefixCursor::new(r.channel_key, prefix),
+                    cursor: StatePrefixCursor::new(r.head.channel_key, prefix),
                     found: false,
                 },
             )),

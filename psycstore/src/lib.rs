@@ -1,9 +1,13 @@
 //! secushare-rs `psycstore`: GNUnet's PSYCstore service without its IO loop.
 //!
 //! - [`msg`]: the client↔service messages 660–677, byte-compatible with the 2019 C structs.
+//! - [`fragment`]: the multicast fragment it stores — `multicast::msg::Fragment` — nested in
+//!   its messages, and the group generation as the C plugin files it.
 //! - [`store`]: the [`store::Store`] trait and its sqlite backend, on the C plugin's schema.
 //! - [`handler`]: turns decoded requests into replies, exactly as the C service answers them.
-//! - [`client`]: builds requests and parses replies for a client of the service.
+//! - [`client`]: builds requests, checks replies, and [`client::Session`], the sans-IO
+//!   request/answer matching by op id (with what to re-send after a reconnect) that every
+//!   client of the service drives.
 //! - [`blocking`]: [`Client`], a blocking client of the running service for tools and tests.
 //! - [`service`]: the driver that serves the handler on the runtime's loop (the
 //!   `gnunet-service-psycstore` binary).
@@ -13,6 +17,10 @@
 //!   channel's state (gap S1).
 //! - A STATE_MODIFY that finds no fragment or fails rolls its transaction back instead of
 //!   leaving it open (gap S2); transient-modifier continuations are skipped safely (S3).
+//! - STATE_MODIFY reads the stored message's parts with the strict receiver of `psyc-format`
+//!   ([`store::assignments`]): a malformed part (bad name, unknown operator, END without a
+//!   METHOD) ends the fragment instead of being skipped. Messages the C psyc service stores
+//!   pass it.
 //! - Id ranges use unsigned semantics: an upper bound above 2^63−1 means "up to the largest
 //!   storable id" instead of matching nothing (S11/§8.6); ids above 2^63−1 are still refused
 //!   on store.
@@ -31,7 +39,6 @@ pub mod cursor;
 pub mod fragment;
 pub mod handler;
 pub mod keys;
-pub mod modifiers;
 pub mod msg;
 pub mod service;
 pub mod store;

@@ -9,6 +9,8 @@
 mod common;
 
 use common::{channel_key, fragment, slave_key, stateful_payload, top};
+use gnunet_service::wire::Codec;
+use psycstore::fragment::generation_column;
 use psycstore::store::{Scan, SqliteOptions, SqliteStore, StateVar, Store, WriteOp};
 use rusqlite::{params, Connection};
 
@@ -130,12 +132,12 @@ fn a_c_written_database_is_read_and_written() {
                 params![
                     &channel.0[..],
                     f.hop_counter as i64,
-                    &f.signature[..],
-                    &f.purpose[..],
+                    &f.signature.0[..],
+                    f.purpose.to_vec(),
                     f.fragment_id as i64,
                     f.fragment_offset as i64,
                     f.message_id as i64,
-                    f.group_generation as i64,
+                    generation_column(f) as i64,
                     f.flags as i64,
                     flags,
                     &f.payload[..]

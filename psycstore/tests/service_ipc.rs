@@ -183,6 +183,38 @@ fn pipelined_writes_are_answered_in_order_and_seen_by_the_next_read() {
 }
 
 #[test]
+fn calls_run_between_pipelined_stores_and_their_answers_wait() {
+    let service = InProcess::start();
+    let channel = channel_key();
+    let mut c = service.client();
+    let first = c
+        .send_fragment_store(&channel, &fragment(1, 1, 0, b"a"), 0)
+        .unwrap();
+    let second = c
+        .send_fragment_store(&channel, &fragment(2, 2, 0, b"b"), 0)
+        .unwrap();
+    // a read sent after the stores sees them; their answers come first and are kept
+    let got = c.fragment_get(&channel, None, 1, 2).unwrap();
+    assert_eq!(got.items.len(), 2);
+    assert_eq!(got.outcome.result, 2);
+    assert_eq!(c.counters_get(&channel).unwrap().max_fragment_id, 2);
+    assert_eq!(c.pipelined(), 2);
+    assert_eq!(c.recv_outcome().unwrap(), (first, ok_outcome()));
+    assert_eq!(c.recv_outcome().unwrap(), (second, ok_outcome()));
+    assert!(matches!(
+        c.recv_outcome(),
+        Err(psycstore::blocking::Error::NothingPending)
+    ));
+}
+
+fn ok_outcome() -> psycstore::blocking::Outcome {
+    psycstore::blocking::Outcome {
+        result: 1,
+        error: None,
+    }
+}
+
+#[test]
 fn huge_ranges_stream_in_bounded_chunks() {
     const N: u64 = 12_000;
     const PAYLOAD: usize = 1000;

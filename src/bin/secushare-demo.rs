@@ -142,17 +142,14 @@ fn psycstore_round_trip(net: &Testnet) -> Result<(), String> {
             2 => FLAG_LAST_FRAGMENT,
             _ => 0,
         };
-        let fragment = Fragment {
-            hop_counter: 0,
-            signature: [0; 64],
-            purpose: [0; 8],
-            fragment_id: i + 1,
-            fragment_offset: i,
-            message_id: 1,
-            group_generation: 0,
+        let mut fragment = Fragment::unsigned(
+            1,
+            i,
+            0,
             flags,
-            payload: format!("part {i} of a demo message").into_bytes(),
-        };
+            format!("part {i} of a demo message").into_bytes(),
+        );
+        fragment.fragment_id = i + 1;
         let outcome = store
             .fragment_store(&channel, &fragment, 0)
             .map_err(|e| e.to_string())?;

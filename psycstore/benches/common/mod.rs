@@ -1,5 +1,7 @@
 //! The fragment both psycstore benches store.
 
+use gnunet_service::crypto::eddsa::Signature;
+use gnunet_service::crypto::purpose::SignaturePurpose;
 use psycstore::fragment::{Fragment, FLAG_LAST_FRAGMENT};
 
 /// Payload bytes of every stored fragment.
@@ -9,8 +11,11 @@ pub const PAYLOAD: usize = 100;
 pub fn fragment(id: u64) -> Fragment {
     Fragment {
         hop_counter: 9,
-        signature: [id as u8; 64],
-        purpose: [0, 0, 0, 44, 0, 0, 0, 234],
+        signature: Signature([id as u8; 64]),
+        purpose: SignaturePurpose {
+            size: 44,
+            purpose: 234,
+        },
         fragment_id: id,
         fragment_offset: 0,
         message_id: id,

@@ -10,22 +10,69 @@
 //!
 //! `reserved` fields are written as zero and ignored on receipt, so they are not kept.
 
-use gnunet_service::wire::{DecodeError, Message, HEADER_SIZE};
+use gnunet_service::wire::{DecodeError, Message};
 
 mod counters;
 mod fragment;
+mod layout;
 mod membership;
 mod result;
 mod state;
 
 pub use counters::{CountersGet, CountersResult};
 pub use fragment::{FragmentGet, FragmentStore, MessageGet, MessageGetFragment};
+pub use layout::RequestHead;
 pub use membership::{MembershipStore, MembershipTest};
 pub use result::{FragmentResult, ResultCode, StateResult};
 pub use state::{
     StateGet, StateGetPrefix, StateHashUpdate, StateModify, StateReset, StateSync, STATE_OP_FIRST,
     STATE_OP_LAST,
 };
+
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_MEMBERSHIP_STORE`.
+pub const TYPE_MEMBERSHIP_STORE: u16 = 660;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_MEMBERSHIP_TEST`.
+pub const TYPE_MEMBERSHIP_TEST: u16 = 661;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_FRAGMENT_STORE`.
+pub const TYPE_FRAGMENT_STORE: u16 = 662;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_FRAGMENT_GET`.
+pub const TYPE_FRAGMENT_GET: u16 = 663;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_MESSAGE_GET`.
+pub const TYPE_MESSAGE_GET: u16 = 664;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_MESSAGE_GET_FRAGMENT`.
+pub const TYPE_MESSAGE_GET_FRAGMENT: u16 = 665;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_COUNTERS_GET`.
+pub const TYPE_COUNTERS_GET: u16 = 666;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_MODIFY`.
+pub const TYPE_STATE_MODIFY: u16 = 668;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_SYNC`.
+pub const TYPE_STATE_SYNC: u16 = 669;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_RESET`.
+pub const TYPE_STATE_RESET: u16 = 670;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_HASH_UPDATE`.
+pub const TYPE_STATE_HASH_UPDATE: u16 = 671;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_GET`.
+pub const TYPE_STATE_GET: u16 = 672;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_GET_PREFIX`.
+pub const TYPE_STATE_GET_PREFIX: u16 = 673;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_RESULT_CODE`.
+pub const TYPE_RESULT_CODE: u16 = 674;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_RESULT_FRAGMENT`.
+pub const TYPE_RESULT_FRAGMENT: u16 = 675;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_RESULT_COUNTERS`.
+pub const TYPE_RESULT_COUNTERS: u16 = 676;
+/// `GNUNET_MESSAGE_TYPE_PSYCSTORE_RESULT_STATE`.
+pub const TYPE_RESULT_STATE: u16 = 677;
+
+/// A message that belongs to one client operation: every request and reply carries the
+/// operation id the client chose.
+pub trait Operation {
+    /// The operation id.
+    fn op_id(&self) -> u64;
+
+    /// Puts `op_id` in place of the operation id.
+    fn set_op_id(&mut self, op_id: u64);
+}
 
 /// Result values the service reports (`GNUNET_OK`, `GNUNET_NO`, …).
 pub mod status {
@@ -88,158 +135,200 @@ pub enum RequestError {
     },
 }
 
-/// A decoded client→service request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)] // each variant is named after and documented by its message type
-pub enum Request {
-    MembershipStore(MembershipStore),
-    MembershipTest(MembershipTest),
-    FragmentStore(FragmentStore),
-    FragmentGet(FragmentGet),
-    MessageGet(MessageGet),
-    MessageGetFragment(MessageGetFragment),
-    CountersGet(CountersGet),
-    StateModify(StateModify),
-    StateSync(StateSync),
-    StateReset(StateReset),
-    StateHashUpdate(StateHashUpdate),
-    StateGet(StateGet),
-    StateGetPrefix(StateGetPrefix),
+/// An enum over message types: decoding by type number, encoding and the operation id.
+macro_rules! message_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident($ty:ty)),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        #[allow(missing_docs)] // each variant is named after and documented by its message type
+        pub enum $name {
+            $($variant($ty),)*
+        }
+
+        impl $name {
+            /// Decodes one complete message (header included).
+            pub fn decode(bytes: &[u8]) -> Result<Self, RequestError> {
+                let msg_type = match bytes {
+                    [_, _, t0, t1, ..] => u16::from_be_bytes([*t0, *t1]),
+                    _ => return Err(RequestError::NoHeader(bytes.len())),
+                };
+                let size = bytes.len();
+                let wrap = |source| RequestError::Malformed {
+                    msg_type,
+                    size,
+                    source,
+                };
+                match msg_type {
+                    $(<$ty>::TYPE => <$ty>::from_message(bytes).map(Self::$variant).map_err(wrap),)*
+                    _ => Err(RequestError::UnknownType { msg_type, size }),
+                }
+            }
+
+            /// The complete message, header included.
+            pub fn to_message(&self) -> Vec<u8> {
+                match self {
+                    $(Self::$variant(m) => m.to_message(),)*
+                }
+            }
+
+            /// The operation id the message carries.
+            pub fn op_id(&self) -> u64 {
+                match self {
+                    $(Self::$variant(m) => Operation::op_id(m),)*
+                }
+            }
+        }
+
+        impl Operation for $name {
+            fn op_id(&self) -> u64 {
+                $name::op_id(self)
+            }
+
+            fn set_op_id(&mut self, op_id: u64) {
+                match self {
+                    $(Self::$variant(m) => m.set_op_id(op_id),)*
+                }
+            }
+        }
+    };
 }
 
-impl Request {
-    /// Decodes one complete client message (header included).
-    pub fn decode(bytes: &[u8]) -> Result<Self, RequestError> {
-        if bytes.len() < HEADER_SIZE {
-            return Err(RequestError::NoHeader(bytes.len()));
-        }
-        let msg_type = u16::from_be_bytes([bytes[2], bytes[3]]);
-        let size = bytes.len();
-        let wrap = |source| RequestError::Malformed {
-            msg_type,
-            size,
-            source,
-        };
-        Ok(match msg_type {
-            MembershipStore::TYPE => {
-                Self::MembershipStore(MembershipStore::from_message(bytes).map_err(wrap)?)
-            }
-            MembershipTest::TYPE => {
-                Self::MembershipTest(MembershipTest::from_message(bytes).map_err(wrap)?)
-            }
-            FragmentStore::TYPE => {
-                Self::FragmentStore(FragmentStore::from_message(bytes).map_err(wrap)?)
-            }
-            FragmentGet::TYPE => Self::FragmentGet(FragmentGet::from_message(bytes).map_err(wrap)?),
-            MessageGet::TYPE => Self::MessageGet(MessageGet::from_message(bytes).map_err(wrap)?),
-            MessageGetFragment::TYPE => {
-                Self::MessageGetFragment(MessageGetFragment::from_message(bytes).map_err(wrap)?)
-            }
-            CountersGet::TYPE => Self::CountersGet(CountersGet::from_message(bytes).map_err(wrap)?),
-            StateModify::TYPE => Self::StateModify(StateModify::from_message(bytes).map_err(wrap)?),
-            StateSync::TYPE => Self::StateSync(StateSync::from_message(bytes).map_err(wrap)?),
-            StateReset::TYPE => Self::StateReset(StateReset::from_message(bytes).map_err(wrap)?),
-            StateHashUpdate::TYPE => {
-                Self::StateHashUpdate(StateHashUpdate::from_message(bytes).map_err(wrap)?)
-            }
-            StateGet::TYPE => Self::StateGet(StateGet::from_message(bytes).map_err(wrap)?),
-            StateGetPrefix::TYPE => {
-                Self::StateGetPrefix(StateGetPrefix::from_message(bytes).map_err(wrap)?)
-            }
-            _ => return Err(RequestError::UnknownType { msg_type, size }),
-        })
+message_enum!(
+    /// A decoded client→service request.
+    Request {
+        MembershipStore(MembershipStore),
+        MembershipTest(MembershipTest),
+        FragmentStore(FragmentStore),
+        FragmentGet(FragmentGet),
+        MessageGet(MessageGet),
+        MessageGetFragment(MessageGetFragment),
+        CountersGet(CountersGet),
+        StateModify(StateModify),
+        StateSync(StateSync),
+        StateReset(StateReset),
+        StateHashUpdate(StateHashUpdate),
+        StateGet(StateGet),
+        StateGetPrefix(StateGetPrefix),
     }
+);
 
-    /// The complete message, header included.
-    pub fn to_message(&self) -> Vec<u8> {
-        match self {
-            Self::MembershipStore(m) => m.to_message(),
-            Self::MembershipTest(m) => m.to_message(),
-            Self::FragmentStore(m) => m.to_message(),
-            Self::FragmentGet(m) => m.to_message(),
-            Self::MessageGet(m) => m.to_message(),
-            Self::MessageGetFragment(m) => m.to_message(),
-            Self::CountersGet(m) => m.to_message(),
-            Self::StateModify(m) => m.to_message(),
-            Self::StateSync(m) => m.to_message(),
-            Self::StateReset(m) => m.to_message(),
-            Self::StateHashUpdate(m) => m.to_message(),
-            Self::StateGet(m) => m.to_message(),
-            Self::StateGetPrefix(m) => m.to_message(),
-        }
+message_enum!(
+    /// A decoded service→client reply.
+    Reply {
+        ResultCode(ResultCode),
+        Fragment(FragmentResult),
+        Counters(CountersResult),
+        State(StateResult),
     }
-
-    /// The client's operation id, echoed in every reply to this request.
-    pub fn op_id(&self) -> u64 {
-        match self {
-            Self::MembershipStore(m) => m.op_id,
-            Self::MembershipTest(m) => m.op_id,
-            Self::FragmentStore(m) => m.op_id,
-            Self::FragmentGet(m) => m.op_id,
-            Self::MessageGet(m) => m.op_id,
-            Self::MessageGetFragment(m) => m.op_id,
-            Self::CountersGet(m) => m.op_id,
-            Self::StateModify(m) => m.op_id,
-            Self::StateSync(m) => m.op_id,
-            Self::StateReset(m) => m.op_id,
-            Self::StateHashUpdate(m) => m.op_id,
-            Self::StateGet(m) => m.op_id,
-            Self::StateGetPrefix(m) => m.op_id,
-        }
-    }
-}
-
-/// A decoded service→client reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)] // each variant is named after and documented by its message type
-pub enum Reply {
-    ResultCode(ResultCode),
-    Fragment(FragmentResult),
-    Counters(CountersResult),
-    State(StateResult),
-}
-
-impl Reply {
-    /// Decodes one complete service message (header included).
-    pub fn decode(bytes: &[u8]) -> Result<Self, RequestError> {
-        if bytes.len() < HEADER_SIZE {
-            return Err(RequestError::NoHeader(bytes.len()));
-        }
-        let msg_type = u16::from_be_bytes([bytes[2], bytes[3]]);
-        let size = bytes.len();
-        let wrap = |source| RequestError::Malformed {
-            msg_type,
-            size,
-            source,
-        };
-        Ok(match msg_type {
-            ResultCode::TYPE => Self::ResultCode(ResultCode::from_message(bytes).map_err(wrap)?),
-            FragmentResult::TYPE => {
-                Self::Fragment(FragmentResult::from_message(bytes).map_err(wrap)?)
-            }
-            CountersResult::TYPE => {
-                Self::Counters(CountersResult::from_message(bytes).map_err(wrap)?)
-            }
-            StateResult::TYPE => Self::State(StateResult::from_message(bytes).map_err(wrap)?),
-            _ => return Err(RequestError::UnknownType { msg_type, size }),
-        })
-    }
-
-    /// The operation id the reply belongs to.
-    pub fn op_id(&self) -> u64 {
-        match self {
-            Self::ResultCode(m) => m.op_id,
-            Self::Fragment(m) => m.op_id,
-            Self::Counters(m) => m.op_id,
-            Self::State(m) => m.op_id,
-        }
-    }
-}
+);
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use gnunet_service::wire::{Codec, HEADER_SIZE};
     use proptest::prelude::*;
+
+    /// Encodes `m`, checks that it decodes back to `m`, and returns the bytes for the layout
+    /// assertions.
+    pub(crate) fn round_trip<M: Message + std::fmt::Debug + PartialEq>(m: &M) -> Vec<u8> {
+        let bytes = m.to_message();
+        assert_eq!(&M::from_message(&bytes).unwrap(), m);
+        assert_eq!(&M::decode_exact(&bytes[HEADER_SIZE..]).unwrap(), m);
+        bytes
+    }
+
+    /// `bytes` with the header's size field set to their length.
+    pub(crate) fn with_size(mut bytes: Vec<u8>) -> Vec<u8> {
+        let size = bytes.len() as u16;
+        bytes[0..2].copy_from_slice(&size.to_be_bytes());
+        bytes
+    }
+
+    #[test]
+    fn type_numbers_match_gnunet_protocols_h() {
+        use gnunet_sys as sys;
+        let pairs = [
+            (
+                TYPE_MEMBERSHIP_STORE,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_MEMBERSHIP_STORE,
+            ),
+            (
+                TYPE_MEMBERSHIP_TEST,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_MEMBERSHIP_TEST,
+            ),
+            (
+                TYPE_FRAGMENT_STORE,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_FRAGMENT_STORE,
+            ),
+            (
+                TYPE_FRAGMENT_GET,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_FRAGMENT_GET,
+            ),
+            (
+                TYPE_MESSAGE_GET,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_MESSAGE_GET,
+            ),
+            (
+                TYPE_MESSAGE_GET_FRAGMENT,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_MESSAGE_GET_FRAGMENT,
+            ),
+            (
+                TYPE_COUNTERS_GET,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_COUNTERS_GET,
+            ),
+            (
+                TYPE_STATE_MODIFY,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_MODIFY,
+            ),
+            (
+                TYPE_STATE_SYNC,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_SYNC,
+            ),
+            (
+                TYPE_STATE_RESET,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_RESET,
+            ),
+            (
+                TYPE_STATE_HASH_UPDATE,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_HASH_UPDATE,
+            ),
+            (TYPE_STATE_GET, sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_GET),
+            (
+                TYPE_STATE_GET_PREFIX,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_STATE_GET_PREFIX,
+            ),
+            (
+                TYPE_RESULT_CODE,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_RESULT_CODE,
+            ),
+            (
+                TYPE_RESULT_FRAGMENT,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_RESULT_FRAGMENT,
+            ),
+            (
+                TYPE_RESULT_COUNTERS,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_RESULT_COUNTERS,
+            ),
+            (
+                TYPE_RESULT_STATE,
+                sys::GNUNET_MESSAGE_TYPE_PSYCSTORE_RESULT_STATE,
+            ),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(u32::from(ours), theirs);
+        }
+    }
+
+    #[test]
+    fn the_request_head_is_reserved_op_id_and_channel() {
+        let head = RequestHead::new(0x0102_0304_0506_0708, crate::keys::ChannelKey([9; 32]));
+        let b = head.to_vec();
+        assert_eq!(b.len(), 44);
+        assert_eq!(&b[0..4], &[0; 4]);
+        assert_eq!(&b[4..12], &0x0102_0304_0506_0708u64.to_be_bytes());
+        assert_eq!(&b[12..44], &[9; 32]);
+        assert_eq!(RequestHead::decode_exact(&b), Ok(head));
+    }
 
     #[test]
     fn bias_matches_the_spec_table() {
@@ -296,9 +385,19 @@ mod tests {
         }
 
         #[test]
-        fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = Request::decode(&bytes);
             let _ = Reply::decode(&bytes);
+            // every body decoder on its own, as a nested or embedded use would call it
+            macro_rules! bodies {
+                ($($ty:ty),*) => {$(let _ = <$ty>::decode_exact(&bytes);)*};
+            }
+            bodies!(
+                MembershipStore, MembershipTest, FragmentStore, FragmentGet, MessageGet,
+                MessageGetFragment, CountersGet, StateModify, StateSync, StateReset,
+                StateHashUpdate, StateGet, StateGetPrefix, ResultCode, FragmentResult,
+                CountersResult, StateResult
+            );
         }
     }
 }

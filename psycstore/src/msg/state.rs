@@ -6,8 +6,12 @@
 //! name must survive decoding. The `name*` accessors apply the C service's checks.
 
 use gnunet_service::crypto::HashCode;
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader};
 
+use super::layout::{wire_message, PaddedByte, RequestHead, Rest};
+use super::{
+    TYPE_STATE_GET, TYPE_STATE_GET_PREFIX, TYPE_STATE_HASH_UPDATE, TYPE_STATE_MODIFY,
+    TYPE_STATE_RESET, TYPE_STATE_SYNC,
+};
 use crate::keys::ChannelKey;
 
 /// STATE_SYNC flag: first variable of a snapshot (clears the staging area).
@@ -23,63 +27,39 @@ fn c_string(bytes: &[u8]) -> &[u8] {
     }
 }
 
-/// STATE_MODIFY (668), fixed 60 bytes: apply the state modifiers of a stored message.
-/// `op_id` sits at offset **4**: this struct has no reserved word.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StateModify {
-    /// Operation id (offset 4).
-    pub op_id: u64,
-    /// Stored message whose modifiers are applied (offset 12).
-    pub message_id: u64,
-    /// Distance to the previous stateful message; 0 = no ordering check (offset 20).
-    pub state_delta: u64,
-    /// Channel (offset 28).
-    pub channel_key: ChannelKey,
-}
-
-impl Codec for StateModify {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.op_id.encode(out);
-        self.message_id.encode(out);
-        self.state_delta.encode(out);
-        self.channel_key.encode(out);
-    }
-
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            op_id: u64::read(r)?,
-            message_id: u64::read(r)?,
-            state_delta: u64::read(r)?,
-            channel_key: ChannelKey::read(r)?,
-        })
-    }
-
-    fn encoded_len(&self) -> usize {
-        60 - 4
+wire_message! {
+    /// STATE_MODIFY (668), fixed 60 bytes: apply the state modifiers of a stored message.
+    /// `op_id` sits at offset **4**: this struct has no reserved word.
+    pub struct StateModify = TYPE_STATE_MODIFY, op_id: op_id {
+        /// Operation id (offset 4).
+        pub op_id: u64,
+        /// Stored message whose modifiers are applied (offset 12).
+        pub message_id: u64,
+        /// Distance to the previous stateful message; 0 = no ordering check (offset 20).
+        pub state_delta: u64,
+        /// Channel (offset 28).
+        pub channel_key: ChannelKey,
     }
 }
 
-impl Message for StateModify {
-    const TYPE: u16 = 668;
-}
-
-/// STATE_SYNC (669), 64 bytes + name + value: one variable of a full state snapshot.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StateSync {
-    /// Length of the name including its NUL, as sent (offset 4).
-    pub name_size: u16,
-    /// [`STATE_OP_FIRST`] / [`STATE_OP_LAST`] (offset 6).
-    pub flags: u8,
-    /// Operation id (offset 8).
-    pub op_id: u64,
-    /// Message carrying the state hash (offset 16).
-    pub state_hash_message_id: u64,
-    /// Last stateful message before it (offset 24).
-    pub max_state_message_id: u64,
-    /// Channel (offset 32).
-    pub channel_key: ChannelKey,
-    /// Name and value as sent (offset 64).
-    pub tail: Vec<u8>,
+wire_message! {
+    /// STATE_SYNC (669), 64 bytes + name + value: one variable of a full state snapshot.
+    pub struct StateSync = TYPE_STATE_SYNC, op_id: op_id {
+        /// Length of the name including its NUL, as sent (offset 4).
+        pub name_size: u16,
+        /// [`STATE_OP_FIRST`] / [`STATE_OP_LAST`] (offset 6; a reserved byte follows).
+        pub flags: u8 => PaddedByte,
+        /// Operation id (offset 8).
+        pub op_id: u64,
+        /// Message carrying the state hash (offset 16).
+        pub state_hash_message_id: u64,
+        /// Last stateful message before it (offset 24).
+        pub max_state_message_id: u64,
+        /// Channel (offset 32).
+        pub channel_key: ChannelKey,
+        /// Name and value as sent (offset 64).
+        pub tail: Vec<u8> => Rest,
+    }
 }
 
 impl StateSync {
@@ -120,123 +100,36 @@ impl StateSync {
     }
 }
 
-impl Codec for StateSync {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.name_size.encode(out);
-        self.flags.encode(out);
-        0u8.encode(out);
-        self.op_id.encode(out);
-        self.state_hash_message_id.encode(out);
-        self.max_state_message_id.encode(out);
-        self.channel_key.encode(out);
-        out.extend_from_slice(&self.tail);
-    }
-
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let name_size = u16::read(r)?;
-        let flags = u8::read(r)?;
-        let _reserved = u8::read(r)?;
-        Ok(Self {
-            name_size,
-            flags,
-            op_id: u64::read(r)?,
-            state_hash_message_id: u64::read(r)?,
-            max_state_message_id: u64::read(r)?,
-            channel_key: ChannelKey::read(r)?,
-            tail: r.rest().to_vec(),
-        })
-    }
-
-    fn encoded_len(&self) -> usize {
-        64 - 4 + self.tail.len()
+wire_message! {
+    /// STATE_RESET (670), fixed 48 bytes: delete all state variables of a channel.
+    pub struct StateReset = TYPE_STATE_RESET, op_id: head.op_id {
+        /// Operation id and channel (offset 4).
+        pub head: RequestHead,
     }
 }
 
-impl Message for StateSync {
-    const TYPE: u16 = 669;
-}
-
-/// STATE_RESET (670), fixed 48 bytes: delete all state variables of a channel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StateReset {
-    /// Operation id (offset 8).
-    pub op_id: u64,
-    /// Channel (offset 16).
-    pub channel_key: ChannelKey,
-}
-
-impl Codec for StateReset {
-    fn encode(&self, out: &mut Vec<u8>) {
-        0u32.encode(out);
-        self.op_id.encode(out);
-        self.channel_key.encode(out);
-    }
-
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let _reserved = u32::read(r)?;
-        Ok(Self {
-            op_id: u64::read(r)?,
-            channel_key: ChannelKey::read(r)?,
-        })
-    }
-
-    fn encoded_len(&self) -> usize {
-        48 - 4
+wire_message! {
+    /// STATE_HASH_UPDATE (671), fixed 112 bytes: the state hash point was reached.
+    pub struct StateHashUpdate = TYPE_STATE_HASH_UPDATE, op_id: head.op_id {
+        /// Operation id and channel (offset 4).
+        pub head: RequestHead,
+        /// Hash of the serialized full state (offset 48; not checked).
+        pub hash: HashCode,
     }
 }
 
-impl Message for StateReset {
-    const TYPE: u16 = 670;
-}
-
-/// STATE_HASH_UPDATE (671), fixed 112 bytes: the state hash point was reached.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StateHashUpdate {
-    /// Operation id (offset 8).
-    pub op_id: u64,
-    /// Channel (offset 16).
-    pub channel_key: ChannelKey,
-    /// Hash of the serialized full state (offset 48; not checked).
-    pub hash: HashCode,
-}
-
-impl Codec for StateHashUpdate {
-    fn encode(&self, out: &mut Vec<u8>) {
-        0u32.encode(out);
-        self.op_id.encode(out);
-        self.channel_key.encode(out);
-        self.hash.encode(out);
-    }
-
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let _reserved = u32::read(r)?;
-        Ok(Self {
-            op_id: u64::read(r)?,
-            channel_key: ChannelKey::read(r)?,
-            hash: HashCode::read(r)?,
-        })
-    }
-
-    fn encoded_len(&self) -> usize {
-        112 - 4
-    }
-}
-
-impl Message for StateHashUpdate {
-    const TYPE: u16 = 671;
-}
-
+/// A request naming a variable (`struct OperationRequest` and a name): the message, a
+/// constructor and the C service's name check, which wants more than `$min_len` bytes.
 macro_rules! named_request {
-    ($(#[$doc:meta])* $name:ident, $type:literal, $min_len:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq)]
-        pub struct $name {
-            /// Operation id (offset 8).
-            pub op_id: u64,
-            /// Channel (offset 16).
-            pub channel_key: ChannelKey,
-            /// The name bytes as sent, normally NUL-terminated (offset 48).
-            pub name_field: Vec<u8>,
+    ($(#[$doc:meta])* $name:ident, $type:expr, $min_len:literal) => {
+        wire_message! {
+            $(#[$doc])*
+            pub struct $name = $type, op_id: head.op_id {
+                /// Operation id and channel (offset 4).
+                pub head: RequestHead,
+                /// The name bytes as sent, normally NUL-terminated (offset 48).
+                pub name_field: Vec<u8> => Rest,
+            }
         }
 
         impl $name {
@@ -244,7 +137,7 @@ macro_rules! named_request {
             pub fn new(op_id: u64, channel_key: ChannelKey, name: &[u8]) -> Self {
                 let mut name_field = name.to_vec();
                 name_field.push(0);
-                Self { op_id, channel_key, name_field }
+                Self { head: RequestHead::new(op_id, channel_key), name_field }
             }
 
             /// The name up to its NUL, if it passes the C service's check: NUL-terminated and
@@ -256,64 +149,31 @@ macro_rules! named_request {
                 }
             }
         }
-
-        impl Codec for $name {
-            fn encode(&self, out: &mut Vec<u8>) {
-                0u32.encode(out);
-                self.op_id.encode(out);
-                self.channel_key.encode(out);
-                out.extend_from_slice(&self.name_field);
-            }
-
-            fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-                let _reserved = u32::read(r)?;
-                Ok(Self {
-                    op_id: u64::read(r)?,
-                    channel_key: ChannelKey::read(r)?,
-                    name_field: r.rest().to_vec(),
-                })
-            }
-
-            fn encoded_len(&self) -> usize {
-                48 - 4 + self.name_field.len()
-            }
-        }
-
-        impl Message for $name {
-            const TYPE: u16 = $type;
-        }
     };
 }
 
 named_request!(
     /// STATE_GET (672), 48 bytes + name: the best-matching variable of the name's family.
     StateGet,
-    672,
+    TYPE_STATE_GET,
     2
 );
 
 named_request!(
     /// STATE_GET_PREFIX (673), 48 bytes + prefix: every variable whose name starts with it.
     StateGetPrefix,
-    673,
+    TYPE_STATE_GET_PREFIX,
     1
 );
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::msg::tests::round_trip;
+    use gnunet_service::wire::Message;
     use proptest::prelude::*;
 
     const K: ChannelKey = ChannelKey([3; 32]);
-
-    fn modify() -> StateModify {
-        StateModify {
-            op_id: 0x0102,
-            message_id: 0x0304,
-            state_delta: 0x0506,
-            channel_key: K,
-        }
-    }
 
     fn sync() -> StateSync {
         StateSync::new(
@@ -327,55 +187,21 @@ mod tests {
         )
     }
 
-    fn hash_update() -> StateHashUpdate {
-        StateHashUpdate {
-            op_id: 5,
-            channel_key: K,
-            hash: HashCode([0x77; 64]),
-        }
-    }
-
     #[test]
-    fn round_trip() {
-        assert_eq!(
-            StateModify::from_message(&modify().to_message()).unwrap(),
-            modify()
-        );
-        assert_eq!(
-            StateSync::from_message(&sync().to_message()).unwrap(),
-            sync()
-        );
-        let reset = StateReset {
-            op_id: 4,
+    fn layout_and_round_trip() {
+        let b = round_trip(&StateModify {
+            op_id: 0x0102,
+            message_id: 0x0304,
+            state_delta: 0x0506,
             channel_key: K,
-        };
-        assert_eq!(
-            StateReset::from_message(&reset.to_message()).unwrap(),
-            reset
-        );
-        assert_eq!(
-            StateHashUpdate::from_message(&hash_update().to_message()).unwrap(),
-            hash_update()
-        );
-        let get = StateGet::new(6, K, b"_foo_bar");
-        assert_eq!(StateGet::from_message(&get.to_message()).unwrap(), get);
-        let prefix = StateGetPrefix::new(7, K, b"_foo");
-        assert_eq!(
-            StateGetPrefix::from_message(&prefix.to_message()).unwrap(),
-            prefix
-        );
-    }
-
-    #[test]
-    fn layout() {
-        let b = modify().to_message();
+        });
         assert_eq!(b.len(), 60);
         assert_eq!(&b[4..12], &0x0102u64.to_be_bytes());
         assert_eq!(&b[12..20], &0x0304u64.to_be_bytes());
         assert_eq!(&b[20..28], &0x0506u64.to_be_bytes());
         assert_eq!(&b[28..60], &[3; 32]);
 
-        let b = sync().to_message();
+        let b = round_trip(&sync());
         assert_eq!(b.len(), 64 + 10 + 13);
         assert_eq!(&b[4..6], &10u16.to_be_bytes());
         assert_eq!(b[6], 3);
@@ -386,23 +212,25 @@ mod tests {
         assert_eq!(&b[32..64], &[3; 32]);
         assert_eq!(&b[64..74], b"_sync_foo\0");
 
-        let b = StateReset {
-            op_id: 4,
-            channel_key: K,
-        }
-        .to_message();
+        let b = round_trip(&StateReset {
+            head: RequestHead::new(4, K),
+        });
         assert_eq!(b.len(), 48);
         assert_eq!(&b[2..4], &670u16.to_be_bytes());
 
-        let b = hash_update().to_message();
+        let b = round_trip(&StateHashUpdate {
+            head: RequestHead::new(5, K),
+            hash: HashCode([0x77; 64]),
+        });
         assert_eq!(b.len(), 112);
         assert_eq!(&b[48..112], &[0x77; 64]);
 
-        let b = StateGet::new(6, K, b"_a").to_message();
+        let b = round_trip(&StateGet::new(6, K, b"_a"));
         assert_eq!(b.len(), 48 + 3);
         assert_eq!(&b[2..4], &672u16.to_be_bytes());
         assert_eq!(&b[48..], b"_a\0");
-        let b = StateGetPrefix::new(6, K, b"_a").to_message();
+        round_trip(&StateGet::new(6, K, b"_foo_bar"));
+        let b = round_trip(&StateGetPrefix::new(6, K, b"_a"));
         assert_eq!(&b[2..4], &673u16.to_be_bytes());
     }
 
@@ -433,22 +261,6 @@ mod tests {
     }
 
     proptest! {
-        #[test]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            let _ = StateModify::from_message(&bytes);
-            if let Ok(s) = StateSync::from_message(&bytes) {
-                let _ = s.name_and_value();
-            }
-            let _ = StateReset::from_message(&bytes);
-            let _ = StateHashUpdate::from_message(&bytes);
-            if let Ok(g) = StateGet::from_message(&bytes) {
-                let _ = g.name();
-            }
-            if let Ok(g) = StateGetPrefix::from_message(&bytes) {
-                let _ = g.name();
-            }
-        }
-
         #[test]
         fn sync_round_trips_any_name_and_value(
             name in proptest::collection::vec(1u8..=255, 2..40),

@@ -15,6 +15,7 @@
 use crate::fragment::Fragment;
 use crate::keys::{ChannelKey, SlaveKey};
 
+pub mod assignments;
 pub mod schema;
 mod sqlite;
 

@@ -1,6 +1,8 @@
 //! Helpers shared by the psycstore integration tests.
 #![allow(dead_code)]
 
+use gnunet_service::crypto::eddsa::Signature;
+use gnunet_service::crypto::purpose::SignaturePurpose;
 use psycstore::fragment::{Fragment, FLAG_LAST_FRAGMENT};
 use psycstore::keys::{ChannelKey, SlaveKey};
 
@@ -18,22 +20,25 @@ pub fn slave_key() -> SlaveKey {
 }
 
 /// A fragment like the C tests build: hop counter 9, LAST_FRAGMENT, purpose 234, a
-/// signature-shaped blob and `payload`.
+/// signature-shaped blob and `payload`. The C test writes `GNUNET_htonll (INT64_MAX − 3)`
+/// into the group generation, i.e. top(4) big-endian; multicast reads the field
+/// little-endian, so the fragment's value is those bytes read little-endian (PSYCstore files
+/// and reports top(4), as the C service does).
 pub fn fragment(fragment_id: u64, message_id: u64, offset: u64, payload: &[u8]) -> Fragment {
     let size = 116 + payload.len() as u32;
-    let mut purpose = [0u8; 8];
-    purpose[..4].copy_from_slice(&(size - 72).to_be_bytes());
-    purpose[4..].copy_from_slice(&234u32.to_be_bytes());
     Fragment {
         hop_counter: 9,
-        signature: std::array::from_fn(|i| {
+        signature: Signature(std::array::from_fn(|i| {
             (i as u8).wrapping_mul(7).wrapping_add(fragment_id as u8)
-        }),
-        purpose,
+        })),
+        purpose: SignaturePurpose {
+            size: size - 72,
+            purpose: 234,
+        },
         fragment_id,
         fragment_offset: offset,
         message_id,
-        group_generation: top(4),
+        group_generation: u64::from_le_bytes(top(4).to_be_bytes()),
         flags: FLAG_LAST_FRAGMENT,
         payload: payload.to_vec(),
     }

@@ -210,7 +210,7 @@ pub struct MethodPart<'a> {
 pub struct ModifierPart<'a> {
     /// Full value length, including bytes sent later in MOD_CONT parts.
     pub value_size: u32,
-    /// Operator byte as sent; see [`crate::format::env::Operator`] for the known ones. Kept
+    /// Operator byte as sent; see [`crate::env::Operator`] for the known ones. Kept
     /// raw because the C psyc service sends 0 here in state results.
     pub oper: u8,
     /// Variable name without its terminating NUL.

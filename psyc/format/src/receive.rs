@@ -252,6 +252,29 @@ impl Receiver {
         result
     }
 
+    /// Takes one part on its own, with no container around it: the grammar and per-part rules
+    /// of [`Receiver::receive_parts`], without the container-level checks (message id, flags,
+    /// empty container, parts after END). For a caller that acts on every part as it is
+    /// accepted and keeps what it did before a bad part — PSYCstore applying a stored
+    /// message's state, as the C service does through its part callback. After an error the
+    /// receiver is back at [`ReceiveState::Start`].
+    pub fn receive_part(&mut self, part: &Part<'_>) -> Result<Progress, ReceiveError> {
+        let mut progress = Progress::More;
+        match advance(self.stage, part, &mut progress) {
+            Ok(stage) => {
+                self.stage = stage;
+                if stage == Stage::Start {
+                    self.meta = MessageMeta::default();
+                }
+                Ok(progress)
+            }
+            Err(e) => {
+                self.reset();
+                Err(e)
+            }
+        }
+    }
+
     fn check<'a>(
         &mut self,
         meta: MessageMeta,
@@ -586,8 +609,8 @@ impl Assembler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::container::{Delivery, DeliveryHeader};
-    use crate::format::parts::{MethodPart, ModifierPart};
+    use crate::container::{Delivery, DeliveryHeader};
+    use crate::parts::{MethodPart, ModifierPart};
     use gnunet_service::wire::Message;
     use std::borrow::Cow;
 
@@ -669,6 +692,33 @@ mod tests {
             .collect();
         assert_eq!(env, [("_big", &b"abcdefg"[..]), ("_e", b"")]);
         assert_eq!(message.data, b"xyz");
+    }
+
+    #[test]
+    fn single_parts_follow_the_grammar_and_an_error_resets() {
+        let mut r = Receiver::new();
+        assert_eq!(r.receive_part(&method(b"_m")), Ok(Progress::More));
+        assert_eq!(
+            r.receive_part(&modifier(b"_v", b"a", 3)),
+            Ok(Progress::More)
+        );
+        assert_eq!(r.state(), ReceiveState::Value);
+        assert_eq!(r.receive_part(&cont(b"bc")), Ok(Progress::More));
+        assert_eq!(r.state(), ReceiveState::Header);
+        assert_eq!(r.receive_part(&Part::End), Ok(Progress::Ended));
+        assert_eq!(r.state(), ReceiveState::Start);
+        // a new message may follow at once; DATA inside an incomplete value is refused
+        assert_eq!(r.receive_part(&method(b"_n")), Ok(Progress::More));
+        assert_eq!(r.receive_part(&modifier(b"_w", b"", 2)), Ok(Progress::More));
+        assert_eq!(
+            r.receive_part(&data(b"x")),
+            Err(ReceiveError::Unexpected {
+                part: PartKind::Data,
+                state: ReceiveState::Value
+            })
+        );
+        assert_eq!(r.state(), ReceiveState::Start);
+        assert!(r.receive_part(&Part::Cancel).is_err());
     }
 
     #[test]

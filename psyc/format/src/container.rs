@@ -200,7 +200,7 @@ pub fn check_parts(payload: &[u8]) -> Result<PartsSummary, PartError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::parts::{MethodPart, Part};
+    use crate::parts::{MethodPart, Part};
     use std::borrow::Cow;
 
     fn some_parts() -> Vec<u8> {

@@ -553,8 +553,8 @@ impl MessageSource for EnvSource<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::container::ClientMessage;
-    use crate::format::parts::{PartKind, Parts};
+    use crate::container::ClientMessage;
+    use crate::parts::{PartKind, Parts};
     use gnunet_service::wire::Message;
 
     /// Sends everything, acknowledging each container, and returns the containers.

@@ -1,6 +1,7 @@
-//! The client side of the protocol: building every request and checking every reply, so a
-//! blocking (or any other) client can be put on top. Mirrors what `psycstore_api.c` puts on
-//! the wire (`psycstore.md` §6).
+//! The client side of the protocol, without IO: building every request, checking every reply
+//! ([`parse_reply`]), and matching replies to requests by operation id in a [`Session`], which
+//! the blocking [`Client`](crate::Client) and an in-loop client of the runtime both drive.
+//! Mirrors what `psycstore_api.c` puts on the wire (`psycstore.md` §6).
 //!
 //! Operation ids come from [`OpIds`]: per connection, starting at 1, never 0.
 //!
@@ -8,15 +9,19 @@
 //! is also the first, so a one-variable snapshot is installed.
 
 use gnunet_service::crypto::HashCode;
-use gnunet_service::wire::{Message, MAX_MESSAGE_SIZE};
+use gnunet_service::wire::{Message, HEADER_SIZE, MAX_MESSAGE_SIZE};
 
 use crate::fragment::Fragment;
 use crate::keys::{ChannelKey, SlaveKey};
 use crate::msg::{
     CountersGet, FragmentGet, FragmentStore, MembershipStore, MembershipTest, MessageGet,
-    MessageGetFragment, Reply, RequestError, StateGet, StateGetPrefix, StateHashUpdate,
-    StateModify, StateReset, StateSync, STATE_OP_FIRST, STATE_OP_LAST,
+    MessageGetFragment, Reply, RequestError, RequestHead, StateGet, StateGetPrefix,
+    StateHashUpdate, StateModify, StateReset, StateSync, STATE_OP_FIRST, STATE_OP_LAST,
 };
+
+mod session;
+
+pub use session::{Event, Outcome, Reconnect, Session, SessionError, DEFAULT_MAX_PENDING};
 
 /// Why a request could not be built or a reply not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +42,12 @@ pub enum ClientError {
     /// A RESULT_STATE whose name is shorter than two characters (the C library rejects it).
     #[error("RESULT_STATE with a name shorter than two characters")]
     ShortStateName,
+    /// The session already has this many operations open.
+    #[error("{0} operations are open already")]
+    TooManyPending(usize),
+    /// A builder gave something that is not a PSYCstore request (its type, if any).
+    #[error("not a PSYCstore request (type {0:?})")]
+    NotARequest(Option<u16>),
 }
 
 /// Operation ids of one connection: 1, 2, 3, … (0 is never used).
@@ -62,12 +73,20 @@ impl OpIds {
     }
 }
 
-fn bounded(len: usize) -> Result<(), ClientError> {
-    if len > MAX_MESSAGE_SIZE {
-        Err(ClientError::TooLarge(len))
+/// [`ClientError::TooLarge`] if `message` would exceed the size limit.
+fn within_limit<M: Message>(message: &M) -> Result<(), ClientError> {
+    let size = HEADER_SIZE + message.encoded_len();
+    if size > MAX_MESSAGE_SIZE {
+        Err(ClientError::TooLarge(size))
     } else {
         Ok(())
     }
+}
+
+/// The complete message, if it fits the size limit.
+fn checked<M: Message>(message: M) -> Result<Vec<u8>, ClientError> {
+    within_limit(&message)?;
+    Ok(message.to_message())
 }
 
 fn c_name(name: &[u8], min_len: usize) -> Result<(), ClientError> {
@@ -97,8 +116,7 @@ pub fn membership_store(
     group_generation: u64,
 ) -> Vec<u8> {
     MembershipStore {
-        op_id,
-        channel_key: *channel_key,
+        head: RequestHead::new(op_id, *channel_key),
         slave_key: *slave_key,
         announced_at,
         effective_since,
@@ -117,8 +135,7 @@ pub fn membership_test(
     group_generation: u64,
 ) -> Vec<u8> {
     MembershipTest {
-        op_id,
-        channel_key: *channel_key,
+        head: RequestHead::new(op_id, *channel_key),
         slave_key: *slave_key,
         message_id,
         group_generation,
@@ -133,14 +150,12 @@ pub fn fragment_store(
     fragment: &Fragment,
     psycstore_flags: u32,
 ) -> Result<Vec<u8>, ClientError> {
-    bounded(48 + fragment.payload.len() + 116)?;
-    Ok(FragmentStore {
+    checked(FragmentStore {
         psycstore_flags,
         channel_key: *channel_key,
         op_id,
         fragment: fragment.clone(),
-    }
-    .to_message())
+    })
 }
 
 /// FRAGMENT_GET of the ids `first..=last`; with `slave`, the service tests its membership.
@@ -153,8 +168,7 @@ pub fn fragment_get(
 ) -> Vec<u8> {
     let (slave_key, do_membership_test) = requester(slave);
     FragmentGet {
-        op_id,
-        channel_key: *channel_key,
+        head: RequestHead::new(op_id, *channel_key),
         slave_key,
         first_fragment_id,
         last_fragment_id,
@@ -173,8 +187,7 @@ pub fn fragment_get_latest(
 ) -> Vec<u8> {
     let (slave_key, do_membership_test) = requester(slave);
     FragmentGet {
-        op_id,
-        channel_key: *channel_key,
+        head: RequestHead::new(op_id, *channel_key),
         slave_key,
         first_fragment_id: 0,
         last_fragment_id: 0,
@@ -195,11 +208,9 @@ pub fn message_get(
     method_prefix: &[u8],
 ) -> Result<Vec<u8>, ClientError> {
     c_name(method_prefix, 0)?;
-    bounded(113 + method_prefix.len() + 1)?;
     let (slave_key, do_membership_test) = requester(slave);
-    Ok(MessageGet {
-        op_id,
-        channel_key: *channel_key,
+    checked(MessageGet {
+        head: RequestHead::new(op_id, *channel_key),
         slave_key,
         first_message_id,
         last_message_id,
@@ -207,8 +218,7 @@ pub fn message_get(
         fragment_limit,
         do_membership_test,
         method_prefix: method_prefix.to_vec(),
-    }
-    .to_message())
+    })
 }
 
 /// MESSAGE_GET of the `limit` newest messages (`limit` > 0).
@@ -220,11 +230,9 @@ pub fn message_get_latest(
     method_prefix: &[u8],
 ) -> Result<Vec<u8>, ClientError> {
     c_name(method_prefix, 0)?;
-    bounded(113 + method_prefix.len() + 1)?;
     let (slave_key, do_membership_test) = requester(slave);
-    Ok(MessageGet {
-        op_id,
-        channel_key: *channel_key,
+    checked(MessageGet {
+        head: RequestHead::new(op_id, *channel_key),
         slave_key,
         first_message_id: 0,
         last_message_id: 0,
@@ -232,8 +240,7 @@ pub fn message_get_latest(
         fragment_limit: 0,
         do_membership_test,
         method_prefix: method_prefix.to_vec(),
-    }
-    .to_message())
+    })
 }
 
 /// MESSAGE_GET_FRAGMENT: the fragment of `message_id` at `fragment_offset`.
@@ -246,8 +253,7 @@ pub fn message_get_fragment(
 ) -> Vec<u8> {
     let (slave_key, do_membership_test) = requester(slave);
     MessageGetFragment {
-        op_id,
-        channel_key: *channel_key,
+        head: RequestHead::new(op_id, *channel_key),
         slave_key,
         message_id,
         fragment_offset,
@@ -259,8 +265,7 @@ pub fn message_get_fragment(
 /// COUNTERS_GET; answered by one RESULT_COUNTERS.
 pub fn counters_get(op_id: u64, channel_key: &ChannelKey) -> Vec<u8> {
     CountersGet {
-        op_id,
-        channel_key: *channel_key,
+        head: RequestHead::new(op_id, *channel_key),
     }
     .to_message()
 }
@@ -293,34 +298,35 @@ pub fn state_sync(
     if variables.is_empty() {
         return Err(ClientError::EmptySync);
     }
-    for (name, value) in variables {
-        c_name(name, 2)?;
-        bounded(64 + name.len() + 1 + value.len())?;
-    }
     let last = variables.len() - 1;
-    Ok(variables
-        .iter()
-        .enumerate()
-        .map(|(i, (name, value))| {
-            let mut flags = 0;
-            if i == 0 {
-                flags |= STATE_OP_FIRST;
-            }
-            if i == last {
-                flags |= STATE_OP_LAST;
-            }
-            let op_id = op_ids.next();
-            let msg = StateSync::new(
-                op_id,
-                *channel_key,
-                flags,
-                max_state_message_id,
-                state_hash_message_id,
-                name,
-                value,
-            )
-            .to_message();
-            (op_id, msg)
+    let mut requests = Vec::with_capacity(variables.len());
+    for (i, (name, value)) in variables.iter().enumerate() {
+        c_name(name, 2)?;
+        let mut flags = 0;
+        if i == 0 {
+            flags |= STATE_OP_FIRST;
+        }
+        if i == last {
+            flags |= STATE_OP_LAST;
+        }
+        let request = StateSync::new(
+            0,
+            *channel_key,
+            flags,
+            max_state_message_id,
+            state_hash_message_id,
+            name,
+            value,
+        );
+        // checked before any op id is taken, so a refused snapshot uses none
+        within_limit(&request)?;
+        requests.push(request);
+    }
+    Ok(requests
+        .into_iter()
+        .map(|mut request| {
+            request.op_id = op_ids.next();
+            (request.op_id, request.to_message())
         })
         .collect())
 }
@@ -328,8 +334,7 @@ pub fn state_sync(
 /// STATE_RESET: delete the channel's state.
 pub fn state_reset(op_id: u64, channel_key: &ChannelKey) -> Vec<u8> {
     StateReset {
-        op_id,
-        channel_key: *channel_key,
+        head: RequestHead::new(op_id, *channel_key),
     }
     .to_message()
 }
@@ -337,8 +342,7 @@ pub fn state_reset(op_id: u64, channel_key: &ChannelKey) -> Vec<u8> {
 /// STATE_HASH_UPDATE with the hash of the full state.
 pub fn state_hash_update(op_id: u64, channel_key: &ChannelKey, hash: &HashCode) -> Vec<u8> {
     StateHashUpdate {
-        op_id,
-        channel_key: *channel_key,
+        head: RequestHead::new(op_id, *channel_key),
         hash: *hash,
     }
     .to_message()
@@ -351,8 +355,7 @@ pub fn state_get(
     name: &[u8],
 ) -> Result<Vec<u8>, ClientError> {
     c_name(name, 2)?;
-    bounded(48 + name.len() + 1)?;
-    Ok(StateGet::new(op_id, *channel_key, name).to_message())
+    checked(StateGet::new(op_id, *channel_key, name))
 }
 
 /// STATE_GET_PREFIX of every variable starting with `prefix` (at least one character).
@@ -362,8 +365,7 @@ pub fn state_get_prefix(
     prefix: &[u8],
 ) -> Result<Vec<u8>, ClientError> {
     c_name(prefix, 1)?;
-    bounded(48 + prefix.len() + 1)?;
-    Ok(StateGetPrefix::new(op_id, *channel_key, prefix).to_message())
+    checked(StateGetPrefix::new(op_id, *channel_key, prefix))
 }
 
 /// Decodes one message from the service, with the C library's checks.

@@ -334,8 +334,8 @@ fn remove<H: ?Sized>(table: &mut Table<H>, id: HandlerId) -> Option<Box<H>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::container::{Delivery, DeliveryHeader};
-    use crate::format::parts::{MethodPart, ModifierPart};
+    use crate::container::{Delivery, DeliveryHeader};
+    use crate::parts::{MethodPart, ModifierPart};
     use gnunet_service::wire::Message;
     use std::borrow::Cow;
     use std::cell::RefCell;

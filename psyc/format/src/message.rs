@@ -122,8 +122,8 @@ impl PsycMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::env::Operator;
-    use crate::format::parts::{PartKind, Parts};
+    use crate::env::Operator;
+    use crate::parts::{PartKind, Parts};
     use gnunet_service::wire::Message;
 
     #[test]

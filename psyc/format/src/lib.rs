@@ -1,4 +1,8 @@
-//! The PSYC message format (the C `psycutil` library).
+//! secushare-rs `psyc-format`: the PSYC message format (the C `psycutil` library).
+//!
+//! A leaf crate so that everything speaking PSYC shares one parser: the `psyc` crate re-exports
+//! it as `psyc::format`, and `psycstore` (which `psyc`'s service depends on) reads the state
+//! modifiers of stored messages with it. Pure, sans-IO library code; no sockets, no clock.
 //!
 //! A PSYC message is a sequence of *parts* — one METHOD, any number of MODIFIERs (each
 //! possibly continued by MOD_CONT parts), any number of DATA parts, and END or CANCEL — carried
@@ -13,6 +17,9 @@
 //! - [`message`]: a complete message held in memory, and rendering it into one container.
 //! - [`transmit`]: the sans-IO transmitter that segments a message into containers.
 //! - [`slicer`]: dispatch of incoming parts to handlers registered by name family.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod container;
 pub mod env;

@@ -8,16 +8,20 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use tracing::warn;
 
 use super::{
     schema, MessageCounters, Position, Scan, StateVar, Store, StoreError, StoredFragment, WriteOp,
     WriteResult, MAX_STORABLE_ID,
 };
-use crate::fragment::Fragment;
+use crate::fragment::{generation_column, generation_from_column, Fragment, MAX_PAYLOAD};
 use crate::keys::{ChannelKey, SlaveKey};
-use crate::modifiers::ModifierParser;
+use gnunet_service::crypto::eddsa::Signature;
+use gnunet_service::crypto::purpose::SignaturePurpose;
+use gnunet_service::wire::Codec;
+
+mod state;
 
 /// How hard sqlite pushes commits to disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,14 +142,20 @@ fn fragment_from_row(row: &Row<'_>) -> rusqlite::Result<RawFragment> {
             "fragment payload too large for a RESULT_FRAGMENT",
         ))));
     }
+    let purpose: [u8; 8] = array_at(row, 2)?;
+    let [s0, s1, s2, s3, p0, p1, p2, p3] = purpose;
     let fragment = Fragment {
         hop_counter: row.get::<_, i64>(0)? as u32,
-        signature: array_at(row, 1)?,
-        purpose: array_at(row, 2)?,
+        signature: Signature(array_at(row, 1)?),
+        // kept verbatim, as the C plugin copies the blob
+        purpose: SignaturePurpose {
+            size: u32::from_be_bytes([s0, s1, s2, s3]),
+            purpose: u32::from_be_bytes([p0, p1, p2, p3]),
+        },
         fragment_id: row.get::<_, i64>(3)? as u64,
         fragment_offset: row.get::<_, i64>(4)? as u64,
         message_id: row.get::<_, i64>(5)? as u64,
-        group_generation: row.get::<_, i64>(6)? as u64,
+        group_generation: generation_from_column(row.get::<_, i64>(6)? as u64),
         flags: row.get::<_, i64>(7)? as u32,
         payload,
     };
@@ -296,8 +306,9 @@ impl SqliteStore {
                 let fragment_id = storable("fragment_id", f.fragment_id)?;
                 let fragment_offset = storable("fragment_offset", f.fragment_offset)?;
                 let message_id = storable("message_id", f.message_id)?;
-                let group_generation = storable("group_generation", f.group_generation)?;
-                if f.payload.len() > Fragment::MAX_PAYLOAD {
+                // the C plugin files the generation read big-endian, and refuses it above 2^63−1
+                let group_generation = storable("group_generation", generation_column(f))?;
+                if f.payload.len() > MAX_PAYLOAD {
                     return Err(StoreError::OutOfRange {
                         field: "fragment payload length",
                         value: f.payload.len() as u64,
@@ -316,8 +327,8 @@ impl SqliteStore {
                         s.execute(params![
                             &channel.0[..],
                             i64::from(f.hop_counter),
-                            &f.signature[..],
-                            &f.purpose[..],
+                            &f.signature.0[..],
+                            f.purpose.to_vec(),
                             fragment_id,
                             fragment_offset,
                             message_id,
@@ -364,59 +375,17 @@ impl SqliteStore {
                 value,
                 max_state_message_id,
                 state_hash_message_id,
-            } => {
-                if *first {
-                    self.conn
-                        .prepare_cached(
-                            "DELETE FROM state_sync \
-                             WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-                        )
-                        .and_then(|mut s| s.execute(params![&channel.0[..]]))
-                        .ctx("clearing staged state")?;
-                }
-                // The C plugin fails here for a channel it has never seen; we file the key.
-                self.store_channel_key(channel)?;
-                let staged = self
-                    .conn
-                    .prepare_cached(
-                        "INSERT INTO state_sync (channel_id, name, value) \
-                         VALUES ((SELECT id FROM channels WHERE pub_key = ?1), \
-                                 CAST(?2 AS TEXT), ?3)",
-                    )
-                    .and_then(|mut s| s.execute(params![&channel.0[..], &name[..], &value[..]]));
-                match staged {
-                    Err(rusqlite::Error::SqliteFailure(e, _))
-                        if e.code == ErrorCode::ConstraintViolation =>
-                    {
-                        return Err(StoreError::DuplicateSyncName)
-                    }
-                    other => other.ctx("staging a state variable")?,
-                };
-                if *last {
-                    self.state_sync_end(channel, *max_state_message_id, *state_hash_message_id)?;
-                }
-                Ok(true)
-            }
-            WriteOp::StateReset { channel } => {
-                self.conn
-                    .prepare_cached(
-                        "DELETE FROM state \
-                         WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-                    )
-                    .and_then(|mut s| s.execute(params![&channel.0[..]]))
-                    .ctx("resetting state")?;
-                Ok(true)
-            }
-            WriteOp::StateUpdateSigned { channel } => {
-                self.conn
-                    .prepare_cached(
-                        "UPDATE state SET value_signed = value_current \
-                         WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-                    )
-                    .and_then(|mut s| s.execute(params![&channel.0[..]]))
-                    .ctx("updating signed state")?;
-                Ok(true)
-            }
+            } => self.state_sync(
+                channel,
+                *first,
+                *last,
+                name,
+                value,
+                *max_state_message_id,
+                *state_hash_message_id,
+            ),
+            WriteOp::StateReset { channel } => self.state_reset(channel),
+            WriteOp::StateUpdateSigned { channel } => self.state_update_signed(channel),
         }
     }
 
@@ -432,111 +401,6 @@ impl SqliteStore {
             .and_then(|mut s| s.execute(params![&channel.0[..], value as i64]))
             .map(|_| ())
             .ctx("updating channel counters")
-    }
-
-    fn state_sync_end(
-        &self,
-        channel: &ChannelKey,
-        max_state_message_id: u64,
-        state_hash_message_id: u64,
-    ) -> Result<(), StoreError> {
-        for (sql, context) in [
-            (
-                "DELETE FROM state WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-                "replacing state",
-            ),
-            (
-                "INSERT INTO state (channel_id, name, value_current, value_signed) \
-                 SELECT channel_id, name, value, value FROM state_sync \
-                 WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-                "installing staged state",
-            ),
-            (
-                "DELETE FROM state_sync \
-                 WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-                "clearing staged state",
-            ),
-        ] {
-            self.conn
-                .prepare_cached(sql)
-                .and_then(|mut s| s.execute(params![&channel.0[..]]))
-                .ctx(context)?;
-        }
-        self.set_channel_counter(
-            "UPDATE channels SET state_hash_message_id = ?2 WHERE pub_key = ?1",
-            channel,
-            state_hash_message_id,
-        )?;
-        self.set_channel_counter(
-            "UPDATE channels SET max_state_message_id = ?2 WHERE pub_key = ?1",
-            channel,
-            max_state_message_id,
-        )
-    }
-
-    fn state_modify(
-        &mut self,
-        channel: &ChannelKey,
-        message_id: u64,
-        state_delta: u64,
-    ) -> WriteResult {
-        if state_delta > 0 {
-            let applied = self.max_state_message_id(channel)?.unwrap_or(0);
-            if message_id.wrapping_sub(state_delta) != applied {
-                // earlier stateful messages missing, or this one already applied
-                return Ok(false);
-            }
-        }
-        let scan = Scan::MessageIds {
-            first: message_id,
-            last: message_id,
-        };
-        let mut parser = ModifierParser::new();
-        let mut after = None;
-        let mut fragments = 0usize;
-        loop {
-            let page = self.fragment_page(channel, &scan, after, 64)?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.position_in(&scan));
-            fragments += page.len();
-            let mut assignments: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-            for stored in &page {
-                parser.feed(&stored.fragment.payload, &mut |name, value| {
-                    assignments.push((name.to_vec(), value.to_vec()))
-                });
-            }
-            for (name, value) in &assignments {
-                self.conn
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO state \
-                         (channel_id, name, value_current, value_signed) \
-                         VALUES ((SELECT id FROM channels WHERE pub_key = ?1), CAST(?2 AS TEXT), ?3, \
-                                 (SELECT value_signed FROM state \
-                                  WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1) \
-                                  AND name = CAST(?2 AS TEXT)))",
-                    )
-                    .and_then(|mut s| s.execute(params![&channel.0[..], &name[..], &value[..]]))
-                    .ctx("assigning a state variable")?;
-            }
-        }
-        if fragments == 0 {
-            return Ok(false);
-        }
-        self.conn
-            .prepare_cached(
-                "DELETE FROM state \
-                 WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1) \
-                 AND (value_current IS NULL OR length(value_current) = 0) \
-                 AND (value_signed IS NULL OR length(value_signed) = 0)",
-            )
-            .and_then(|mut s| s.execute(params![&channel.0[..]]))
-            .ctx("deleting emptied state variables")?;
-        self.set_channel_counter(
-            "UPDATE channels SET max_state_message_id = ?2 WHERE pub_key = ?1",
-            channel,
-            message_id,
-        )?;
-        Ok(true)
     }
 
     fn query_fragments(
