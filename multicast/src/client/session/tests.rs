@@ -22,6 +22,13 @@ fn member() -> Session {
     )
 }
 
+/// `s` connected, with its start message already written.
+fn live(mut s: Session) -> Session {
+    s.connected();
+    written(&mut s);
+    s
+}
+
 /// Everything the session wants written, decoded.
 fn written(s: &mut Session) -> Vec<Any> {
     std::iter::from_fn(|| s.poll_transmit())
@@ -151,9 +158,7 @@ fn unacknowledged_fragment_is_sent_again_after_the_start_message() {
 
 #[test]
 fn member_requests_wait_for_admission_on_each_connection() {
-    let mut s = member();
-    s.connected();
-    written(&mut s);
+    let mut s = live(member());
     s.request(4, b"hello").unwrap();
     assert!(written(&mut s).is_empty(), "not admitted yet");
     deliver(&mut s, decision(REFUSED));
@@ -177,9 +182,7 @@ fn member_requests_wait_for_admission_on_each_connection() {
 
 #[test]
 fn replays_are_matched_by_fragment_id_or_by_message_and_offset() {
-    let mut s = member();
-    s.connected();
-    written(&mut s);
+    let mut s = live(member());
     let by_id = ReplayIds {
         fragment_id: 3,
         ..ReplayIds::default()
@@ -400,9 +403,7 @@ fn roles_order_and_bounds_are_enforced() {
 
 #[test]
 fn part_ends_the_session_once_confirmed_or_disconnected() {
-    let mut s = member();
-    s.connected();
-    written(&mut s);
+    let mut s = live(member());
     s.request(1, b"never sent").unwrap();
     s.send(part()).unwrap();
     assert!(matches!(&written(&mut s)[..], [Any::PartRequest(_)]));
@@ -455,9 +456,7 @@ fn messages_written_around_the_session_are_noted() {
 
 #[test]
 fn messages_no_service_sends_to_clients_are_errors_and_change_nothing() {
-    let mut s = origin();
-    s.connected();
-    written(&mut s);
+    let mut s = live(origin());
     for bytes in [part(), member().start_message().unwrap(), vec![0, 4, 0, 1]] {
         assert!(s.handle_message(&bytes).is_err());
     }
