@@ -1,7 +1,7 @@
 //! The header-only messages: PART_REQUEST (754), PART_ACK (755), GROUP_END (756) and
 //! FRAGMENT_ACK (759). Each is exactly the 4-byte header.
 
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader};
+use gnunet_service::wire_layout;
 
 macro_rules! header_only {
     ($(#[$doc:meta])* $name:ident, $ty:expr) => {
@@ -9,18 +9,8 @@ macro_rules! header_only {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
         pub struct $name;
 
-        impl Codec for $name {
-            fn encode(&self, _out: &mut Vec<u8>) {}
-            fn read(_r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-                Ok($name)
-            }
-            fn encoded_len(&self) -> usize {
-                0
-            }
-        }
-
-        impl Message for $name {
-            const TYPE: u16 = $ty;
+        wire_layout! {
+            impl Message($ty) for $name {}
         }
     };
 }
@@ -50,6 +40,7 @@ header_only!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gnunet_service::wire::Message;
 
     #[test]
     fn header_only_messages_are_four_bytes() {

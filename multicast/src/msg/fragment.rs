@@ -1,24 +1,30 @@
 //! Signed data: message fragments from the origin (MESSAGE, 757) and request fragments from
 //! members (REQUEST, 758).
 
+use std::mem::size_of;
+
 use gnunet_service::crypto::purpose::SignaturePurpose;
 use gnunet_service::crypto::{ecdsa, eddsa};
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader, HEADER_SIZE};
+use gnunet_service::wire::{LittleEndian, Rest, HEADER_SIZE};
+use gnunet_service::wire_layout;
 
-/// Fixed part of a MESSAGE, header included (`GNUNET_MULTICAST_MessageHeader`).
+use super::NO_PURPOSE;
+
+/// Fixed part of a MESSAGE, header included (`sizeof (struct GNUNET_MULTICAST_MessageHeader)`).
 pub const FRAGMENT_HEADER_SIZE: usize = 116;
-/// Fixed part of a REQUEST, header included (`GNUNET_MULTICAST_RequestHeader`).
+/// Fixed part of a REQUEST, header included (`sizeof (struct GNUNET_MULTICAST_RequestHeader)`).
 pub const REQUEST_HEADER_SIZE: usize = 136;
-/// Offset of the purpose field (start of the signed range) in a MESSAGE.
-const FRAGMENT_SIGNED_OFFSET: usize = 72;
 
 /// Where the hop counter sits in an encoded fragment message (right after the header).
-const HOP_COUNTER_OFFSET: usize = 4;
-
+const HOP_COUNTER_OFFSET: usize = HEADER_SIZE;
 /// Where the signature sits in an encoded fragment message (after the hop counter).
-const SIGNATURE_OFFSET: usize = 8;
-/// Offset of the purpose field (start of the signed range) in a REQUEST.
-const REQUEST_SIGNED_OFFSET: usize = 100;
+const SIGNATURE_OFFSET: usize = HOP_COUNTER_OFFSET + size_of::<u32>();
+/// Where the purpose field (start of the signed range) sits in a MESSAGE.
+const FRAGMENT_SIGNED_OFFSET: usize = SIGNATURE_OFFSET + size_of::<eddsa::Signature>();
+/// Where the purpose field (start of the signed range) sits in a REQUEST: after the member key
+/// and its signature.
+const REQUEST_SIGNED_OFFSET: usize =
+    HEADER_SIZE + size_of::<ecdsa::PublicKey>() + size_of::<ecdsa::Signature>();
 
 /// MESSAGE (757): one fragment of a group message, signed with the group key (purpose 19)
 /// over everything from `purpose` to the end.
@@ -57,10 +63,7 @@ impl Fragment {
         Self {
             hop_counter: 0,
             signature: eddsa::Signature([0; 64]),
-            purpose: SignaturePurpose {
-                size: 0,
-                purpose: 0,
-            },
+            purpose: NO_PURPOSE,
             fragment_id: 0,
             fragment_offset,
             message_id,
@@ -68,36 +71,6 @@ impl Fragment {
             flags,
             payload,
         }
-    }
-
-    /// Total size on the wire, header included.
-    pub fn wire_size(&self) -> usize {
-        FRAGMENT_HEADER_SIZE + self.payload.len()
-    }
-
-    /// The purpose the signed range must carry: its size and purpose 19.
-    pub fn expected_purpose(&self) -> SignaturePurpose {
-        SignaturePurpose {
-            size: (self.wire_size() - FRAGMENT_SIGNED_OFFSET) as u32,
-            purpose: super::PURPOSE_MESSAGE,
-        }
-    }
-
-    /// Fills in the purpose header for signing.
-    pub fn set_purpose(&mut self) {
-        self.purpose = self.expected_purpose();
-    }
-
-    /// Whether the purpose header is the one a correctly signed fragment carries.
-    pub fn purpose_ok(&self) -> bool {
-        self.purpose == self.expected_purpose()
-    }
-
-    /// The bytes the group key signs: purpose through payload.
-    pub fn signed_block(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.wire_size() - FRAGMENT_SIGNED_OFFSET);
-        self.encode_signed(&mut out);
-        out
     }
 
     /// The signed range (purpose through payload) inside an encoded fragment message, so a
@@ -122,7 +95,7 @@ impl Fragment {
     /// range), so a fragment is passed on without decoding it again. False if `message` is
     /// too short to be a fragment.
     pub fn set_hop_counter(message: &mut [u8], hop: u32) -> bool {
-        match message.get_mut(HOP_COUNTER_OFFSET..HOP_COUNTER_OFFSET + 4) {
+        match message.get_mut(HOP_COUNTER_OFFSET..SIGNATURE_OFFSET) {
             Some(field) => {
                 field.copy_from_slice(&hop.to_be_bytes());
                 true
@@ -130,45 +103,22 @@ impl Fragment {
             None => false,
         }
     }
-
-    fn encode_signed(&self, out: &mut Vec<u8>) {
-        self.purpose.encode(out);
-        self.fragment_id.encode(out);
-        self.fragment_offset.encode(out);
-        self.message_id.encode(out);
-        out.extend_from_slice(&self.group_generation.to_le_bytes());
-        self.flags.encode(out);
-        out.extend_from_slice(&self.payload);
-    }
 }
 
-impl Codec for Fragment {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.hop_counter.encode(out);
-        self.signature.encode(out);
-        self.encode_signed(out);
-    }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            hop_counter: u32::read(r)?,
-            signature: eddsa::Signature::read(r)?,
-            purpose: SignaturePurpose::read(r)?,
-            fragment_id: u64::read(r)?,
-            fragment_offset: u64::read(r)?,
-            message_id: u64::read(r)?,
-            group_generation: u64::from_le_bytes(r.array("group_generation")?),
-            flags: u32::read(r)?,
-            payload: r.rest().to_vec(),
-        })
-    }
-    fn encoded_len(&self) -> usize {
-        self.wire_size() - HEADER_SIZE
+wire_layout! {
+    impl Message(super::TYPE_MESSAGE) for Fragment {
+        hop_counter,
+        signature,
+        purpose,
+        fragment_id,
+        fragment_offset,
+        message_id,
+        group_generation as LittleEndian,
+        flags,
+        payload as Rest,
     }
 }
-
-impl Message for Fragment {
-    const TYPE: u16 = super::TYPE_MESSAGE;
-}
+signed_range!(Fragment, signed_from: FRAGMENT_SIGNED_OFFSET, purpose: PURPOSE_MESSAGE);
 
 /// REQUEST (758): one fragment of a member's request to the origin, signed with the member key
 /// (purpose 24) over everything from `purpose` to the end; the key itself is outside.
@@ -199,10 +149,7 @@ impl Request {
         Self {
             member_pub_key: ecdsa::PublicKey([0; 32]),
             signature: ecdsa::Signature([0; 64]),
-            purpose: SignaturePurpose {
-                size: 0,
-                purpose: 0,
-            },
+            purpose: NO_PURPOSE,
             fragment_id: 0,
             fragment_offset,
             request_id,
@@ -210,77 +157,28 @@ impl Request {
             payload,
         }
     }
-
-    /// Total size on the wire, header included.
-    pub fn wire_size(&self) -> usize {
-        REQUEST_HEADER_SIZE + self.payload.len()
-    }
-
-    /// The purpose the signed range must carry: its size and purpose 24.
-    pub fn expected_purpose(&self) -> SignaturePurpose {
-        SignaturePurpose {
-            size: (self.wire_size() - REQUEST_SIGNED_OFFSET) as u32,
-            purpose: super::PURPOSE_REQUEST,
-        }
-    }
-
-    /// Fills in the purpose header for signing.
-    pub fn set_purpose(&mut self) {
-        self.purpose = self.expected_purpose();
-    }
-
-    /// Whether the purpose header is the one a correctly signed request carries.
-    pub fn purpose_ok(&self) -> bool {
-        self.purpose == self.expected_purpose()
-    }
-
-    /// The bytes the member key signs: purpose through payload.
-    pub fn signed_block(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.wire_size() - REQUEST_SIGNED_OFFSET);
-        self.encode_signed(&mut out);
-        out
-    }
-
-    fn encode_signed(&self, out: &mut Vec<u8>) {
-        self.purpose.encode(out);
-        self.fragment_id.encode(out);
-        self.fragment_offset.encode(out);
-        self.request_id.encode(out);
-        self.flags.encode(out);
-        out.extend_from_slice(&self.payload);
-    }
 }
 
-impl Codec for Request {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.member_pub_key.encode(out);
-        self.signature.encode(out);
-        self.encode_signed(out);
-    }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            member_pub_key: ecdsa::PublicKey::read(r)?,
-            signature: ecdsa::Signature::read(r)?,
-            purpose: SignaturePurpose::read(r)?,
-            fragment_id: u64::read(r)?,
-            fragment_offset: u64::read(r)?,
-            request_id: u64::read(r)?,
-            flags: u32::read(r)?,
-            payload: r.rest().to_vec(),
-        })
-    }
-    fn encoded_len(&self) -> usize {
-        self.wire_size() - HEADER_SIZE
+wire_layout! {
+    impl Message(super::TYPE_REQUEST) for Request {
+        member_pub_key,
+        signature,
+        purpose,
+        fragment_id,
+        fragment_offset,
+        request_id,
+        flags,
+        payload as Rest,
     }
 }
-
-impl Message for Request {
-    const TYPE: u16 = super::TYPE_REQUEST;
-}
+signed_range!(Request, signed_from: REQUEST_SIGNED_OFFSET, purpose: PURPOSE_REQUEST);
 
 #[cfg(test)]
 mod tests {
+    use super::super::c_structs::{self, check_c_layout};
     use super::*;
+    use gnunet_service::wire::Message;
+    use std::mem::offset_of;
 
     fn fragment() -> Fragment {
         let mut f = Fragment::unsigned(0x0102, 0x0304, 0x0506, 0x0708, b"payload".to_vec());
@@ -313,39 +211,30 @@ mod tests {
     #[test]
     fn fragment_layout_matches_the_c_struct() {
         let f = fragment();
-        let b = f.to_message();
-        assert_eq!(b.len(), FRAGMENT_HEADER_SIZE + 7);
-        assert_eq!(&b[0..4], &[0, 123, 0x02, 0xf5]);
-        assert_eq!(&b[4..8], &[0x0a, 0x0b, 0x0c, 0x0d]);
-        assert_eq!(&b[8..72], &[0x55; 64]);
-        assert_eq!(&b[72..76], &((123 - 72) as u32).to_be_bytes());
-        assert_eq!(&b[76..80], &19u32.to_be_bytes());
-        assert_eq!(&b[80..88], &0x1122u64.to_be_bytes());
-        assert_eq!(&b[88..96], &0x0304u64.to_be_bytes());
-        assert_eq!(&b[96..104], &0x0102u64.to_be_bytes());
-        // group_generation in the C library's host order (little-endian).
-        assert_eq!(&b[104..112], &0x0506u64.to_le_bytes());
-        assert_eq!(&b[112..116], &0x0708u32.to_be_bytes());
-        assert_eq!(&b[116..], b"payload");
-        assert_eq!(&f.signed_block()[..], &b[72..]);
-        assert_eq!(
-            std::mem::size_of::<gnunet_sys::GNUNET_CRYPTO_EddsaSignature>()
-                + std::mem::size_of::<gnunet_sys::GNUNET_CRYPTO_EccSignaturePurpose>()
-                + 4
-                + 4
-                + 8 * 4
-                + 4,
-            FRAGMENT_HEADER_SIZE
+        let signed_size = (FRAGMENT_HEADER_SIZE + 7 - FRAGMENT_SIGNED_OFFSET) as u32;
+        let b = check_c_layout!(f, MessageHeader + 7, {
+            header: [0, 123, 0x02, 0xf5],
+            hop_counter: [0x0a, 0x0b, 0x0c, 0x0d],
+            signature: [0x55; 64],
+            purpose: [signed_size.to_be_bytes(), 19u32.to_be_bytes()].concat(),
+            fragment_id: 0x1122u64.to_be_bytes(),
+            fragment_offset: 0x0304u64.to_be_bytes(),
+            message_id: 0x0102u64.to_be_bytes(),
+            // In the C library's host order (little-endian).
+            group_generation: 0x0506u64.to_le_bytes(),
+            flags: 0x0708u32.to_be_bytes(),
+        });
+        assert_eq!(size_of::<c_structs::MessageHeader>(), FRAGMENT_HEADER_SIZE);
+        assert_eq!(&b[FRAGMENT_HEADER_SIZE..], b"payload");
+        c_structs::assert_signed_from(
+            &b,
+            offset_of!(c_structs::MessageHeader, purpose),
+            FRAGMENT_SIGNED_OFFSET,
+            &f.signed_block(),
         );
-    }
-
-    #[test]
-    fn fragment_round_trip_and_short_input() {
-        let f = fragment();
-        let b = f.to_message();
-        assert_eq!(Fragment::from_message(&b), Ok(f));
-        let mut short = b[..115].to_vec();
-        short[0..2].copy_from_slice(&115u16.to_be_bytes());
+        let mut short = b[..FRAGMENT_HEADER_SIZE - 1].to_vec();
+        let size = (FRAGMENT_HEADER_SIZE - 1) as u16;
+        short[0..2].copy_from_slice(&size.to_be_bytes());
         assert!(Fragment::from_message(&short).is_err());
     }
 
@@ -356,21 +245,25 @@ mod tests {
         q.signature = ecdsa::Signature([0x22; 64]);
         q.fragment_id = 0x0708;
         q.set_purpose();
-        let b = q.to_message();
-        assert_eq!(b.len(), REQUEST_HEADER_SIZE + 3);
-        assert_eq!(&b[0..4], &[0, 139, 0x02, 0xf6]);
-        assert_eq!(&b[4..36], &[0x11; 32]);
-        assert_eq!(&b[36..100], &[0x22; 64]);
-        assert_eq!(&b[100..104], &39u32.to_be_bytes());
-        assert_eq!(&b[104..108], &24u32.to_be_bytes());
-        assert_eq!(&b[108..116], &0x0708u64.to_be_bytes());
-        assert_eq!(&b[116..124], &0x0304u64.to_be_bytes());
-        assert_eq!(&b[124..132], &0x0102u64.to_be_bytes());
-        assert_eq!(&b[132..136], &0x0506u32.to_be_bytes());
-        assert_eq!(&b[136..], b"ask");
-        assert_eq!(&q.signed_block()[..], &b[100..]);
         assert!(q.purpose_ok());
-        assert_eq!(Request::from_message(&b), Ok(q));
-        assert!(Request::from_message(&b[..100]).is_err());
+        let b = check_c_layout!(q, RequestHeader + 3, {
+            header: [0, 139, 0x02, 0xf6],
+            member_pub_key: [0x11; 32],
+            signature: [0x22; 64],
+            purpose: [39u32.to_be_bytes(), 24u32.to_be_bytes()].concat(),
+            fragment_id: 0x0708u64.to_be_bytes(),
+            fragment_offset: 0x0304u64.to_be_bytes(),
+            request_id: 0x0102u64.to_be_bytes(),
+            flags: 0x0506u32.to_be_bytes(),
+        });
+        assert_eq!(size_of::<c_structs::RequestHeader>(), REQUEST_HEADER_SIZE);
+        assert_eq!(&b[REQUEST_HEADER_SIZE..], b"ask");
+        c_structs::assert_signed_from(
+            &b,
+            offset_of!(c_structs::RequestHeader, purpose),
+            REQUEST_SIGNED_OFFSET,
+            &q.signed_block(),
+        );
+        assert!(Request::from_message(&b[..REQUEST_SIGNED_OFFSET]).is_err());
     }
 }

@@ -1,46 +1,74 @@
 //! Starting a group role and joining: ORIGIN_START (750), MEMBER_JOIN (751),
 //! JOIN_REQUEST (752) and JOIN_DECISION (753).
 
+use std::mem::size_of;
+
 use gnunet_service::crypto::purpose::SignaturePurpose;
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader, HEADER_SIZE};
+use gnunet_service::wire::{
+    Codec, DecodeError, FieldCodec, LittleEndian, Message, Nested, Reader, TrailingMessage,
+    HEADER_SIZE, MAX_MESSAGE_SIZE,
+};
+use gnunet_service::wire_layout;
 
-use super::read_trailing_message;
+use super::NO_PURPOSE;
 
-/// Fixed part of MEMBER_JOIN, header included.
+/// Fixed part of MEMBER_JOIN, header included (`sizeof (struct MulticastMemberJoinMessage)`).
 pub const MEMBER_JOIN_HEADER_SIZE: usize = 104;
-/// Fixed part of JOIN_REQUEST, header included.
+/// Fixed part of JOIN_REQUEST, header included (`sizeof (struct MulticastJoinRequestMessage)`).
 pub const JOIN_REQUEST_HEADER_SIZE: usize = 176;
 /// Outer header of JOIN_DECISION plus the inner decision's fixed part (68 + 12).
 pub const JOIN_DECISION_HEADER_SIZE: usize = 80;
-/// Offset of the purpose field (start of the signed range) in a JOIN_REQUEST.
-const JOIN_SIGNED_OFFSET: usize = 72;
+/// Where the purpose field (start of the signed range) sits in a JOIN_REQUEST: after the
+/// reserved word and the signature.
+const JOIN_SIGNED_OFFSET: usize = HEADER_SIZE + size_of::<u32>() + size_of::<ecdsa::Signature>();
 
 /// Value of [`JoinRequest::reserved`] with which this implementation marks a joiner that
 /// follows redirects and can act as a relay ("tree" in ASCII). The field is outside the signed
 /// range and C peers neither set nor read it.
 pub const TREE_CAPABLE: u32 = 0x7472_6565;
 
+/// Peer identities on the wire, back to back.
+fn encode_peers(peers: &[PeerIdentity], out: &mut Vec<u8>) {
+    for p in peers {
+        p.encode(out);
+    }
+}
+
 /// Reads `count` peer identities, refusing counts the remaining bytes cannot hold before
 /// allocating anything.
-fn read_relays(r: &mut Reader<'_>, count: u32) -> Result<Vec<PeerIdentity>, DecodeError> {
-    let bytes = (count as usize)
-        .checked_mul(32)
-        .filter(|&n| n <= r.left())
-        .ok_or(DecodeError::Invalid {
+fn read_peers(r: &mut Reader<'_>, count: u32) -> Result<Vec<PeerIdentity>, DecodeError> {
+    let fits = (count as usize)
+        .checked_mul(size_of::<PeerIdentity>())
+        .is_some_and(|n| n <= r.left());
+    if !fits {
+        return Err(DecodeError::Invalid {
             field: "relay_count",
             reason: "more relays than the message holds",
-        })?;
-    let raw = r.take(bytes, "relays")?;
-    Ok(raw
-        .chunks_exact(32)
-        .map(|c| {
-            let mut id = [0u8; 32];
-            id.copy_from_slice(c);
-            PeerIdentity(id)
-        })
-        .collect())
+        });
+    }
+    (0..count).map(|_| PeerIdentity::read(r)).collect()
+}
+
+/// The relays of a decision: their count (u32), then the peer identities.
+enum CountedRelays {}
+
+impl FieldCodec<Vec<PeerIdentity>> for CountedRelays {
+    fn encode_field(relays: &Vec<PeerIdentity>, out: &mut Vec<u8>) {
+        (relays.len() as u32).encode(out);
+        encode_peers(relays, out);
+    }
+    fn read_field(
+        r: &mut Reader<'_>,
+        _what: &'static str,
+    ) -> Result<Vec<PeerIdentity>, DecodeError> {
+        let count = u32::read(r)?;
+        read_peers(r, count)
+    }
+    fn field_len(relays: &Vec<PeerIdentity>) -> usize {
+        size_of::<u32>() + relays.len() * size_of::<PeerIdentity>()
+    }
 }
 
 /// ORIGIN_START (750): a client becomes the origin of the group of `group_key`.
@@ -54,26 +82,12 @@ pub struct OriginStart {
     pub max_fragment_id: u64,
 }
 
-impl Codec for OriginStart {
-    fn encode(&self, out: &mut Vec<u8>) {
-        0u32.encode(out);
-        self.group_key.encode(out);
-        out.extend_from_slice(&self.max_fragment_id.to_le_bytes());
+wire_layout! {
+    impl Message(super::TYPE_ORIGIN_START) for OriginStart {
+        padding(4),
+        group_key,
+        max_fragment_id as LittleEndian,
     }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let _reserved = u32::read(r)?;
-        Ok(Self {
-            group_key: eddsa::PrivateKey::read(r)?,
-            max_fragment_id: u64::from_le_bytes(r.array("max_fragment_id")?),
-        })
-    }
-    fn encoded_len(&self) -> usize {
-        44
-    }
-}
-
-impl Message for OriginStart {
-    const TYPE: u16 = super::TYPE_ORIGIN_START;
 }
 
 /// MEMBER_JOIN (751): a client joins a group as the member of `member_key`.
@@ -91,34 +105,29 @@ pub struct MemberJoin {
     pub join_msg: Option<Vec<u8>>,
 }
 
+/// Hand-written: the relay count sits at the front, apart from the relays.
 impl Codec for MemberJoin {
     fn encode(&self, out: &mut Vec<u8>) {
         (self.relays.len() as u32).encode(out);
         self.group_pub_key.encode(out);
         self.member_key.encode(out);
         self.origin.encode(out);
-        for relay in &self.relays {
-            relay.encode(out);
-        }
-        if let Some(m) = &self.join_msg {
-            out.extend_from_slice(m);
-        }
+        encode_peers(&self.relays, out);
+        TrailingMessage::encode_field(&self.join_msg, out);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let count = u32::read(r)?;
         let group_pub_key = eddsa::PublicKey::read(r)?;
         let member_key = ecdsa::PrivateKey::read(r)?;
         let origin = PeerIdentity::read(r)?;
-        let relays = read_relays(r, count)?;
-        let join_msg = read_trailing_message(r, "join message")?;
-        if let Some(m) = &join_msg {
-            // The service must still fit it into a JOIN_REQUEST.
-            if m.len() + JOIN_REQUEST_HEADER_SIZE > gnunet_service::wire::MAX_MESSAGE_SIZE {
-                return Err(DecodeError::Invalid {
-                    field: "join message",
-                    reason: "too large for a join request",
-                });
-            }
+        let relays = read_peers(r, count)?;
+        let join_msg = TrailingMessage::read_field(r, "join message")?;
+        // The service must still fit it into a JOIN_REQUEST.
+        if TrailingMessage::field_len(&join_msg) + JOIN_REQUEST_HEADER_SIZE > MAX_MESSAGE_SIZE {
+            return Err(DecodeError::Invalid {
+                field: "join message",
+                reason: "too large for a join request",
+            });
         }
         Ok(Self {
             group_pub_key,
@@ -130,8 +139,8 @@ impl Codec for MemberJoin {
     }
     fn encoded_len(&self) -> usize {
         MEMBER_JOIN_HEADER_SIZE - HEADER_SIZE
-            + 32 * self.relays.len()
-            + self.join_msg.as_ref().map_or(0, Vec::len)
+            + self.relays.len() * size_of::<PeerIdentity>()
+            + TrailingMessage::field_len(&self.join_msg)
     }
 }
 
@@ -171,10 +180,7 @@ impl JoinRequest {
         Self {
             reserved: 0,
             signature: ecdsa::Signature([0; 64]),
-            purpose: SignaturePurpose {
-                size: 0,
-                purpose: 0,
-            },
+            purpose: NO_PURPOSE,
             group_pub_key,
             member_pub_key,
             peer,
@@ -182,77 +188,24 @@ impl JoinRequest {
         }
     }
 
-    /// Total size on the wire, header included.
-    pub fn wire_size(&self) -> usize {
-        JOIN_REQUEST_HEADER_SIZE + self.join_msg.as_ref().map_or(0, Vec::len)
-    }
-
-    /// The purpose the signed range must carry.
-    pub fn expected_purpose(&self) -> SignaturePurpose {
-        SignaturePurpose {
-            size: (self.wire_size() - JOIN_SIGNED_OFFSET) as u32,
-            purpose: super::PURPOSE_REQUEST,
-        }
-    }
-
-    /// Fills in the purpose header for signing.
-    pub fn set_purpose(&mut self) {
-        self.purpose = self.expected_purpose();
-    }
-
-    /// Whether the purpose header is the one a correctly signed join request carries.
-    pub fn purpose_ok(&self) -> bool {
-        self.purpose == self.expected_purpose()
-    }
-
     /// Whether the joiner marked itself as following redirects ([`TREE_CAPABLE`]).
     pub fn tree_capable(&self) -> bool {
         self.reserved == TREE_CAPABLE
     }
-
-    /// The bytes the member key signs: purpose through the join message.
-    pub fn signed_block(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.wire_size() - JOIN_SIGNED_OFFSET);
-        self.encode_signed(&mut out);
-        out
-    }
-
-    fn encode_signed(&self, out: &mut Vec<u8>) {
-        self.purpose.encode(out);
-        self.group_pub_key.encode(out);
-        self.member_pub_key.encode(out);
-        self.peer.encode(out);
-        if let Some(m) = &self.join_msg {
-            out.extend_from_slice(m);
-        }
-    }
 }
 
-impl Codec for JoinRequest {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.reserved.encode(out);
-        self.signature.encode(out);
-        self.encode_signed(out);
-    }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            reserved: u32::read(r)?,
-            signature: ecdsa::Signature::read(r)?,
-            purpose: SignaturePurpose::read(r)?,
-            group_pub_key: eddsa::PublicKey::read(r)?,
-            member_pub_key: ecdsa::PublicKey::read(r)?,
-            peer: PeerIdentity::read(r)?,
-            join_msg: read_trailing_message(r, "join message")?,
-        })
-    }
-    fn encoded_len(&self) -> usize {
-        self.wire_size() - HEADER_SIZE
+wire_layout! {
+    impl Message(super::TYPE_JOIN_REQUEST) for JoinRequest {
+        reserved,
+        signature,
+        purpose,
+        group_pub_key,
+        member_pub_key,
+        peer,
+        join_msg as TrailingMessage,
     }
 }
-
-impl Message for JoinRequest {
-    const TYPE: u16 = super::TYPE_JOIN_REQUEST;
-}
+signed_range!(JoinRequest, signed_from: JOIN_SIGNED_OFFSET, purpose: PURPOSE_REQUEST);
 
 /// The inner `MulticastJoinDecisionMessage` of a JOIN_DECISION.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,9 +220,12 @@ pub struct Decision {
     pub response: Option<Vec<u8>>,
 }
 
-impl Decision {
-    fn encoded_len(&self) -> usize {
-        12 + 32 * self.relays.len() + self.response.as_ref().map_or(0, Vec::len)
+wire_layout! {
+    // Nested inside a JOIN_DECISION with a header of its own (of the same type).
+    impl Message(super::TYPE_JOIN_DECISION) for Decision {
+        is_admitted,
+        relays as CountedRelays,
+        response as TrailingMessage,
     }
 }
 
@@ -301,83 +257,44 @@ impl JoinDecision {
     }
 }
 
-/// Size of the [`JoinDecision::admitted_after`] trailer.
-const MARK_SIZE: usize = 8;
+/// [`JoinDecision::admitted_after`]: absent, or 8 bytes (big-endian) after the inner decision.
+enum AdmissionMark {}
 
-impl Codec for JoinDecision {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.peer.encode(out);
-        self.member_pub_key.encode(out);
-        (self.decision.encoded_len() as u16).encode(out);
-        super::TYPE_JOIN_DECISION.encode(out);
-        self.decision.is_admitted.encode(out);
-        (self.decision.relays.len() as u32).encode(out);
-        for relay in &self.decision.relays {
-            relay.encode(out);
-        }
-        if let Some(m) = &self.decision.response {
-            out.extend_from_slice(m);
-        }
-        if let Some(mark) = self.admitted_after {
+impl FieldCodec<Option<u64>> for AdmissionMark {
+    fn encode_field(mark: &Option<u64>, out: &mut Vec<u8>) {
+        if let Some(mark) = mark {
             mark.encode(out);
         }
     }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let peer = PeerIdentity::read(r)?;
-        let member_pub_key = ecdsa::PublicKey::read(r)?;
-        let inner_size = u16::read(r)? as usize;
-        let inner_type = u16::read(r)?;
-        if inner_type != super::TYPE_JOIN_DECISION {
-            return Err(DecodeError::Invalid {
-                field: "inner decision type",
-                reason: "not 753",
-            });
+    fn read_field(r: &mut Reader<'_>, what: &'static str) -> Result<Option<u64>, DecodeError> {
+        match r.left() {
+            0 => Ok(None),
+            n if n == size_of::<u64>() => u64::read(r).map(Some),
+            _ => Err(DecodeError::Invalid {
+                field: what,
+                reason: "inner decision size does not match the outer message",
+            }),
         }
-        let inner_body = inner_size
-            .checked_sub(HEADER_SIZE)
-            .ok_or(DecodeError::Invalid {
-                field: "inner decision size",
-                reason: "smaller than a message header",
-            })?;
-        let trailer = r.left().checked_sub(inner_body);
-        if !matches!(trailer, Some(0 | MARK_SIZE)) {
-            return Err(DecodeError::Invalid {
-                field: "inner decision size",
-                reason: "does not match the outer message",
-            });
-        }
-        let mut inner = Reader::new(r.take(inner_body, "inner decision")?);
-        let is_admitted = i32::read(&mut inner)?;
-        let count = u32::read(&mut inner)?;
-        let relays = read_relays(&mut inner, count)?;
-        let response = read_trailing_message(&mut inner, "join response")?;
-        let admitted_after = match r.left() {
-            0 => None,
-            _ => Some(u64::read(r)?),
-        };
-        Ok(Self {
-            peer,
-            member_pub_key,
-            decision: Decision {
-                is_admitted,
-                relays,
-                response,
-            },
-            admitted_after,
-        })
     }
-    fn encoded_len(&self) -> usize {
-        64 + self.decision.encoded_len() + self.admitted_after.map_or(0, |_| MARK_SIZE)
+    fn field_len(mark: &Option<u64>) -> usize {
+        mark.map_or(0, |m| m.encoded_len())
     }
 }
 
-impl Message for JoinDecision {
-    const TYPE: u16 = super::TYPE_JOIN_DECISION;
+wire_layout! {
+    impl Message(super::TYPE_JOIN_DECISION) for JoinDecision {
+        peer,
+        member_pub_key,
+        decision as Nested,
+        admitted_after as AdmissionMark,
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::c_structs::{self, assert_c_layout, check_c_layout};
     use super::*;
+    use std::mem::offset_of;
 
     fn peer(b: u8) -> PeerIdentity {
         PeerIdentity([b; 32])
@@ -389,18 +306,21 @@ mod tests {
             group_key: eddsa::PrivateKey([7; 32]),
             max_fragment_id: 0x0102_0304_0506_0708,
         };
-        let b = m.to_message();
-        assert_eq!(b.len(), 48);
-        assert_eq!(&b[0..4], &[0, 48, 0x02, 0xee]);
-        assert_eq!(&b[4..8], &[0; 4]);
-        assert_eq!(&b[8..40], &[7; 32]);
-        assert_eq!(&b[40..48], &[8, 7, 6, 5, 4, 3, 2, 1]);
-        assert_eq!(OriginStart::from_message(&b), Ok(m));
+        let b = check_c_layout!(m, OriginStartMessage + 0, {
+            header: [0, 48, 0x02, 0xee],
+            reserved: [0; 4],
+            group_key: [7; 32],
+            max_fragment_id: [8, 7, 6, 5, 4, 3, 2, 1],
+        });
         assert!(OriginStart::from_message(&b[..47]).is_err());
     }
 
     #[test]
     fn member_join_layout_and_round_trip() {
+        assert_eq!(
+            size_of::<c_structs::MemberJoinMessage>(),
+            MEMBER_JOIN_HEADER_SIZE
+        );
         let m = MemberJoin {
             group_pub_key: eddsa::PublicKey([1; 32]),
             member_key: ecdsa::PrivateKey([2; 32]),
@@ -408,16 +328,15 @@ mod tests {
             relays: vec![peer(4), peer(5)],
             join_msg: Some(vec![0, 6, 0, 123, b'h', b'i']),
         };
-        let b = m.to_message();
-        assert_eq!(b.len(), 104 + 64 + 6);
-        assert_eq!(&b[4..8], &2u32.to_be_bytes());
-        assert_eq!(&b[8..40], &[1; 32]);
-        assert_eq!(&b[40..72], &[2; 32]);
-        assert_eq!(&b[72..104], &[3; 32]);
-        assert_eq!(&b[104..136], &[4; 32]);
-        assert_eq!(&b[136..168], &[5; 32]);
-        assert_eq!(&b[168..], &[0, 6, 0, 123, b'h', b'i']);
-        assert_eq!(MemberJoin::from_message(&b), Ok(m.clone()));
+        let b = check_c_layout!(m, MemberJoinMessage + 2 * 32 + 6, {
+            relay_count: 2u32.to_be_bytes(),
+            group_pub_key: [1; 32],
+            member_key: [2; 32],
+            origin: [3; 32],
+        });
+        let (relays, join_msg) = b[MEMBER_JOIN_HEADER_SIZE..].split_at(2 * 32);
+        assert_eq!(relays, [[4; 32], [5; 32]].concat());
+        assert_eq!(join_msg, &[0, 6, 0, 123, b'h', b'i']);
 
         // A relay count beyond the message and a join message that does not fill the rest.
         let mut bad = b.clone();
@@ -437,38 +356,46 @@ mod tests {
 
     #[test]
     fn join_request_layout_and_round_trip() {
-        let mut m = JoinRequest {
-            reserved: TREE_CAPABLE,
-            signature: ecdsa::Signature([9; 64]),
-            purpose: SignaturePurpose {
-                size: 0,
-                purpose: 0,
-            },
-            group_pub_key: eddsa::PublicKey([1; 32]),
-            member_pub_key: ecdsa::PublicKey([2; 32]),
-            peer: peer(3),
-            join_msg: Some(vec![0, 5, 0, 123, b'!']),
-        };
+        assert_eq!(
+            size_of::<c_structs::JoinRequestMessage>(),
+            JOIN_REQUEST_HEADER_SIZE
+        );
+        let mut m = JoinRequest::unsigned(
+            eddsa::PublicKey([1; 32]),
+            ecdsa::PublicKey([2; 32]),
+            peer(3),
+            Some(vec![0, 5, 0, 123, b'!']),
+        );
+        m.reserved = TREE_CAPABLE;
+        m.signature = ecdsa::Signature([9; 64]);
         m.set_purpose();
-        let b = m.to_message();
-        assert_eq!(b.len(), 181);
-        assert_eq!(&b[0..4], &[0, 181, 0x02, 0xf0]);
-        assert_eq!(&b[4..8], &TREE_CAPABLE.to_be_bytes());
-        assert_eq!(&b[8..72], &[9; 64]);
-        assert_eq!(&b[72..76], &(181u32 - 72).to_be_bytes());
-        assert_eq!(&b[76..80], &24u32.to_be_bytes());
-        assert_eq!(&b[80..112], &[1; 32]);
-        assert_eq!(&b[112..144], &[2; 32]);
-        assert_eq!(&b[144..176], &[3; 32]);
-        assert_eq!(&b[176..], &[0, 5, 0, 123, b'!']);
-        assert_eq!(&m.signed_block()[..], &b[72..]);
+        let b = check_c_layout!(m, JoinRequestMessage + 5, {
+            header: [0, 181, 0x02, 0xf0],
+            reserved: TREE_CAPABLE.to_be_bytes(),
+            signature: [9; 64],
+            purpose: [(181u32 - 72).to_be_bytes(), 24u32.to_be_bytes()].concat(),
+            group_pub_key: [1; 32],
+            member_pub_key: [2; 32],
+            peer: [3; 32],
+        });
+        assert_eq!(&b[JOIN_REQUEST_HEADER_SIZE..], &[0, 5, 0, 123, b'!']);
+        c_structs::assert_signed_from(
+            &b,
+            offset_of!(c_structs::JoinRequestMessage, purpose),
+            JOIN_SIGNED_OFFSET,
+            &m.signed_block(),
+        );
         assert!(m.tree_capable() && m.purpose_ok());
-        assert_eq!(JoinRequest::from_message(&b), Ok(m));
         assert!(JoinRequest::from_message(&b[..175]).is_err());
     }
 
     #[test]
     fn join_decision_is_outer_header_then_inner_decision() {
+        let outer = size_of::<c_structs::JoinDecisionMessageHeader>();
+        assert_eq!(
+            outer + size_of::<c_structs::JoinDecisionMessage>(),
+            JOIN_DECISION_HEADER_SIZE
+        );
         let m = JoinDecision {
             peer: peer(1),
             member_pub_key: ecdsa::PublicKey([2; 32]),
@@ -479,23 +406,27 @@ mod tests {
             },
             admitted_after: None,
         };
-        let b = m.to_message();
-        assert_eq!(b.len(), 68 + 12 + 32 + 4);
-        assert_eq!(&b[0..4], &[0, 116, 0x02, 0xf1]);
-        assert_eq!(&b[4..36], &[1; 32]);
-        assert_eq!(&b[36..68], &[2; 32]);
-        assert_eq!(&b[68..72], &[0, 48, 0x02, 0xf1]);
-        assert_eq!(&b[72..76], &1i32.to_be_bytes());
-        assert_eq!(&b[76..80], &1u32.to_be_bytes());
-        assert_eq!(&b[80..112], &[3; 32]);
-        assert_eq!(&b[112..], &[0, 4, 1, 200]);
-        assert_eq!(JoinDecision::from_message(&b), Ok(m.clone()));
+        let b = check_c_layout!(m, JoinDecisionMessageHeader + 12 + 32 + 4, {
+            header: [0, 116, 0x02, 0xf1],
+            peer: [1; 32],
+            member_pub_key: [2; 32],
+        });
+        assert_c_layout!(
+            &b[outer..],
+            JoinDecisionMessage {
+                header: [0, 48, 0x02, 0xf1],
+                is_admitted: 1i32.to_be_bytes(),
+                relay_count: 1u32.to_be_bytes(),
+            }
+        );
+        let (relays, response) = b[JOIN_DECISION_HEADER_SIZE..].split_at(32);
+        assert_eq!((relays, response), (&[3; 32][..], &[0, 4, 1, 200][..]));
 
         let mut bad = b.clone();
-        bad[69] = 47; // inner size disagrees
+        bad[outer + 1] = 47; // inner size disagrees
         assert!(JoinDecision::from_message(&bad).is_err());
         let mut bad = b.clone();
-        bad[71] = 0xf0; // inner type
+        bad[outer + 3] = 0xf0; // inner type
         assert!(JoinDecision::from_message(&bad).is_err());
         assert!(JoinDecision::from_message(&b[..79]).is_err());
         let refused = JoinDecision {
@@ -506,8 +437,14 @@ mod tests {
             },
             ..m
         };
-        assert_eq!(refused.to_message().len(), JOIN_DECISION_HEADER_SIZE);
-        assert_eq!(&refused.to_message()[72..76], &[0xff; 4]);
+        let b = refused.to_message();
+        assert_eq!(b.len(), JOIN_DECISION_HEADER_SIZE);
+        assert_c_layout!(
+            &b[outer..],
+            JoinDecisionMessage {
+                is_admitted: [0xff; 4],
+            }
+        );
     }
 
     #[test]
@@ -523,27 +460,21 @@ mod tests {
             admitted_after: Some(0x0102_0304_0506_0708),
         };
         let b = m.to_message();
-        assert_eq!(b.len(), 68 + 12 + 8 + 8);
+        let plain_len = JOIN_DECISION_HEADER_SIZE + 8;
+        assert_eq!(b.len(), plain_len + 8);
         assert_eq!(&b[0..2], &96u16.to_be_bytes());
         assert_eq!(
             &b[68..70],
             &20u16.to_be_bytes(),
             "inner size leaves the mark out"
         );
-        assert_eq!(&b[80..88], &[0, 8, 1, 200, 1, 2, 3, 4]);
-        assert_eq!(&b[88..], &[1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(&b[plain_len..], &[1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(JoinDecision::from_message(&b), Ok(m.clone()));
 
         let plain = m.without_mark().to_message();
-        assert_eq!(plain.len(), 88);
-        assert_eq!(
-            &plain[..],
-            &{
-                let mut c = b[..88].to_vec();
-                c[0..2].copy_from_slice(&88u16.to_be_bytes());
-                c
-            }[..]
-        );
+        let mut expect = b[..plain_len].to_vec();
+        expect[0..2].copy_from_slice(&(plain_len as u16).to_be_bytes());
+        assert_eq!(plain, expect);
 
         // Anything but 0 or 8 bytes after the inner decision is refused.
         for extra in [1usize, 7, 9, 16] {

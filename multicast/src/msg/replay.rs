@@ -5,9 +5,8 @@
 //! response). It is written as zeros and ignored when read.
 
 use gnunet_service::crypto::ecdsa;
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader, HEADER_SIZE};
-
-use super::check_nested;
+use gnunet_service::wire::{Codec, DecodeError, Reader, TrailingMessage};
+use gnunet_service::wire_layout;
 
 /// Size of REPLAY_REQUEST, header and padding included.
 pub const REPLAY_REQUEST_SIZE: usize = 80;
@@ -28,23 +27,25 @@ pub struct ReplayIds {
     pub flags: u64,
 }
 
-impl Codec for ReplayIds {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.fragment_id.encode(out);
-        self.message_id.encode(out);
-        self.fragment_offset.encode(out);
-        self.flags.encode(out);
+wire_layout! {
+    impl Codec for ReplayIds {
+        fragment_id,
+        message_id,
+        fragment_offset,
+        flags,
     }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            fragment_id: u64::read(r)?,
-            message_id: u64::read(r)?,
-            fragment_offset: u64::read(r)?,
-            flags: u64::read(r)?,
-        })
-    }
-    fn encoded_len(&self) -> usize {
-        32
+}
+
+impl ReplayIds {
+    /// Whether `fragment` is what these ids ask for: the fragment of that id, or (fragment id
+    /// 0) the fragment at that offset of that message.
+    pub fn answered_by(&self, fragment: &super::Fragment) -> bool {
+        if self.fragment_id != 0 {
+            self.fragment_id == fragment.fragment_id
+        } else {
+            self.message_id == fragment.message_id
+                && self.fragment_offset == fragment.fragment_offset
+        }
     }
 }
 
@@ -60,33 +61,14 @@ pub struct ReplayRequest {
     pub uid: u32,
 }
 
-impl Codec for ReplayRequest {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.member_pub_key.encode(out);
-        out.extend_from_slice(&[0; 4]);
-        self.ids.encode(out);
-        self.uid.encode(out);
-        out.extend_from_slice(&[0; 4]);
+wire_layout! {
+    impl Message(super::TYPE_REPLAY_REQUEST) for ReplayRequest {
+        member_pub_key,
+        padding(4),
+        ids,
+        uid,
+        padding(4),
     }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let member_pub_key = ecdsa::PublicKey::read(r)?;
-        r.take(4, "padding")?;
-        let ids = ReplayIds::read(r)?;
-        let uid = u32::read(r)?;
-        r.take(4, "tail padding")?;
-        Ok(Self {
-            member_pub_key,
-            ids,
-            uid,
-        })
-    }
-    fn encoded_len(&self) -> usize {
-        REPLAY_REQUEST_SIZE - HEADER_SIZE
-    }
-}
-
-impl Message for ReplayRequest {
-    const TYPE: u16 = super::TYPE_REPLAY_REQUEST;
 }
 
 /// `enum GNUNET_MULTICAST_ReplayErrorCode` (i32 on the wire; other values pass through).
@@ -132,6 +114,18 @@ impl ReplayError {
     }
 }
 
+impl Codec for ReplayError {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.code().encode(out);
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self::from_code(i32::read(r)?))
+    }
+    fn encoded_len(&self) -> usize {
+        self.code().encoded_len()
+    }
+}
+
 /// REPLAY_RESPONSE (761): 48 bytes, then for a success the replayed MESSAGE (757).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplayResponse {
@@ -143,50 +137,14 @@ pub struct ReplayResponse {
     pub fragment: Option<Vec<u8>>,
 }
 
-fn encode_response_head(ids: &ReplayIds, error_code: i32, out: &mut Vec<u8>) {
-    out.extend_from_slice(&[0; 4]);
-    ids.encode(out);
-    error_code.encode(out);
-    out.extend_from_slice(&[0; 4]);
-}
-
-fn read_response_head(r: &mut Reader<'_>) -> Result<(ReplayIds, i32), DecodeError> {
-    r.take(4, "padding")?;
-    let ids = ReplayIds::read(r)?;
-    let code = i32::read(r)?;
-    r.take(4, "padding")?;
-    Ok((ids, code))
-}
-
-impl Codec for ReplayResponse {
-    fn encode(&self, out: &mut Vec<u8>) {
-        encode_response_head(&self.ids, self.error_code.code(), out);
-        if let Some(f) = &self.fragment {
-            out.extend_from_slice(f);
-        }
+wire_layout! {
+    impl Message(super::TYPE_REPLAY_RESPONSE) for ReplayResponse {
+        padding(4),
+        ids,
+        error_code,
+        padding(4),
+        fragment as TrailingMessage,
     }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let (ids, code) = read_response_head(r)?;
-        let fragment = if r.left() == 0 {
-            None
-        } else {
-            let rest = r.rest();
-            check_nested(rest, "replayed fragment")?;
-            Some(rest.to_vec())
-        };
-        Ok(Self {
-            ids,
-            error_code: ReplayError::from_code(code),
-            fragment,
-        })
-    }
-    fn encoded_len(&self) -> usize {
-        REPLAY_RESPONSE_HEADER_SIZE - HEADER_SIZE + self.fragment.as_ref().map_or(0, Vec::len)
-    }
-}
-
-impl Message for ReplayResponse {
-    const TYPE: u16 = super::TYPE_REPLAY_RESPONSE;
 }
 
 /// REPLAY_RESPONSE_END (762): exactly 48 bytes; the answering client is done.
@@ -198,47 +156,21 @@ pub struct ReplayResponseEnd {
     pub error_code: i32,
 }
 
-impl Codec for ReplayResponseEnd {
-    fn encode(&self, out: &mut Vec<u8>) {
-        encode_response_head(&self.ids, self.error_code, out);
+wire_layout! {
+    impl Message(super::TYPE_REPLAY_RESPONSE_END) for ReplayResponseEnd {
+        padding(4),
+        ids,
+        error_code,
+        padding(4),
     }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let (ids, error_code) = read_response_head(r)?;
-        Ok(Self { ids, error_code })
-    }
-    fn encoded_len(&self) -> usize {
-        REPLAY_RESPONSE_HEADER_SIZE - HEADER_SIZE
-    }
-}
-
-impl Message for ReplayResponseEnd {
-    const TYPE: u16 = super::TYPE_REPLAY_RESPONSE_END;
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::c_structs::{check_c_layout, ReplayRequestMessage, ReplayResponseMessage};
     use super::*;
-
-    /// The C structs as the compiler lays them out (no `GNUNET_PACKED` on the u64 fields).
-    #[repr(C)]
-    struct CReplayRequest {
-        header: [u16; 2],
-        member_pub_key: [u8; 32],
-        fragment_id: u64,
-        message_id: u64,
-        fragment_offset: u64,
-        flags: u64,
-        uid: u32,
-    }
-    #[repr(C)]
-    struct CReplayResponse {
-        header: [u16; 2],
-        fragment_id: u64,
-        message_id: u64,
-        fragment_offset: u64,
-        flags: u64,
-        error_code: i32,
-    }
+    use gnunet_service::wire::Message;
+    use std::mem::{offset_of, size_of};
 
     const IDS: ReplayIds = ReplayIds {
         fragment_id: 0x0102,
@@ -249,28 +181,33 @@ mod tests {
 
     #[test]
     fn replay_request_is_80_bytes_with_padding() {
-        assert_eq!(std::mem::size_of::<CReplayRequest>(), REPLAY_REQUEST_SIZE);
+        assert_eq!(size_of::<ReplayRequestMessage>(), REPLAY_REQUEST_SIZE);
         let m = ReplayRequest {
             member_pub_key: ecdsa::PublicKey([0xaa; 32]),
             ids: IDS,
             uid: 0x0909,
         };
-        let b = m.to_message();
-        assert_eq!(b.len(), 80);
-        assert_eq!(&b[0..4], &[0, 80, 0x02, 0xf8]);
-        assert_eq!(&b[4..36], &[0xaa; 32]);
-        assert_eq!(&b[36..40], &[0; 4]);
-        assert_eq!(&b[40..48], &0x0102u64.to_be_bytes());
-        assert_eq!(&b[48..56], &0x0304u64.to_be_bytes());
-        assert_eq!(&b[56..64], &0x0506u64.to_be_bytes());
-        assert_eq!(&b[64..72], &0x0708u64.to_be_bytes());
-        assert_eq!(&b[72..76], &0x0909u32.to_be_bytes());
-        assert_eq!(&b[76..80], &[0; 4]);
-        assert_eq!(ReplayRequest::from_message(&b), Ok(m));
+        let b = check_c_layout!(m, ReplayRequestMessage + 0, {
+            header: [0, 80, 0x02, 0xf8],
+            member_pub_key: [0xaa; 32],
+            fragment_id: 0x0102u64.to_be_bytes(),
+            message_id: 0x0304u64.to_be_bytes(),
+            fragment_offset: 0x0506u64.to_be_bytes(),
+            flags: 0x0708u64.to_be_bytes(),
+            uid: 0x0909u32.to_be_bytes(),
+        });
+        // Both gaps of the C struct (after the key, after uid) are zeros.
+        let key_end = offset_of!(ReplayRequestMessage, member_pub_key) + 32;
+        let ids_start = offset_of!(ReplayRequestMessage, fragment_id);
+        let uid_end = offset_of!(ReplayRequestMessage, uid) + 4;
+        assert_eq!(
+            (&b[key_end..ids_start], &b[uid_end..]),
+            (&[0; 4][..], &[0; 4][..])
+        );
         // Padding is ignored, sizes are exact.
         let mut dirty = b.clone();
-        dirty[37] = 1;
-        dirty[79] = 1;
+        dirty[key_end] = 1;
+        dirty[uid_end] = 1;
         assert_eq!(ReplayRequest::from_message(&dirty), Ok(m));
         let mut short = b[..72].to_vec();
         short[1] = 72;
@@ -280,7 +217,7 @@ mod tests {
     #[test]
     fn replay_response_is_48_bytes_plus_fragment() {
         assert_eq!(
-            std::mem::size_of::<CReplayResponse>(),
+            size_of::<ReplayResponseMessage>(),
             REPLAY_RESPONSE_HEADER_SIZE
         );
         let m = ReplayResponse {
@@ -288,24 +225,29 @@ mod tests {
             error_code: ReplayError::NotFound,
             fragment: None,
         };
-        let b = m.to_message();
-        assert_eq!(b.len(), 48);
-        assert_eq!(&b[0..4], &[0, 48, 0x02, 0xf9]);
-        assert_eq!(&b[4..8], &[0; 4]);
-        assert_eq!(&b[8..16], &0x0102u64.to_be_bytes());
-        assert_eq!(&b[40..44], &1i32.to_be_bytes());
-        assert_eq!(&b[44..48], &[0; 4]);
-        assert_eq!(ReplayResponse::from_message(&b), Ok(m));
+        let b = check_c_layout!(m, ReplayResponseMessage + 0, {
+            header: [0, 48, 0x02, 0xf9],
+            fragment_id: 0x0102u64.to_be_bytes(),
+            flags: 0x0708u64.to_be_bytes(),
+            error_code: 1i32.to_be_bytes(),
+        });
+        // Both gaps of the C struct (after the header, after error_code) are zeros.
+        let ids_start = offset_of!(ReplayResponseMessage, fragment_id);
+        let code_end = offset_of!(ReplayResponseMessage, error_code) + 4;
+        assert_eq!(
+            (&b[4..ids_start], &b[code_end..]),
+            (&[0; 4][..], &[0; 4][..])
+        );
 
         let ok = ReplayResponse {
             ids: IDS,
             error_code: ReplayError::Ok,
             fragment: Some(vec![0, 5, 0x02, 0xf5, 7]),
         };
-        let b = ok.to_message();
-        assert_eq!(b.len(), 53);
-        assert_eq!(&b[48..], &[0, 5, 0x02, 0xf5, 7]);
-        assert_eq!(ReplayResponse::from_message(&b), Ok(ok));
+        let b = check_c_layout!(ok, ReplayResponseMessage + 5, {
+            error_code: [0; 4],
+        });
+        assert_eq!(&b[REPLAY_RESPONSE_HEADER_SIZE..], &[0, 5, 0x02, 0xf5, 7]);
         let mut bad = b.clone();
         bad[49] = 6;
         assert!(ReplayResponse::from_message(&bad).is_err());
@@ -314,11 +256,26 @@ mod tests {
             ids: IDS,
             error_code: 0,
         };
-        let b = end.to_message();
-        assert_eq!(b.len(), 48);
-        assert_eq!(&b[2..4], &[0x02, 0xfa]);
-        assert_eq!(ReplayResponseEnd::from_message(&b), Ok(end));
+        check_c_layout!(end, ReplayResponseMessage + 0, {
+            header: [0, 48, 0x02, 0xfa],
+        });
         assert_eq!(ReplayError::from_code(-1), ReplayError::Other(-1));
         assert_eq!(ReplayError::from_code(3).code(), 3);
+    }
+
+    #[test]
+    fn ids_are_answered_by_fragment_id_or_by_message_and_offset() {
+        let mut f = super::super::Fragment::unsigned(0x0304, 0x0506, 0, 0, vec![]);
+        f.fragment_id = 0x0102;
+        assert!(IDS.answered_by(&f));
+        let by_message = ReplayIds {
+            fragment_id: 0,
+            ..IDS
+        };
+        assert!(by_message.answered_by(&f));
+        f.fragment_id = 9;
+        assert!(!IDS.answered_by(&f));
+        f.fragment_offset = 0;
+        assert!(!by_message.answered_by(&f));
     }
 }

@@ -1,5 +1,6 @@
 //! GNUnet's IPC message format: the 4-byte header, the [`Codec`] trait every wire type
-//! implements, and a stream [`Framer`].
+//! implements, layouts declared once with [`wire_layout!`](crate::wire_layout), and a stream
+//! [`Framer`].
 //!
 //! Every multi-byte integer on GNUnet's wire is big-endian and structs are packed, unless a
 //! message's own module says otherwise (the 2019 originals have a few host-order quirks).
@@ -7,7 +8,9 @@
 mod codec;
 mod framer;
 mod header;
+mod layout;
 
 pub use codec::{body_reader, Codec, DecodeError, Message, Reader};
 pub use framer::{FrameError, Framer, RawMessage};
 pub use header::{MessageHeader, HEADER_SIZE, MAX_MESSAGE_SIZE};
+pub use layout::{check_nested, FieldCodec, LittleEndian, Nested, Rest, TrailingMessage};

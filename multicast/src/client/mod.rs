@@ -1,5 +1,10 @@
-//! The client side of the multicast service: what an origin or member application sends,
-//! how it reads what the service sends back, and a blocking [`Client`] on top.
+//! The client side of the multicast service, in three layers:
+//!
+//! - the messages an origin or member application sends (this module's functions, and
+//!   [`Fragmenter`] for message and request fragments) and the [`Event`]s the service sends;
+//! - [`Session`]: one group role without I/O — what is (re)sent on connect, flow control,
+//!   pending replays — for any event loop;
+//! - [`Client`]: a blocking connection driving a [`Session`], for tools and tests.
 //!
 //! The messages are byte-compatible with the C `multicast_api.c`: fragment offsets count whole
 //! fragments including their headers, `group_generation` and `max_fragment_id` are written in
@@ -7,10 +12,12 @@
 //! Unlike the C library, [`Fragmenter`] keeps fragments small enough to cross CADET (gap G2)
 //! and replay answers are never truncated (gap G5).
 
-use std::time::Duration;
+mod blocking;
+mod session;
 
-use gnunet_service::client::{BlockingClient, ClientError};
-use gnunet_service::config::Config;
+pub use blocking::{Client, Error};
+pub use session::{Limits, Role, Session, SessionError, SessionEvent};
+
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::{DecodeError, Message};
@@ -48,7 +55,12 @@ impl Event {
     /// Decodes a complete message from the service; types a service never sends to clients
     /// are errors.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Ok(match Any::decode(bytes)? {
+        Self::from_any(Any::decode(bytes)?)
+    }
+
+    /// The event a decoded message is; types a service never sends to clients are errors.
+    pub fn from_any(message: Any) -> Result<Self, DecodeError> {
+        Ok(match message {
             Any::JoinRequest(m) => Event::JoinRequest(m),
             Any::JoinDecision(m) => Event::JoinDecision(m),
             Any::PartAck(_) => Event::PartAck,
@@ -124,7 +136,7 @@ pub fn part() -> Vec<u8> {
 
 /// REPLAY_REQUEST for one fragment by id.
 pub fn replay_fragment(fragment_id: u64, flags: u64) -> Vec<u8> {
-    replay_request(ReplayIds {
+    session::replay_request(ReplayIds {
         fragment_id,
         message_id: 0,
         fragment_offset: 0,
@@ -134,21 +146,12 @@ pub fn replay_fragment(fragment_id: u64, flags: u64) -> Vec<u8> {
 
 /// REPLAY_REQUEST for the fragment at `fragment_offset` of message `message_id`.
 pub fn replay_message(message_id: u64, fragment_offset: u64, flags: u64) -> Vec<u8> {
-    replay_request(ReplayIds {
+    session::replay_request(ReplayIds {
         fragment_id: 0,
         message_id,
         fragment_offset,
         flags,
     })
-}
-
-fn replay_request(ids: ReplayIds) -> Vec<u8> {
-    ReplayRequest {
-        member_pub_key: ecdsa::PublicKey([0; 32]),
-        ids,
-        uid: 0,
-    }
-    .to_message()
 }
 
 /// REPLAY_RESPONSE carrying one stored, signed fragment (a complete MESSAGE).
@@ -204,21 +207,22 @@ impl Fragmenter {
         }
     }
 
-    fn chunks<'a>(&self, data: &'a [u8]) -> Vec<&'a [u8]> {
+    /// `data` in pieces of at most `max` bytes; one empty piece for empty data.
+    fn chunks(data: &[u8], max: usize) -> Vec<&[u8]> {
         if data.is_empty() {
             return vec![&[]];
         }
-        data.chunks(self.max_payload).collect()
+        data.chunks(max).collect()
     }
 
     /// The MESSAGE fragments of `data` (unsigned; the origin's service signs them).
     pub fn message(&self, message_id: u64, group_generation: u64, data: &[u8]) -> Vec<Vec<u8>> {
         let mut offset = 0u64;
-        self.chunks(data)
+        Self::chunks(data, self.max_payload)
             .into_iter()
             .map(|c| {
                 let f = Fragment::unsigned(message_id, offset, group_generation, 0, c.to_vec());
-                offset += (FRAGMENT_HEADER_SIZE + c.len()) as u64;
+                offset += f.wire_size() as u64;
                 f.to_message()
             })
             .collect()
@@ -230,121 +234,14 @@ impl Fragmenter {
             .max_payload
             .min(gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE - REQUEST_HEADER_SIZE);
         let mut offset = 0u64;
-        let chunks: Vec<&[u8]> = if data.is_empty() {
-            vec![&[]]
-        } else {
-            data.chunks(max).collect()
-        };
-        chunks
+        Self::chunks(data, max)
             .into_iter()
             .map(|c| {
                 let q = Request::unsigned(request_id, offset, 0, c.to_vec());
-                offset += (REQUEST_HEADER_SIZE + c.len()) as u64;
+                offset += q.wire_size() as u64;
                 q.to_message()
             })
             .collect()
-    }
-}
-
-/// Why a [`Client`] call failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Talking to the service failed.
-    #[error(transparent)]
-    Service(#[from] ClientError),
-    /// The service sent something that is not a client message of multicast.
-    #[error("undecodable message type {msg_type} from the service: {source}")]
-    Decode {
-        /// Its type.
-        msg_type: u16,
-        /// Why.
-        source: DecodeError,
-    },
-}
-
-/// A blocking connection to the multicast service in one group role.
-pub struct Client {
-    conn: BlockingClient,
-}
-
-impl Client {
-    /// Connects to the service named `multicast` in `config`, waiting up to `patience`.
-    pub fn connect(config: &Config, patience: Duration) -> Result<Self, Error> {
-        Ok(Self {
-            conn: BlockingClient::connect(config, "multicast", patience)?,
-        })
-    }
-
-    /// Wraps an established connection (tests).
-    pub fn from_blocking(conn: BlockingClient) -> Self {
-        Self { conn }
-    }
-
-    /// Sends a message built by this module's functions.
-    pub fn send(&mut self, msg: &[u8]) -> Result<(), Error> {
-        self.conn.send_raw(msg)?;
-        Ok(())
-    }
-
-    /// Starts the origin role.
-    pub fn start_origin(
-        &mut self,
-        group_key: eddsa::PrivateKey,
-        max_fragment_id: u64,
-    ) -> Result<(), Error> {
-        self.send(&origin_start(group_key, max_fragment_id))
-    }
-
-    /// Transmits one application message as fragments, waiting for a FRAGMENT_ACK after each
-    /// (other events arriving meanwhile are returned).
-    pub fn transmit(
-        &mut self,
-        message_id: u64,
-        group_generation: u64,
-        data: &[u8],
-        timeout: Duration,
-    ) -> Result<Vec<Event>, Error> {
-        let mut others = Vec::new();
-        for f in Fragmenter::default().message(message_id, group_generation, data) {
-            self.send(&f)?;
-            loop {
-                match self.next_event(Some(timeout))? {
-                    Event::FragmentAck => break,
-                    e => others.push(e),
-                }
-            }
-        }
-        Ok(others)
-    }
-
-    /// Sends one request to the origin, as fragments (the service ACKs each one).
-    pub fn request(
-        &mut self,
-        request_id: u64,
-        data: &[u8],
-        timeout: Duration,
-    ) -> Result<Vec<Event>, Error> {
-        let mut others = Vec::new();
-        for q in Fragmenter::default().request(request_id, data) {
-            self.send(&q)?;
-            loop {
-                match self.next_event(Some(timeout))? {
-                    Event::FragmentAck => break,
-                    e => others.push(e),
-                }
-            }
-        }
-        Ok(others)
-    }
-
-    /// The next message from the service.
-    pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<Event, Error> {
-        let raw = self.conn.recv(timeout)?;
-        Event::decode(raw.bytes()).map_err(|source| Error::Decode {
-            msg_type: raw.msg_type(),
-            source,
-        })
     }
 }
 
