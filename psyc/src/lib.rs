@@ -4,6 +4,8 @@
 //!   containers, environments of modifiers, names and their families, the validating
 //!   receiver, the segmenting transmitter and the slicer that dispatches by method family.
 //!   Pure, sans-IO library code; no sockets, no clock.
+//! - [`channel`]: the sans-IO channel logic of the psyc service — master and slave records,
+//!   transmission, ordered reception with gap recovery, psycstore queries.
 //! - [`msg`]: the client↔service messages of the psyc service (types 680–705), byte-compatible
 //!   with the 2019 C library and service.
 //!
@@ -12,5 +14,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod channel;
 pub mod format;
 pub mod msg;
