@@ -49,10 +49,10 @@
 
 mod action;
 mod query;
-mod receive;
+pub mod receive;
 mod record;
 mod start;
-mod transmit;
+pub mod transmit;
 
 use std::collections::HashMap;
 use std::time::Instant;

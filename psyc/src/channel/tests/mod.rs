@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
+use gnunet_service::wire::Codec;
 use multicast::client::Event;
 use multicast::msg::{Any, Fragment};
 use psycstore::msg::{CountersResult, Reply as StoreReply, Request as StoreRequest, ResultCode};
@@ -158,17 +159,6 @@ impl Harness {
         h.counters(&a, i32::from(max_message_id > 0), max_message_id);
         h.mcast(slave(), Event::JoinDecision(decision(1)));
         h
-    }
-
-    /// Answers every FRAGMENT_STORE in `actions` with success.
-    fn stored(&mut self, actions: &[Action]) -> Vec<Action> {
-        let mut out = Vec::new();
-        for r in store_ops(actions) {
-            if let StoreRequest::FragmentStore(s) = r {
-                out.extend(self.store(StoreReply::ResultCode(ResultCode::new(s.op_id, 1))));
-            }
-        }
-        out
     }
 }
 
