@@ -31,7 +31,8 @@
 //! already, the clients get a CANCEL part for it (which every PSYC receiver accepts in any
 //! state), and delivery goes on with the next id. Fragments more than
 //! [`Config::receive_window`](super::Config::receive_window) ids ahead are dropped; replay
-//! fetches them when the window reaches them.
+//! fetches them when the window reaches them. A record that holds nothing and sees a message
+//! beyond its window (a slave whose stored history is far behind) starts at that message.
 //!
 //! # Where a slave starts
 //!
@@ -173,11 +174,22 @@ impl Record {
             return; // delivered already: a replay or duplicate
         }
         if f.message_id - next >= ctx.cfg.receive_window {
-            debug!(
-                message_id = f.message_id,
-                "fragment beyond the receive window"
+            if !self.rx.messages.is_empty() {
+                debug!(
+                    message_id = f.message_id,
+                    "fragment beyond the receive window"
+                );
+                return;
+            }
+            // Nothing held: this record is far behind the channel (a slave whose stored
+            // history is old). Catch up by starting at this message rather than replaying
+            // more than a window's worth.
+            warn!(
+                from = next,
+                to = f.message_id,
+                "receiver jumps ahead to the channel"
             );
-            return;
+            self.rx.next = Some(f.message_id);
         }
         let channel_key = self.store_channel();
         let m = self.rx.messages.entry(f.message_id).or_default();

@@ -293,3 +293,11 @@ fn history_results_go_only_to_the_client_that_asked() {
         matches!(replies_to(&a2, 2).as_slice(), [Reply::ResultCode(r)] if r.op_id == 77 && r.result_code == 1)
     );
 }
+
+#[test]
+fn a_slave_far_behind_jumps_to_the_channel_instead_of_waiting() {
+    let mut h = Harness::admitted_slave(4);
+    let a = h.mcast(slave(), whole(1000));
+    assert_eq!(deliveries(&a, 1), vec![(1000, 0)]);
+    assert!(replays(&a).is_empty());
+}
