@@ -5,6 +5,8 @@
 //!   receiver, the segmenting transmitter and the slicer that dispatches by method family.
 //!   It is the leaf crate `psyc-format`, re-exported here, so that `psycstore` (which this
 //!   crate's service will depend on) parses stored messages with the same code.
+//! - [`channel`]: the sans-IO channel logic of the psyc service — master and slave records,
+//!   transmission, ordered reception with gap recovery, psycstore queries.
 //! - [`msg`]: the client↔service messages of the psyc service (types 680–705), byte-compatible
 //!   with the 2019 C library and service.
 //!
@@ -13,5 +15,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod channel;
 pub use psyc_format as format;
 pub mod msg;

@@ -1,0 +1,283 @@
+//! The channel logic of the psyc service, without IO: master and slave records as state
+//! machines (`psyc.md` §3–§10).
+//!
+//! [`Channels`] takes decoded inputs through `handle_*(now, …)` methods — client requests
+//! ([`crate::msg::Request`]), a client going away, multicast events for a record
+//! ([`multicast::client::Event`]), psycstore replies ([`psycstore::msg::Reply`]) and timers —
+//! and returns [`Action`]s through [`Channels::poll_action`]: messages to clients, messages to
+//! the multicast service on a record's own connection, psycstore requests (with op ids the
+//! logic assigns and matches the answers by), timers, and clients to drop. It reads no clock
+//! and opens no socket; the service driver carries the actions out.
+//!
+//! # Records
+//!
+//! - A **master record** per channel (keyed by the channel public key) is created by the
+//!   first MASTER_START: psycstore counters → multicast ORIGIN_START with the stored
+//!   `max_fragment_id` → MASTER_START_ACK with `max_message_id`. Later MASTER_STARTs for the
+//!   same key attach to it. It numbers the channel's messages, answers join requests
+//!   (membership test in psycstore first, then its clients decide) and members' replay
+//!   requests (from psycstore).
+//! - A **slave record** per (channel, slave key) is created by the first SLAVE_JOIN:
+//!   psycstore counters → multicast MEMBER_JOIN (with the relays, and the join message) →
+//!   SLAVE_JOIN_ACK; the join decision reaches every client of the record and is kept for
+//!   clients that attach later. It numbers its requests to the master.
+//! - A client binds to one record with its first message (MASTER_START or SLAVE_JOIN);
+//!   anything else first, or a second binding message, drops it.
+//! - Both send ([`transmit`]) and receive ([`receive`]) the same way; the master receives its
+//!   own messages back from multicast.
+//!
+//! # What differs from the C service, and who can see it
+//!
+//! Behaviour fixes only; every wire layout is the C one. Fixes of transmission and reception
+//! are listed in [`transmit`] and [`receive`]. Others:
+//!
+//! - A client attaching to a record whose counters lookup is still pending gets its
+//!   START/JOIN ACK with the looked-up values when they arrive (the C service answered at once
+//!   with result 1 and a possibly stale id, gap P17). A failed lookup is reported and the
+//!   record is removed (a half-made record stayed, gap P13).
+//! - The relays of SLAVE_JOIN are passed to multicast (gap P6).
+//! - SLAVE_JOIN with the LOCAL flag does not join the network (gap P8); the joining client
+//!   itself gets an admitting decision (C sent a fresh one to the *other* clients).
+//! - Join requests reaching a slave record are ignored; only the master answers (gap P7).
+//! - A refused slave leaves the multicast group (its connection is closed, gap P21); a later
+//!   SLAVE_JOIN of the record joins again.
+//! - When the last client of a record leaves, the record's multicast connection is closed,
+//!   which stops the origin or parts the member (gap P13), and its pending operations are
+//!   forgotten. PART_ACK goes to the clients that asked.
+//! - History and state results go only to the client that asked (gap P11).
+//! - Replay requests of members are answered by message id *and* fragment offset (gap P18).
+
+mod action;
+mod query;
+pub mod receive;
+mod record;
+mod start;
+pub mod transmit;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use multicast::client::Event;
+use psycstore::msg::Reply as StoreReply;
+use tracing::debug;
+
+use action::Outbox;
+pub use action::{Action, ClientId, Config, RecordKey, Timer};
+use record::{Ctx, Op, Ops, Record};
+
+use crate::msg::Request;
+
+/// The psyc service's channel records on one peer, without IO.
+///
+/// After each `handle_*` call drain [`Channels::poll_action`] and carry the actions out in
+/// order.
+#[derive(Debug)]
+pub struct Channels {
+    cfg: Config,
+    records: HashMap<RecordKey, Record>,
+    /// Bound clients and their record; a client not here is unbound.
+    clients: HashMap<ClientId, RecordKey>,
+    ops: Ops,
+    out: Outbox,
+}
+
+impl Channels {
+    /// No records yet.
+    pub fn new(cfg: Config) -> Self {
+        Self {
+            cfg,
+            records: HashMap::new(),
+            clients: HashMap::new(),
+            ops: Ops::default(),
+            out: Outbox::default(),
+        }
+    }
+
+    /// The next action to carry out, if any.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.out.pop()
+    }
+
+    /// Drains every pending action.
+    pub fn drain_actions(&mut self) -> Vec<Action> {
+        self.out.drain()
+    }
+
+    /// The record a client is bound to.
+    pub fn record_of(&self, client: ClientId) -> Option<RecordKey> {
+        self.clients.get(&client).copied()
+    }
+
+    /// Splits `self` into the record of `key` and the context its methods work in.
+    fn record_ctx(&mut self, key: RecordKey) -> Option<(&mut Record, Ctx<'_>)> {
+        let record = self.records.get_mut(&key)?;
+        Some((
+            record,
+            Ctx {
+                out: &mut self.out,
+                ops: &mut self.ops,
+                cfg: &self.cfg,
+            },
+        ))
+    }
+
+    /// A message from a client.
+    pub fn handle_client(&mut self, now: Instant, client: ClientId, request: Request) {
+        let bound = self.clients.get(&client).copied();
+        match (request, bound) {
+            (Request::MasterStart(m), None) => self.master_start(client, m),
+            (Request::SlaveJoin(j), None) => self.slave_join(client, j),
+            (Request::MasterStart(_) | Request::SlaveJoin(_), Some(_)) => {
+                self.drop_client(now, client, "second MASTER_START/SLAVE_JOIN")
+            }
+            (_, None) => self.drop_client(now, client, "request before MASTER_START/SLAVE_JOIN"),
+            (Request::Message(m), Some(key)) => {
+                let Some((record, mut ctx)) = self.record_ctx(key) else {
+                    return;
+                };
+                if let Err(reason) = record.accept_message(client, m.parts, &mut ctx) {
+                    self.drop_client(now, client, &reason);
+                }
+            }
+            (Request::PartRequest(_), Some(key)) => self.part(client, key),
+            (Request::JoinDecision(d), Some(key)) => {
+                if let Err(reason) = self.join_decision(key, d) {
+                    self.drop_client(now, client, reason);
+                }
+            }
+            (Request::MembershipStore(m), Some(key)) => self.membership_store(client, key, m),
+            (Request::HistoryReplay(h), Some(key)) => self.history_replay(client, key, h),
+            (Request::StateGet(g), Some(key)) => {
+                self.state_get(client, key, g.op_id, g.name_c(), false)
+            }
+            (Request::StateGetPrefix(g), Some(key)) => {
+                self.state_get(client, key, g.op_id, g.name_c(), true)
+            }
+        }
+    }
+
+    /// Drops a client for breaking the protocol: the action, then the same cleanup as when it
+    /// goes away.
+    fn drop_client(&mut self, now: Instant, client: ClientId, reason: &str) {
+        self.out.drop_client(client, reason);
+        self.handle_client_gone(now, client);
+    }
+
+    /// A client disconnected (or was dropped). The last client of a record takes the record
+    /// with it.
+    pub fn handle_client_gone(&mut self, _now: Instant, client: ClientId) {
+        self.ops.forget_client(client);
+        let Some(key) = self.clients.remove(&client) else {
+            return;
+        };
+        let Some((record, mut ctx)) = self.record_ctx(key) else {
+            return;
+        };
+        record.clients.retain(|&c| c != client);
+        record.parting.retain(|&c| c != client);
+        record.transmit_client_gone(client, &mut ctx);
+        if record.clients.is_empty() {
+            let linked = record.linked;
+            self.records.remove(&key);
+            self.ops.forget_record(key);
+            if linked {
+                self.out.push(Action::CloseMulticast { record: key });
+            }
+        }
+    }
+
+    /// An event from the multicast service on the connection of record `key`.
+    pub fn handle_multicast(&mut self, now: Instant, key: RecordKey, event: Event) {
+        if !self.records.contains_key(&key) {
+            debug!(?key, "multicast event for a record that is gone");
+            return;
+        }
+        match event {
+            Event::JoinRequest(j) => self.join_request(key, j),
+            Event::JoinDecision(d) => self.slave_decision(key, d),
+            Event::PartAck => self.part_acked(key),
+            Event::Message(f) => {
+                if let Some((record, mut ctx)) = self.record_ctx(key) {
+                    record.receive_fragment(now, f, &mut ctx);
+                }
+            }
+            Event::Request(q) => {
+                if let Some((record, mut ctx)) = self.record_ctx(key) {
+                    record.receive_request(q, &mut ctx);
+                }
+            }
+            Event::FragmentAck => {
+                if let Some((record, mut ctx)) = self.record_ctx(key) {
+                    record.fragment_acked(&mut ctx);
+                }
+            }
+            Event::ReplayRequest(r) => self.replay_request(key, r),
+            Event::ReplayResponse(r) => {
+                if let Some((record, mut ctx)) = self.record_ctx(key) {
+                    record.replay_failed(now, r.ids, &mut ctx);
+                }
+            }
+        }
+    }
+
+    /// A reply from psycstore. Replies to operations of records or clients that are gone are
+    /// ignored.
+    pub fn handle_store(&mut self, _now: Instant, reply: StoreReply) {
+        let op_id = reply.op_id();
+        // Multi-part answers (fragments, state variables) keep the operation open.
+        match reply {
+            StoreReply::Fragment(f) => self.store_fragment_result(op_id, f),
+            StoreReply::State(s) => self.store_state_result(op_id, s),
+            StoreReply::Counters(c) => {
+                if let Some(Op::Counters(key)) = self.ops.finish(op_id) {
+                    self.counters_result(key, c);
+                }
+            }
+            StoreReply::ResultCode(r) => {
+                if let Some(op) = self.ops.finish(op_id) {
+                    self.store_result_code(op, r);
+                }
+            }
+        }
+    }
+
+    /// The final RESULT_CODE of operation `op`.
+    fn store_result_code(&mut self, op: Op, r: psycstore::msg::ResultCode) {
+        match op {
+            Op::FragmentStore(_) => {
+                if r.result_code < 0 {
+                    debug!(result = r.result_code, "fragment not stored");
+                }
+            }
+            Op::MembershipTest { record, join } => self.membership_tested(record, *join, r),
+            Op::StateModify { record, message_id } => {
+                if let Some((rec, mut ctx)) = self.record_ctx(record) {
+                    rec.state_applied(message_id, r.result_code, &mut ctx);
+                }
+            }
+            Op::Counters(_) => {} // answered by RESULT_COUNTERS only
+            op @ (Op::MembershipStore { .. }
+            | Op::History { .. }
+            | Op::StateGet { .. }
+            | Op::Replay { .. }) => self.query_done(op, r),
+        }
+    }
+
+    /// A timer asked for in an [`Action::SetTimer`] fired.
+    pub fn handle_timeout(&mut self, now: Instant, timer: Timer) {
+        match timer {
+            Timer::Replay {
+                record,
+                message_id,
+                attempt,
+            } => {
+                if let Some((rec, mut ctx)) = self.record_ctx(record) {
+                    rec.replay_timeout(now, message_id, attempt, &mut ctx);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,227 @@
+//! A channel record (master or slave), the psycstore operations in flight, and the context
+//! record methods work in.
+
+use std::collections::HashMap;
+
+use gnunet_service::crypto::{ecdsa, eddsa};
+use gnunet_service::peer::PeerIdentity;
+use psycstore::keys::{ChannelKey, SlaveKey};
+
+use super::action::{ClientId, Config, Outbox, RecordKey};
+use super::receive::Receive;
+use super::transmit::Transmit;
+use crate::msg::JoinDecision;
+
+/// What a psycstore operation of ours was for; its answers are matched to it by op id.
+#[derive(Debug, Clone)]
+pub(super) enum Op {
+    /// The counters lookup that starts a record.
+    Counters(RecordKey),
+    /// A received fragment being stored; the answer is only logged.
+    FragmentStore(RecordKey),
+    /// A join request waiting for the membership test.
+    MembershipTest {
+        record: RecordKey,
+        join: Box<multicast::msg::JoinRequest>,
+    },
+    /// A client's CHANNEL_MEMBERSHIP_STORE.
+    MembershipStore {
+        record: RecordKey,
+        client: ClientId,
+        op_id: u64,
+    },
+    /// The state changes of a stateful message being applied before its delivery.
+    StateModify { record: RecordKey, message_id: u64 },
+    /// A client's HISTORY_REPLAY; `fragments` counts the results passed on.
+    History {
+        record: RecordKey,
+        client: ClientId,
+        op_id: u64,
+        fragments: i64,
+    },
+    /// A client's STATE_GET or STATE_GET_PREFIX.
+    StateGet {
+        record: RecordKey,
+        client: ClientId,
+        op_id: u64,
+    },
+    /// A member's replay request the master answers from the store.
+    Replay {
+        record: RecordKey,
+        ids: multicast::msg::ReplayIds,
+        found: bool,
+    },
+}
+
+impl Op {
+    /// The record the operation belongs to.
+    pub(super) fn record(&self) -> RecordKey {
+        match self {
+            Op::Counters(r) | Op::FragmentStore(r) => *r,
+            Op::MembershipTest { record, .. }
+            | Op::MembershipStore { record, .. }
+            | Op::StateModify { record, .. }
+            | Op::History { record, .. }
+            | Op::StateGet { record, .. }
+            | Op::Replay { record, .. } => *record,
+        }
+    }
+}
+
+/// The psycstore operations in flight, by the op id we gave them (from 1).
+#[derive(Debug, Default)]
+pub(super) struct Ops {
+    last: u64,
+    pending: HashMap<u64, Op>,
+}
+
+impl Ops {
+    /// Registers `op` and returns its op id.
+    pub(super) fn start(&mut self, op: Op) -> u64 {
+        self.last = self.last.wrapping_add(1).max(1);
+        self.pending.insert(self.last, op);
+        self.last
+    }
+
+    pub(super) fn get_mut(&mut self, op_id: u64) -> Option<&mut Op> {
+        self.pending.get_mut(&op_id)
+    }
+
+    pub(super) fn finish(&mut self, op_id: u64) -> Option<Op> {
+        self.pending.remove(&op_id)
+    }
+
+    /// Forgets every operation of `record` (it is gone); their answers will be ignored.
+    pub(super) fn forget_record(&mut self, record: RecordKey) {
+        self.pending.retain(|_, op| op.record() != record);
+    }
+
+    /// Forgets the client-facing operations of `client`: answers for them have nobody to go
+    /// to (the C service sent them to a stale client, gap P11/P13).
+    pub(super) fn forget_client(&mut self, gone: ClientId) {
+        self.pending.retain(|_, op| match op {
+            Op::MembershipStore { client, .. }
+            | Op::History { client, .. }
+            | Op::StateGet { client, .. } => *client != gone,
+            _ => true,
+        });
+    }
+}
+
+/// What record methods work with besides the record: where actions go, the psycstore
+/// operation table, the knobs.
+pub(super) struct Ctx<'a> {
+    pub(super) out: &'a mut Outbox,
+    pub(super) ops: &'a mut Ops,
+    pub(super) cfg: &'a Config,
+}
+
+/// The master's side of a record.
+#[derive(Debug)]
+pub(super) struct Master {
+    pub(super) channel_key: eddsa::PrivateKey,
+    /// Stored, never read (as in C, gap P6).
+    pub(super) _policy: u32,
+    /// Last message id handed out for transmission.
+    pub(super) max_message_id: u64,
+    /// Id of the last stateful message sent, the base of the next `state_delta`.
+    pub(super) max_state_message_id: u64,
+    /// Group generation of sent fragments (never incremented, as in C; gap P16).
+    pub(super) group_generation: u64,
+    /// Join requests waiting for a master client's decision, by slave key.
+    pub(super) pending_joins: HashMap<ecdsa::PublicKey, multicast::msg::JoinRequest>,
+}
+
+/// Where a slave record stands with the multicast group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SlaveNet {
+    /// Not joined (only LOCAL clients so far, or the counters lookup is pending).
+    Idle,
+    /// MEMBER_JOIN sent, no decision yet.
+    Joining,
+    /// Admitted.
+    Admitted,
+    /// Refused: the multicast connection was closed; a new non-LOCAL SLAVE_JOIN joins again.
+    Refused,
+}
+
+/// The slave's side of a record.
+#[derive(Debug)]
+pub(super) struct Slave {
+    pub(super) slave_key: ecdsa::PrivateKey,
+    pub(super) origin: PeerIdentity,
+    pub(super) relays: Vec<PeerIdentity>,
+    /// The join message of the latest non-LOCAL SLAVE_JOIN, handed to multicast.
+    pub(super) join_msg: Option<Vec<u8>>,
+    /// Whether a client asked to join the network (a SLAVE_JOIN without LOCAL).
+    pub(super) wants_network: bool,
+    pub(super) net: SlaveNet,
+    /// The decision as sent to the clients, for clients that attach later.
+    pub(super) decision: Option<JoinDecision>,
+    /// Last request id handed out (from 1 for every new record, not persisted; as in C).
+    pub(super) max_request_id: u64,
+}
+
+/// A record's role.
+#[derive(Debug)]
+pub(super) enum Role {
+    Master(Master),
+    Slave(Slave),
+}
+
+/// The counters lookup that starts every record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Counters {
+    /// Asked, not answered.
+    Pending,
+    /// Answered with this result (1 history, 0 empty, −1 error).
+    Done(i32),
+}
+
+/// One channel record: a master or a slave of one channel on this peer, with its clients.
+#[derive(Debug)]
+pub(super) struct Record {
+    pub(super) key: RecordKey,
+    /// Bound clients, in the order they attached.
+    pub(super) clients: Vec<ClientId>,
+    pub(super) counters: Counters,
+    /// Clients may transmit (master: counters arrived; slave: admitted).
+    pub(super) ready: bool,
+    /// Clients waiting for PART_ACK.
+    pub(super) parting: Vec<ClientId>,
+    /// A multicast connection is open for this record.
+    pub(super) linked: bool,
+    pub(super) tx: Transmit,
+    pub(super) rx: Receive,
+    pub(super) role: Role,
+}
+
+impl Record {
+    pub(super) fn new(key: RecordKey, role: Role) -> Self {
+        Self {
+            key,
+            clients: Vec::new(),
+            counters: Counters::Pending,
+            ready: false,
+            parting: Vec::new(),
+            linked: false,
+            tx: Transmit::default(),
+            rx: Receive::default(),
+            role,
+        }
+    }
+
+    /// The channel key as psycstore files it.
+    pub(super) fn store_channel(&self) -> ChannelKey {
+        ChannelKey(self.key.channel().0)
+    }
+
+    /// A slave key as psycstore files it.
+    pub(super) fn store_slave(key: &ecdsa::PublicKey) -> SlaveKey {
+        SlaveKey(key.0)
+    }
+
+    pub(super) fn is_master(&self) -> bool {
+        matches!(self.role, Role::Master(_))
+    }
+}

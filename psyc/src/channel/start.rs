@@ -1,0 +1,367 @@
+//! Master start, slave join, admission and part (`psyc.md` §4, §7).
+
+use std::collections::HashMap;
+
+use multicast::msg::{Any, Decision, JoinDecision as McastDecision, MemberJoin, OriginStart};
+use psycstore::msg::{
+    CountersGet, CountersResult, MembershipTest, Request as StoreRequest, RequestHead,
+};
+use tracing::{debug, warn};
+
+use super::action::{ClientId, RecordKey};
+use super::record::{Counters, Master, Op, Record, Role, Slave, SlaveNet};
+use super::Channels;
+use crate::format::container::TYPE_CONTAINER;
+use crate::msg::{
+    slave_join_flags, status, JoinDecision, JoinRequest, MasterStart, MasterStartAck, PartAck,
+    Reply, SlaveJoin, SlaveJoinAck,
+};
+
+impl Channels {
+    /// MASTER_START from an unbound client.
+    pub(super) fn master_start(&mut self, client: ClientId, m: MasterStart) {
+        let key = RecordKey::Master(m.channel_key.public_key());
+        self.clients.insert(client, key);
+        if let Some(record) = self.records.get_mut(&key) {
+            record.clients.push(client);
+            if let Counters::Done(result) = record.counters {
+                let ack = start_ack(record, result);
+                self.out.send(client, ack);
+            }
+            return;
+        }
+        let mut record = Record::new(
+            key,
+            Role::Master(Master {
+                channel_key: m.channel_key,
+                _policy: m.policy,
+                max_message_id: 0,
+                max_state_message_id: 0,
+                group_generation: 0,
+                pending_joins: HashMap::new(),
+            }),
+        );
+        record.clients.push(client);
+        self.lookup_counters(record);
+    }
+
+    /// SLAVE_JOIN from an unbound client.
+    pub(super) fn slave_join(&mut self, client: ClientId, j: SlaveJoin) {
+        let key = RecordKey::Slave(j.channel_pub_key, j.slave_key.public_key());
+        let local = j.flags & slave_join_flags::LOCAL != 0;
+        self.clients.insert(client, key);
+        if let Some(record) = self.records.get_mut(&key) {
+            record.clients.push(client);
+            if let Role::Slave(s) = &mut record.role {
+                if !local {
+                    s.wants_network = true;
+                    s.origin = j.origin;
+                    s.relays = j.relays;
+                    s.join_msg = j.join_msg;
+                }
+            }
+            if let Counters::Done(result) = record.counters {
+                let ack = start_ack(record, result);
+                self.out.send(client, ack);
+                self.after_slave_ack(key, client, local);
+            }
+            return;
+        }
+        let mut record = Record::new(
+            key,
+            Role::Slave(Slave {
+                slave_key: j.slave_key,
+                origin: j.origin,
+                relays: j.relays,
+                join_msg: j.join_msg,
+                wants_network: !local,
+                net: SlaveNet::Idle,
+                decision: None,
+                max_request_id: 0,
+            }),
+        );
+        record.clients.push(client);
+        self.lookup_counters(record);
+    }
+
+    fn lookup_counters(&mut self, record: Record) {
+        let key = record.key;
+        let op_id = self.ops.start(Op::Counters(key));
+        self.out.store(StoreRequest::CountersGet(CountersGet {
+            head: RequestHead::new(op_id, record.store_channel()),
+        }));
+        self.records.insert(key, record);
+    }
+
+    /// psycstore's counters for a new record: start the origin or join, ACK every client.
+    pub(super) fn counters_result(&mut self, key: RecordKey, c: CountersResult) {
+        let Some(record) = self.records.get_mut(&key) else {
+            return;
+        };
+        record.counters = Counters::Done(c.result_code);
+        let ok = c.result_code == status::OK || c.result_code == status::NO;
+        if ok {
+            let has_history = c.result_code == status::OK && c.max_message_id > 0;
+            match &mut record.role {
+                Role::Master(m) => {
+                    m.max_message_id = c.max_message_id;
+                    m.max_state_message_id = c.max_state_message_id;
+                    m.group_generation = c.max_group_generation;
+                    record
+                        .rx
+                        .start_after(Some(c.max_message_id), c.max_state_message_id);
+                    record.ready = true;
+                    record.linked = true;
+                    let start = Any::OriginStart(OriginStart {
+                        group_key: m.channel_key.clone(),
+                        max_fragment_id: c.max_fragment_id,
+                    });
+                    self.out.multicast(key, start);
+                }
+                Role::Slave(_) => {
+                    // Without history of its own a slave starts at the master's numbering:
+                    // the first message that arrives (gap P4).
+                    let after = has_history.then_some(c.max_message_id);
+                    record.rx.start_after(after, c.max_state_message_id);
+                }
+            }
+        } else {
+            warn!(?key, result = c.result_code, "counters lookup failed");
+        }
+        let clients = record.clients.clone();
+        let ack = start_ack(record, c.result_code);
+        self.out.send_all(&clients, &ack);
+        if !ok {
+            // Nothing to run: the clients are told, the record goes.
+            for client in &clients {
+                self.clients.remove(client);
+            }
+            self.records.remove(&key);
+            self.ops.forget_record(key);
+            return;
+        }
+        if matches!(key, RecordKey::Slave(..)) {
+            self.slave_network_step(key, &clients, true);
+        }
+    }
+
+    /// What a slave client gets after its SLAVE_JOIN_ACK on an existing record.
+    fn after_slave_ack(&mut self, key: RecordKey, client: ClientId, local: bool) {
+        let Some(Role::Slave(s)) = self.records.get(&key).map(|r| &r.role) else {
+            return;
+        };
+        if local && s.decision.is_none() {
+            let decision = JoinDecision::new(status::OK, zero_slave_key());
+            self.out.send(client, Reply::JoinDecision(decision));
+            return;
+        }
+        self.slave_network_step(key, &[client], false);
+    }
+
+    /// Joins the network if a client wants it and the record is not in the group; LOCAL-only
+    /// clients get an admitting decision; a stored decision goes to `clients`.
+    fn slave_network_step(&mut self, key: RecordKey, clients: &[ClientId], fresh: bool) {
+        let Some(record) = self.records.get_mut(&key) else {
+            return;
+        };
+        let Role::Slave(s) = &mut record.role else {
+            return;
+        };
+        if s.wants_network && matches!(s.net, SlaveNet::Idle | SlaveNet::Refused) {
+            s.net = SlaveNet::Joining;
+            s.decision = None;
+            record.linked = true;
+            let join = Any::MemberJoin(MemberJoin {
+                group_pub_key: key.channel(),
+                member_key: s.slave_key.clone(),
+                origin: s.origin,
+                relays: s.relays.clone(),
+                join_msg: s.join_msg.clone(),
+            });
+            self.out.multicast(key, join);
+        } else if let Some(d) = &s.decision {
+            let reply = Reply::JoinDecision(d.clone());
+            self.out.send_all(clients, &reply);
+        } else if fresh && !s.wants_network {
+            let reply = Reply::JoinDecision(JoinDecision::new(status::OK, zero_slave_key()));
+            self.out.send_all(clients, &reply);
+        }
+    }
+
+    /// A member asks to join the master's channel: membership test first (`psyc.md` §4.3).
+    pub(super) fn join_request(&mut self, key: RecordKey, j: multicast::msg::JoinRequest) {
+        let Some(record) = self.records.get(&key).filter(|r| r.is_master()) else {
+            debug!(?key, "join request at a slave record ignored (gap P7)");
+            return;
+        };
+        let channel_key = record.store_channel();
+        let test = MembershipTest {
+            head: RequestHead::new(0, channel_key),
+            slave_key: Record::store_slave(&j.member_pub_key),
+            message_id: record.rx.max_message_id(),
+            group_generation: 0,
+        };
+        let op_id = self.ops.start(Op::MembershipTest {
+            record: key,
+            join: Box::new(j),
+        });
+        self.out.store(StoreRequest::MembershipTest(MembershipTest {
+            head: RequestHead::new(op_id, channel_key),
+            ..test
+        }));
+    }
+
+    /// The membership test of a join request answered: a non-member goes to the master's
+    /// clients, anything else is decided at once.
+    pub(super) fn membership_tested(
+        &mut self,
+        key: RecordKey,
+        j: multicast::msg::JoinRequest,
+        r: psycstore::msg::ResultCode,
+    ) {
+        let Some(record) = self.records.get_mut(&key) else {
+            return;
+        };
+        let Role::Master(m) = &mut record.role else {
+            return;
+        };
+        if r.result_code == psycstore::msg::status::NO {
+            let join_msg = j
+                .join_msg
+                .clone()
+                .filter(|msg| matches!(msg.as_slice(), [_, _, hi, lo, ..] if u16::from_be_bytes([*hi, *lo]) == TYPE_CONTAINER));
+            let request = Reply::JoinRequest(JoinRequest {
+                slave_pub_key: j.member_pub_key,
+                join_msg,
+            });
+            m.pending_joins.insert(j.member_pub_key, j);
+            let clients = record.clients.clone();
+            self.out.send_all(&clients, &request);
+        } else {
+            let is_admitted = i32::try_from(r.result_code).unwrap_or(status::SYSERR);
+            self.out.multicast(key, decide(&j, is_admitted, None));
+        }
+    }
+
+    /// A master client's JOIN_DECISION. `Err` if the client is a slave's.
+    pub(super) fn join_decision(
+        &mut self,
+        key: RecordKey,
+        d: JoinDecision,
+    ) -> Result<(), &'static str> {
+        let Some(record) = self.records.get_mut(&key) else {
+            return Ok(());
+        };
+        let Role::Master(m) = &mut record.role else {
+            return Err("JOIN_DECISION from a slave client");
+        };
+        match m.pending_joins.remove(&d.slave_pub_key) {
+            Some(j) => self
+                .out
+                .multicast(key, decide(&j, d.is_admitted, d.response)),
+            None => debug!("JOIN_DECISION for an unknown slave ignored"),
+        }
+        Ok(())
+    }
+
+    /// The master's decision reached a slave record.
+    pub(super) fn slave_decision(&mut self, key: RecordKey, d: McastDecision) {
+        let Some(record) = self.records.get_mut(&key) else {
+            return;
+        };
+        let Role::Slave(s) = &mut record.role else {
+            return;
+        };
+        if s.net != SlaveNet::Joining {
+            return;
+        }
+        let admitted = d.decision.is_admitted == multicast::msg::ADMITTED;
+        let decision = JoinDecision {
+            response: d.decision.response,
+            ..JoinDecision::new(d.decision.is_admitted, zero_slave_key())
+        };
+        s.decision = Some(decision.clone());
+        let clients = record.clients.clone();
+        if admitted {
+            s.net = SlaveNet::Admitted;
+            record.ready = true;
+        } else {
+            // A refused slave leaves the group (gap P21).
+            s.net = SlaveNet::Refused;
+            record.ready = false;
+            record.linked = false;
+            self.out.push(super::Action::CloseMulticast { record: key });
+        }
+        self.out.send_all(&clients, &Reply::JoinDecision(decision));
+    }
+
+    /// PART_REQUEST: stop the origin or part the member; PART_ACK to the asking client when
+    /// multicast confirms, or at once when the record is not in a group.
+    pub(super) fn part(&mut self, client: ClientId, key: RecordKey) {
+        let Some(record) = self.records.get_mut(&key) else {
+            return;
+        };
+        if !record.linked {
+            self.out.send(client, Reply::PartAck(PartAck));
+            return;
+        }
+        if record.parting.is_empty() {
+            self.out
+                .multicast(key, Any::PartRequest(multicast::msg::PartRequest));
+        }
+        record.parting.push(client);
+    }
+
+    /// Multicast confirmed the part.
+    pub(super) fn part_acked(&mut self, key: RecordKey) {
+        let Some(record) = self.records.get_mut(&key) else {
+            return;
+        };
+        record.ready = false;
+        record.linked = false;
+        if let Role::Slave(s) = &mut record.role {
+            s.net = SlaveNet::Idle;
+            s.wants_network = false;
+        }
+        for client in std::mem::take(&mut record.parting) {
+            self.out.send(client, Reply::PartAck(PartAck));
+        }
+        self.out.push(super::Action::CloseMulticast { record: key });
+    }
+}
+
+/// MASTER_START_ACK or SLAVE_JOIN_ACK with the record's last message id.
+fn start_ack(record: &Record, result_code: i32) -> Reply {
+    let max_message_id = match &record.role {
+        Role::Master(m) => m.max_message_id,
+        Role::Slave(_) => record.rx.max_message_id(),
+    };
+    match record.role {
+        Role::Master(_) => Reply::MasterStartAck(MasterStartAck {
+            result_code,
+            max_message_id,
+        }),
+        Role::Slave(_) => Reply::SlaveJoinAck(SlaveJoinAck {
+            result_code,
+            max_message_id,
+        }),
+    }
+}
+
+/// The multicast JOIN_DECISION for `j`: no relays (as in C), optional response.
+fn decide(j: &multicast::msg::JoinRequest, is_admitted: i32, response: Option<Vec<u8>>) -> Any {
+    Any::JoinDecision(McastDecision {
+        peer: j.peer,
+        member_pub_key: j.member_pub_key,
+        decision: Decision {
+            is_admitted,
+            relays: Vec::new(),
+            response,
+        },
+        admitted_after: None,
+    })
+}
+
+fn zero_slave_key() -> gnunet_service::crypto::ecdsa::PublicKey {
+    gnunet_service::crypto::ecdsa::PublicKey([0; 32])
+}

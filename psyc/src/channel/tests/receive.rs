@@ -1,0 +1,303 @@
+//! Reception: check, store, order, gap recovery, state, history.
+
+use super::*;
+use crate::format::parts::STATE_DELTA_NOT_MODIFIED;
+use crate::msg::HistoryReplay;
+use multicast::msg::{ReplayError, ReplayResponse};
+use psycstore::msg::{message_flags, FragmentResult};
+
+/// A whole one-fragment message `id`, stateless.
+fn whole(id: u64) -> Event {
+    Event::Message(fragment(id, 0, stateless(true)))
+}
+
+/// A METHOD with state_delta NOT_MODIFIED as a master would have sent it; END if `ends`.
+fn stateless(ends: bool) -> Vec<u8> {
+    with_delta(STATE_DELTA_NOT_MODIFIED, ends)
+}
+
+fn with_delta(state_delta: u64, ends: bool) -> Vec<u8> {
+    let mut p = Vec::new();
+    Part::Method(MethodPart {
+        flags: 0,
+        state_delta,
+        name: Cow::Borrowed(b"_notice"),
+    })
+    .emit(&mut p);
+    if ends {
+        Part::End.emit(&mut p);
+    }
+    p
+}
+
+/// The replay requests among `actions`, as (message id, offset).
+fn replays(actions: &[Action]) -> Vec<(u64, u64)> {
+    mcast_msgs(actions)
+        .into_iter()
+        .filter_map(|m| match m {
+            Any::ReplayRequest(r) => Some((r.ids.message_id, r.ids.fragment_offset)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn fragments_are_checked_then_stored_then_delivered_in_order() {
+    let mut h = Harness::admitted_slave(4);
+    let a = h.mcast(slave(), Event::Message(fragment(5, 0, vec![0, 3, 2, 0xb9])));
+    assert!(a.is_empty(), "invalid parts: neither stored nor delivered");
+    let a = h.mcast(slave(), Event::Message(fragment(5, 0, data("x", true))));
+    assert!(a.is_empty(), "a first fragment must start with METHOD");
+    let a = h.mcast(slave(), whole(5));
+    match store_ops(&a).as_slice() {
+        [StoreRequest::FragmentStore(s)] => {
+            assert_eq!(s.fragment.message_id, 5);
+            assert_eq!(s.psycstore_flags, 0);
+        }
+        other => panic!("expected FRAGMENT_STORE, got {other:?}"),
+    }
+    assert_eq!(deliveries(&a, 1), vec![(5, 0)]);
+    let a = h.mcast(slave(), whole(5));
+    assert!(a.is_empty(), "a duplicate is dropped");
+}
+
+#[test]
+fn a_multi_fragment_message_is_reassembled_by_offset() {
+    let mut h = Harness::admitted_slave(4);
+    let head = stateless(false);
+    let second = (multicast::msg::FRAGMENT_HEADER_SIZE + head.len()) as u64;
+    let a = h.mcast(
+        slave(),
+        Event::Message(fragment(5, second, data("b", true))),
+    );
+    assert!(deliveries(&a, 1).is_empty());
+    let a = h.mcast(slave(), Event::Message(fragment(5, 0, head)));
+    assert_eq!(deliveries(&a, 1), vec![(5, 0), (5, second)]);
+    let a = h.mcast(slave(), whole(6));
+    assert_eq!(deliveries(&a, 1), vec![(6, 0)]);
+}
+
+#[test]
+fn a_missing_message_is_replayed_then_delivered_in_order() {
+    let mut h = Harness::admitted_slave(4);
+    let a = h.mcast(slave(), whole(7));
+    assert!(deliveries(&a, 1).is_empty(), "5 and 6 are missing");
+    assert_eq!(replays(&a), vec![(5, 0), (6, 0)]);
+    let a = h.mcast(slave(), whole(6));
+    assert!(deliveries(&a, 1).is_empty());
+    let a = h.mcast(slave(), whole(5));
+    assert_eq!(deliveries(&a, 1), vec![(5, 0), (6, 0), (7, 0)]);
+}
+
+#[test]
+fn outstanding_replays_are_bounded() {
+    let mut h = Harness::with(Config {
+        max_replays: 2,
+        ..Config::default()
+    });
+    let a = h.join(1, slave_join_flags::NONE);
+    h.counters(&a, 1, 4);
+    h.mcast(slave(), Event::JoinDecision(decision(1)));
+    let a = h.mcast(slave(), whole(10));
+    assert_eq!(replays(&a), vec![(5, 0), (6, 0)]);
+    let a = h.mcast(slave(), whole(5));
+    assert_eq!(deliveries(&a, 1), vec![(5, 0)]);
+    assert_eq!(
+        replays(&a),
+        vec![(7, 0)],
+        "a slot freed, the next gap asked for"
+    );
+}
+
+#[test]
+fn a_gap_is_skipped_after_the_last_replay_attempt() {
+    let mut h = Harness::admitted_slave(4);
+    let a = h.mcast(slave(), whole(6));
+    let timer = a
+        .iter()
+        .find_map(|a| match a {
+            Action::SetTimer { timer, at } => Some((*timer, *at)),
+            _ => None,
+        })
+        .expect("a replay timer");
+    let mut timer = timer;
+    for attempt in 1..=3 {
+        h.now = timer.1;
+        h.ch.handle_timeout(h.now, timer.0);
+        let a = h.ch.drain_actions();
+        if attempt < 3 {
+            assert_eq!(replays(&a), vec![(5, 0)], "asked again");
+            timer = a
+                .iter()
+                .find_map(|a| match a {
+                    Action::SetTimer { timer, at } => Some((*timer, *at)),
+                    _ => None,
+                })
+                .expect("a new timer");
+        } else {
+            assert_eq!(deliveries(&a, 1), vec![(6, 0)], "5 skipped, 6 delivered");
+        }
+    }
+}
+
+#[test]
+fn a_failed_replay_skips_the_message_and_cancels_what_was_delivered_of_it() {
+    let mut h = Harness::admitted_slave(4);
+    h.mcast(slave(), Event::Message(fragment(5, 0, stateless(false))));
+    let a = h.mcast(slave(), whole(6));
+    assert_eq!(
+        replays(&a),
+        vec![(
+            5,
+            (multicast::msg::FRAGMENT_HEADER_SIZE + stateless(false).len()) as u64
+        )]
+    );
+    let ids = multicast::msg::ReplayIds {
+        fragment_id: 0,
+        message_id: 5,
+        fragment_offset: 0,
+        flags: 0,
+    };
+    let a = h.mcast(
+        slave(),
+        Event::ReplayResponse(ReplayResponse {
+            ids,
+            error_code: ReplayError::NotFound,
+            fragment: None,
+        }),
+    );
+    let got = replies_to(&a, 1);
+    match got.first() {
+        Some(Reply::Message(d)) => {
+            assert_eq!(d.header.message_id, 5);
+            assert!(matches!(Part::parse(&d.parts), Ok((Part::Cancel, _))));
+        }
+        other => panic!("expected a CANCEL for 5, got {other:?}"),
+    }
+    assert_eq!(deliveries(&a, 1).last(), Some(&(6, 0)));
+}
+
+#[test]
+fn a_slave_without_history_starts_at_the_masters_numbering() {
+    let mut h = Harness::admitted_slave(0);
+    let a = h.mcast(slave(), whole(41));
+    assert_eq!(deliveries(&a, 1), vec![(41, 0)]);
+    assert!(replays(&a).is_empty(), "nothing before 41 is wanted");
+}
+
+#[test]
+fn a_stateful_message_is_applied_in_psycstore_before_delivery() {
+    let mut h = Harness::started_master(0);
+    let a = h.mcast(
+        master(),
+        Event::Message(fragment(1, 0, with_delta(1, true))),
+    );
+    let ops = store_ops(&a);
+    assert!(
+        matches!(&ops[0], StoreRequest::FragmentStore(s) if s.psycstore_flags == message_flags::STATE)
+    );
+    let modify = match &ops[1] {
+        StoreRequest::StateModify(m) => m.clone(),
+        other => panic!("expected STATE_MODIFY after the store, got {other:?}"),
+    };
+    assert_eq!((modify.message_id, modify.state_delta), (1, 1));
+    assert!(
+        deliveries(&a, 1).is_empty(),
+        "not before the state is applied"
+    );
+    let a = h.mcast(master(), whole(2));
+    assert!(deliveries(&a, 1).is_empty(), "2 waits behind 1");
+    let a = h.store(StoreReply::ResultCode(ResultCode::new(modify.op_id, 1)));
+    assert_eq!(deliveries(&a, 1), vec![(1, 0), (2, 0)]);
+}
+
+#[test]
+fn a_failed_state_modify_does_not_block_the_channel() {
+    let mut h = Harness::started_master(0);
+    let a = h.mcast(
+        master(),
+        Event::Message(fragment(1, 0, with_delta(1, true))),
+    );
+    let op_id = match &store_ops(&a)[1] {
+        StoreRequest::StateModify(m) => m.op_id,
+        other => panic!("{other:?}"),
+    };
+    let a = h.store(StoreReply::ResultCode(ResultCode::new(op_id, -1)));
+    assert_eq!(deliveries(&a, 1), vec![(1, 0)]);
+}
+
+#[test]
+fn requests_reach_the_master_clients_with_the_slave_key() {
+    let mut h = Harness::started_master(0);
+    let mut q = multicast::msg::Request::unsigned(3, 0, 0, stateless(true));
+    q.member_pub_key = slave_key().public_key();
+    let a = h.mcast(master(), Event::Request(q));
+    match replies_to(&a, 1).as_slice() {
+        [Reply::Message(d)] => {
+            assert_eq!(d.header.flags, crate::format::container::DELIVERY_REQUEST);
+            assert_eq!(d.header.message_id, 3);
+            assert_eq!(d.header.slave_pub_key, slave_key().public_key().0);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(store_ops(&a).is_empty(), "requests are not stored");
+}
+
+#[test]
+fn history_results_go_only_to_the_client_that_asked() {
+    let mut h = Harness::started_master(0);
+    h.client(
+        2,
+        Request::MasterStart(MasterStart {
+            policy: 0,
+            channel_key: channel_key(),
+        }),
+    );
+    let a = h.client(
+        2,
+        Request::HistoryReplay(HistoryReplay {
+            flags: 0,
+            op_id: 77,
+            start_message_id: 1,
+            end_message_id: 1,
+            message_limit: 0,
+            method_prefix: vec![],
+        }),
+    );
+    let op_id = match store_ops(&a).as_slice() {
+        [StoreRequest::MessageGet(m)] => m.head.op_id,
+        other => panic!("{other:?}"),
+    };
+    let stored = psycstore::fragment::Fragment::decode_exact(
+        &gnunet_service::wire::Message::to_message(&fragment(1, 0, stateless(true))),
+    )
+    .expect("a fragment");
+    let a = h.store(StoreReply::Fragment(FragmentResult {
+        psycstore_flags: 0,
+        op_id,
+        fragment: stored,
+    }));
+    let a2 = h.store(StoreReply::ResultCode(ResultCode::new(op_id, 1)));
+    assert!(replies_to(&a, 1).is_empty() && replies_to(&a2, 1).is_empty());
+    match replies_to(&a, 2).as_slice() {
+        [Reply::HistoryResult(r)] => {
+            assert_eq!(r.op_id, 77);
+            assert_eq!(
+                r.message.header.flags,
+                crate::format::container::DELIVERY_HISTORIC
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(replies_to(&a2, 2).as_slice(), [Reply::ResultCode(r)] if r.op_id == 77 && r.result_code == 1)
+    );
+}
+
+#[test]
+fn a_slave_far_behind_jumps_to_the_channel_instead_of_waiting() {
+    let mut h = Harness::admitted_slave(4);
+    let a = h.mcast(slave(), whole(1000));
+    assert_eq!(deliveries(&a, 1), vec![(1000, 0)]);
+    assert!(replays(&a).is_empty());
+}
