@@ -5,7 +5,7 @@
 # (`rustup toolchain install nightly && cargo install cargo-fuzz`), and it takes long.
 #
 # Usage: scripts/fuzz.sh [MINUTES] [JOBS] [TARGET_FILTER]
-#   TARGET_FILTER  only targets whose "crate/target" name contains it
+#   TARGET_FILTER  only targets whose "crate/target" name matches this extended regex
 # Findings land in <crate>/fuzz/artifacts/<target>/; logs in $FUZZ_LOG_DIR (default
 # /tmp/secushare-fuzz).
 set -euo pipefail
@@ -26,7 +26,9 @@ for dir in */fuzz psyc/*/fuzz; do
   crate=${dir%/fuzz}
   for t in "$dir"/fuzz_targets/*.rs; do
     name=$(basename "$t" .rs)
-    case "$crate/$name" in *"$filter"*) targets+=("$crate/$name") ;; esac
+    if [ -z "$filter" ] || grep -Eq -- "$filter" <<<"$crate/$name"; then
+      targets+=("$crate/$name")
+    fi
   done
 done
 [ ${#targets[@]} -gt 0 ] || { echo "no fuzz target matches '$filter'" >&2; exit 2; }
