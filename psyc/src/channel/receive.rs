@@ -46,7 +46,6 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use gnunet_service::wire::{Codec, Message};
 use multicast::msg::{Any, Fragment, ReplayIds, ReplayRequest};
 use psycstore::msg::{message_flags, FragmentStore, Request as StoreRequest, StateModify};
 use tracing::{debug, warn};
@@ -206,15 +205,13 @@ impl Record {
             }
         }
         let op_id = ctx.ops.start(Op::FragmentStore(self.key));
-        match psycstore::fragment::Fragment::decode_exact(&f.to_message()) {
-            Ok(fragment) => ctx.out.store(StoreRequest::FragmentStore(FragmentStore {
-                psycstore_flags,
-                channel_key,
-                op_id,
-                fragment,
-            })),
-            Err(e) => warn!("fragment not storable: {e}"),
-        }
+        // psycstore stores multicast's own fragment type: no conversion.
+        ctx.out.store(StoreRequest::FragmentStore(FragmentStore {
+            psycstore_flags,
+            channel_key,
+            op_id,
+            fragment: f.clone(),
+        }));
         let ends = matches!(summary.last, Some(PartKind::End | PartKind::Cancel));
         let message_id = f.message_id;
         let before = m.contiguous;
