@@ -219,7 +219,9 @@ pub trait Message: Codec {
     fn to_message(&self) -> Vec<u8> {
         match self.try_to_message() {
             Ok(bytes) => bytes,
-            Err(e) => panic!("{e} — to_message is only for messages bounded by construction, use try_to_message"),
+            Err(e) => panic!(
+                "{e} — to_message is only for messages bounded by construction, use try_to_message"
+            ),
         }
     }
 
