@@ -185,12 +185,10 @@ pub trait Message: Codec {
     /// The message type from `gnunet_protocols.h`.
     const TYPE: u16;
 
-    /// The complete message, header included, or [`TooLarge`] if it would exceed
-    /// [`MAX_MESSAGE_SIZE`].
-    ///
-    /// Use this for every message whose size depends on input (payloads, names, relay lists,
-    /// nested messages): a message we grew ourselves past the limit is refused, never a panic.
-    fn try_to_message(&self) -> Result<Vec<u8>, TooLarge> {
+    /// The size of the complete message, header included, or [`TooLarge`] if it would exceed
+    /// [`MAX_MESSAGE_SIZE`]: the check of [`try_to_message`](Self::try_to_message) without
+    /// encoding, for callers that must refuse before they finish the message.
+    fn checked_size(&self) -> Result<usize, TooLarge> {
         let size = HEADER_SIZE + self.encoded_len();
         if size > MAX_MESSAGE_SIZE {
             return Err(TooLarge {
@@ -199,6 +197,16 @@ pub trait Message: Codec {
                 size,
             });
         }
+        Ok(size)
+    }
+
+    /// The complete message, header included, or [`TooLarge`] if it would exceed
+    /// [`MAX_MESSAGE_SIZE`].
+    ///
+    /// Use this for every message whose size depends on input (payloads, names, relay lists,
+    /// nested messages): a message we grew ourselves past the limit is refused, never a panic.
+    fn try_to_message(&self) -> Result<Vec<u8>, TooLarge> {
+        let size = self.checked_size()?;
         let mut out = Vec::with_capacity(size);
         MessageHeader {
             size: size as u16,
