@@ -165,13 +165,16 @@ fn group(net: &Testnet) -> (Client, Client) {
     origin.start_origin(gkey.clone(), 0).unwrap();
     let mut member = connect(net, 0);
     member
-        .send(&client::member_join(
-            gkey.public_key(),
-            ecdsa::PrivateKey::generate(&mut OsRng),
-            peer_id(net, 1),
-            vec![],
-            None,
-        ))
+        .send(
+            &client::member_join(
+                gkey.public_key(),
+                ecdsa::PrivateKey::generate(&mut OsRng),
+                peer_id(net, 1),
+                vec![],
+                None,
+            )
+            .unwrap(),
+        )
         .unwrap();
     let j = loop {
         if let Event::JoinRequest(j) = origin.next_event(Some(LONG)).unwrap() {
@@ -179,7 +182,7 @@ fn group(net: &Testnet) -> (Client, Client) {
         }
     };
     origin
-        .send(&client::decide(&j, ADMITTED, vec![], None))
+        .send(&client::decide(&j, ADMITTED, vec![], None).unwrap())
         .unwrap();
     loop {
         if let Event::JoinDecision(_) = member.next_event(Some(LONG)).unwrap() {

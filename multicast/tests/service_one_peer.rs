@@ -59,7 +59,7 @@ fn c_test_multicast(net: &Testnet) {
     assert_eq!(j.peer, me);
     let response = app_message(456, b"here's the decision");
     origin
-        .send(&client::decide(&j, REFUSED, vec![], Some(response.clone())))
+        .send(&client::decide(&j, REFUSED, vec![], Some(response.clone())).unwrap())
         .unwrap();
     let d = next_decision(&mut member);
     assert_eq!(d.decision.is_admitted, REFUSED);
@@ -73,12 +73,7 @@ fn c_test_multicast(net: &Testnet) {
     let j = next_join_request(&mut origin);
     assert_eq!(j.member_pub_key, m2.public_key());
     origin
-        .send(&client::decide(
-            &j,
-            ADMITTED,
-            vec![me],
-            Some(response.clone()),
-        ))
+        .send(&client::decide(&j, ADMITTED, vec![me], Some(response.clone())).unwrap())
         .unwrap();
     let d = next_decision(&mut member);
     assert_eq!(d.decision.is_admitted, ADMITTED);
@@ -156,7 +151,7 @@ fn c_test_multicast(net: &Testnet) {
     let mut bare = Fragment::unsigned(1, 0, 1, 0, Vec::new());
     bare.fragment_id = 1;
     origin
-        .send(&client::replay_fragment_response(r.ids, &bare))
+        .send(&client::replay_fragment_response(r.ids, &bare).unwrap())
         .unwrap();
     origin.send(&client::replay_end(r.ids)).unwrap();
     let f = wait_for(&mut member, "replayed fragment 1", T, |e| match e {
@@ -207,7 +202,7 @@ fn protocol_breakers_are_dropped_and_the_service_goes_on(net: &Testnet) {
     expect_dropped(net, &[&client::part()]);
     wait_log(net, 0, "before ORIGIN_START or MEMBER_JOIN");
     // A member sending a group message (the C service aborted here, gap G8).
-    let mj = client::member_join(gkey.public_key(), member_key(), me, vec![], None);
+    let mj = client::member_join(gkey.public_key(), member_key(), me, vec![], None).unwrap();
     let f = Fragment::unsigned(1, 0, 0, 0, b"not yours".to_vec());
     expect_dropped(net, &[&mj, &Message::to_message(&f)]);
     wait_log(net, 0, "not allowed for this client's role");

@@ -43,7 +43,7 @@ fn an_oversized_join_decision_reaches_the_joiner_as_undecided(net: &Testnet) {
     let mut member = join(net, 1, group, origin_peer, &mkey, vec![], None);
     let j = next_join_request(&mut origin);
     let response = response_for_decision_of(MAX_MESSAGE_SIZE);
-    let decision = client::decide(&j, ADMITTED, vec![], Some(response));
+    let decision = client::decide(&j, ADMITTED, vec![], Some(response)).unwrap();
     assert_eq!(decision.len(), MAX_MESSAGE_SIZE);
     origin.send(&decision).unwrap();
     let d = next_decision(&mut member);
@@ -147,7 +147,7 @@ fn only_admitted_members_answer_replays(net: &Testnet) {
     });
     let mut forged = Fragment::unsigned(1, 0, 1, 0, b"forged".to_vec());
     forged.fragment_id = 1234;
-    b.send(&client::replay_fragment_response(r.ids, &forged))
+    b.send(&client::replay_fragment_response(r.ids, &forged).unwrap())
         .unwrap();
     match b.next_event(Some(T)) {
         Err(client::Error::Service(ClientError::Closed | ClientError::Io(_))) => {}
@@ -159,7 +159,7 @@ fn only_admitted_members_answer_replays(net: &Testnet) {
     let mut real = Fragment::unsigned(1, 0, 1, 0, b"real".to_vec());
     real.fragment_id = 1234;
     origin
-        .send(&client::replay_fragment_response(r.ids, &real))
+        .send(&client::replay_fragment_response(r.ids, &real).unwrap())
         .unwrap();
     origin.send(&client::replay_end(r.ids)).unwrap();
     let f = wait_for(&mut a, "the replayed fragment", T, |e| match e {

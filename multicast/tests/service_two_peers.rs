@@ -66,7 +66,7 @@ fn origin_here_member_there(net: &Testnet, o: usize, m: usize) {
     );
     let come_in = app_message(124, b"Come in!");
     origin
-        .send(&client::decide(&j, ADMITTED, vec![], Some(come_in.clone())))
+        .send(&client::decide(&j, ADMITTED, vec![], Some(come_in.clone())).unwrap())
         .unwrap();
     let d = next_decision(&mut member);
     assert_eq!(d.decision.is_admitted, ADMITTED);
@@ -126,7 +126,7 @@ fn origin_here_member_there(net: &Testnet, o: usize, m: usize) {
         (1, mkey.public_key())
     );
     origin
-        .send(&client::replay_fragment_response(r.ids, &first))
+        .send(&client::replay_fragment_response(r.ids, &first).unwrap())
         .unwrap();
     origin.send(&client::replay_end(r.ids)).unwrap();
     let f = next_fragment(&mut member, T);

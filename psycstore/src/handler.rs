@@ -52,14 +52,22 @@ fn result_code(op_id: u64, result: i64) -> Vec<u8> {
     ResultCode::new(op_id, result).to_message()
 }
 
-/// A RESULT_CODE −1 carrying `error` as its text (the C library hands it to the caller).
+/// A RESULT_CODE −1 carrying `error` as its text (the C library hands it to the caller);
+/// without the text if that is too long for one message (it may quote request input).
 fn failure(op_id: u64, error: &dyn std::fmt::Display) -> Vec<u8> {
-    ResultCode {
+    let with_text = ResultCode {
         op_id,
         result_code: status::SYSERR,
         error: Some(error.to_string().into_bytes()),
-    }
-    .to_message()
+    };
+    with_text.try_to_message().unwrap_or_else(|e| {
+        warn!("error text dropped from a RESULT_CODE: {e}");
+        ResultCode {
+            error: None,
+            ..with_text
+        }
+        .to_message()
+    })
 }
 
 fn write_reply(op_id: u64, result: &WriteResult) -> Vec<u8> {
@@ -582,4 +590,18 @@ fn counters_result<S: Store + ?Sized>(
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_text_too_long_for_a_result_code_is_dropped_not_a_panic() {
+        let short = ResultCode::from_message(&failure(7, &"no such channel")).unwrap();
+        assert_eq!(short.error.as_deref(), Some(&b"no such channel"[..]));
+        let long = "x".repeat(70_000);
+        let r = ResultCode::from_message(&failure(7, &long)).unwrap();
+        assert_eq!((r.op_id, r.result_code, r.error), (7, status::SYSERR, None));
+    }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::wire::{DecodeError, FrameError, Framer, Message, RawMessage};
+use crate::wire::{DecodeError, FrameError, Framer, Message, RawMessage, TooLarge};
 
 /// Why talking to a service failed.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,9 @@ pub enum ClientError {
     /// The service closed the connection.
     #[error("service closed the connection")]
     Closed,
+    /// The message to send would exceed the GNUnet message size limit; nothing was sent.
+    #[error(transparent)]
+    TooLarge(#[from] TooLarge),
     /// No message arrived in time.
     #[error("no reply within {0:?}")]
     Timeout(Duration),
@@ -141,9 +144,10 @@ impl BlockingClient {
         Ok(())
     }
 
-    /// Sends one message.
+    /// Sends one message; [`ClientError::TooLarge`] (nothing sent) if it does not fit one
+    /// GNUnet message.
     pub fn send<M: Message>(&mut self, msg: &M) -> Result<(), ClientError> {
-        self.send_raw(&msg.to_message())
+        self.send_raw(&msg.try_to_message()?)
     }
 
     /// The next message; waits at most `timeout` (forever with `None`).
@@ -235,5 +239,19 @@ mod tests {
         assert_eq!((m.msg_type(), m.body()), (9, &[1u8, 2][..]));
         drop(b);
         assert!(matches!(c.recv(None), Err(ClientError::Closed)));
+    }
+
+    #[test]
+    fn an_oversized_message_is_an_error_and_nothing_is_sent() {
+        use crate::statistics::msg::Set;
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let mut c = BlockingClient::from_stream(a);
+        let huge = Set::absolute("test", &"n".repeat(70_000), 1);
+        assert!(matches!(c.send(&huge), Err(ClientError::TooLarge(e)) if e.size > 70_000));
+        c.send(&Set::absolute("test", "small", 1)).unwrap();
+        drop(c);
+        let mut got = Vec::new();
+        b.read_to_end(&mut got).unwrap();
+        assert_eq!(got, Set::absolute("test", "small", 1).to_message());
     }
 }

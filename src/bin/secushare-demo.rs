@@ -189,20 +189,23 @@ fn multicast_group(net: &Testnet) -> Result<(), String> {
     origin.start_origin(group_key.clone(), 0).map_err(err)?;
     let mut member = client(1)?;
     member
-        .send(&mc::member_join(
-            group_key.public_key(),
-            member_key,
-            PeerIdentity(net.peer(0).identity_bytes()),
-            vec![],
-            None,
-        ))
+        .send(
+            &mc::member_join(
+                group_key.public_key(),
+                member_key,
+                PeerIdentity(net.peer(0).identity_bytes()),
+                vec![],
+                None,
+            )
+            .map_err(|e| e.to_string())?,
+        )
         .map_err(err)?;
     let join = wait_event(&mut origin, "a join request", |e| match e {
         Event::JoinRequest(j) => Some(j),
         _ => None,
     })?;
     origin
-        .send(&mc::decide(&join, ADMITTED, vec![], None))
+        .send(&mc::decide(&join, ADMITTED, vec![], None).map_err(|e| e.to_string())?)
         .map_err(err)?;
     wait_event(&mut member, "the join decision", |e| match e {
         Event::JoinDecision(d) if d.decision.is_admitted == ADMITTED => Some(()),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use gnunet_service::client::{BlockingClient, ClientError};
 use gnunet_service::config::Config;
 use gnunet_service::crypto::eddsa;
-use gnunet_service::wire::DecodeError;
+use gnunet_service::wire::{DecodeError, TooLarge};
 
 use super::{origin_start, Event, Session, SessionError, SessionEvent};
 use crate::msg::{Fragment, ReplayError, ReplayIds};
@@ -30,6 +30,9 @@ pub enum Error {
     /// The session refused the call (wrong role, parted, queue full …).
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// A message built from the caller's input would exceed the GNUnet message size limit.
+    #[error(transparent)]
+    TooLarge(#[from] TooLarge),
 }
 
 /// A blocking connection to the multicast service in one group role.

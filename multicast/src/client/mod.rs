@@ -20,7 +20,7 @@ pub use session::{Limits, Role, Session, SessionError, SessionEvent};
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
-use gnunet_service::wire::{DecodeError, Message};
+use gnunet_service::wire::{DecodeError, Message, TooLarge};
 
 use crate::msg::{
     Any, Decision, Fragment, JoinDecision, JoinRequest, MemberJoin, OriginStart, PartRequest,
@@ -91,13 +91,15 @@ pub fn origin_start(group_key: eddsa::PrivateKey, max_fragment_id: u64) -> Vec<u
 
 /// MEMBER_JOIN: join `group` at `origin` (through `relays`) with `member_key`, optionally
 /// with an application join message (a complete GNUnet message).
+///
+/// [`TooLarge`] if the relays and the join message do not fit one GNUnet message.
 pub fn member_join(
     group: eddsa::PublicKey,
     member_key: ecdsa::PrivateKey,
     origin: PeerIdentity,
     relays: Vec<PeerIdentity>,
     join_msg: Option<Vec<u8>>,
-) -> Vec<u8> {
+) -> Result<Vec<u8>, TooLarge> {
     MemberJoin {
         group_pub_key: group,
         member_key,
@@ -105,17 +107,19 @@ pub fn member_join(
         relays,
         join_msg,
     }
-    .to_message()
+    .try_to_message()
 }
 
 /// JOIN_DECISION for `request` (as the origin received it): admitted (1), refused (0) or
 /// undecided (−1), with suggested relays and an optional response message.
+///
+/// [`TooLarge`] if the relays and the response do not fit one GNUnet message.
 pub fn decide(
     request: &JoinRequest,
     is_admitted: i32,
     relays: Vec<PeerIdentity>,
     response: Option<Vec<u8>>,
-) -> Vec<u8> {
+) -> Result<Vec<u8>, TooLarge> {
     JoinDecision {
         peer: request.peer,
         member_pub_key: request.member_pub_key,
@@ -126,7 +130,7 @@ pub fn decide(
         },
         admitted_after: None,
     }
-    .to_message()
+    .try_to_message()
 }
 
 /// PART_REQUEST: member part or origin stop.
@@ -155,13 +159,16 @@ pub fn replay_message(message_id: u64, fragment_offset: u64, flags: u64) -> Vec<
 }
 
 /// REPLAY_RESPONSE carrying one stored, signed fragment (a complete MESSAGE).
-pub fn replay_fragment_response(ids: ReplayIds, fragment: &Fragment) -> Vec<u8> {
+///
+/// [`TooLarge`] if the fragment's payload is too large for the fragment, or the fragment too
+/// large for the response around it.
+pub fn replay_fragment_response(ids: ReplayIds, fragment: &Fragment) -> Result<Vec<u8>, TooLarge> {
     ReplayResponse {
         ids,
         error_code: ReplayError::Ok,
-        fragment: Some(fragment.to_message()),
+        fragment: Some(fragment.try_to_message()?),
     }
-    .to_message()
+    .try_to_message()
 }
 
 /// REPLAY_RESPONSE reporting a failure; it ends the replay.
@@ -186,6 +193,9 @@ pub const CADET_SAFE_FRAGMENT_PAYLOAD: usize =
 /// Cuts an application message (origin) or request (member) into fragments the way the C
 /// library numbers them: `fragment_offset` is the sum of the whole sizes (header included)
 /// of the fragments before.
+///
+/// Every fragment's payload is at most [`CADET_SAFE_FRAGMENT_PAYLOAD`], so a fragment never
+/// exceeds the message size limit whatever the size of the data.
 #[derive(Debug, Clone)]
 pub struct Fragmenter {
     max_payload: usize,
@@ -302,7 +312,7 @@ mod tests {
         );
         assert_eq!(replay_end(r.ids).len(), 48);
         let f = Fragment::unsigned(1, 0, 1, 0, vec![9; 1000]);
-        let ok = replay_fragment_response(r.ids, &f);
+        let ok = replay_fragment_response(r.ids, &f).unwrap();
         assert_eq!(ok.len(), 48 + 116 + 1000);
         assert!(
             Event::decode(&part()).is_err(),
@@ -310,9 +320,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn decision_echoes_the_request() {
-        let j = JoinRequest {
+    fn join_request() -> JoinRequest {
+        JoinRequest {
             reserved: 0,
             signature: ecdsa::Signature([1; 64]),
             purpose: gnunet_service::crypto::purpose::SignaturePurpose {
@@ -323,8 +332,13 @@ mod tests {
             member_pub_key: ecdsa::PublicKey([3; 32]),
             peer: PeerIdentity([4; 32]),
             join_msg: None,
-        };
-        let d = decide(&j, 1, vec![PeerIdentity([5; 32])], None);
+        }
+    }
+
+    #[test]
+    fn decision_echoes_the_request() {
+        let j = join_request();
+        let d = decide(&j, 1, vec![PeerIdentity([5; 32])], None).unwrap();
         match Event::decode(&d).unwrap() {
             Event::JoinDecision(d) => {
                 assert_eq!(d.peer, j.peer);
@@ -343,8 +357,90 @@ mod tests {
                 vec![],
                 None
             )
+            .unwrap()
             .len(),
             104
         );
+    }
+
+    /// The bytes an application message of `len` bytes takes (header included).
+    fn app_message(len: usize) -> Vec<u8> {
+        let mut m = vec![0; len];
+        m[..2].copy_from_slice(&(len as u16).to_be_bytes());
+        m
+    }
+
+    #[test]
+    fn an_oversized_response_is_an_error_not_a_panic() {
+        use gnunet_service::wire::MAX_MESSAGE_SIZE;
+        let largest = MAX_MESSAGE_SIZE - msg::JOIN_DECISION_HEADER_SIZE;
+        let d = decide(&join_request(), 1, vec![], Some(app_message(largest))).unwrap();
+        assert_eq!(d.len(), MAX_MESSAGE_SIZE);
+        let e = decide(&join_request(), 1, vec![], Some(app_message(largest + 1))).unwrap_err();
+        assert_eq!(e.msg_type, msg::TYPE_JOIN_DECISION);
+        assert_eq!(e.size, MAX_MESSAGE_SIZE + 1);
+        assert!(e.type_name.ends_with("JoinDecision"), "{e}");
+        assert!(decide(&join_request(), 1, vec![], Some(app_message(65_535))).is_err());
+        // Too many relays are refused the same way.
+        let relays = vec![PeerIdentity([5; 32]); 2100];
+        assert!(decide(&join_request(), 1, relays, None).is_err());
+    }
+
+    #[test]
+    fn an_oversized_join_is_an_error_not_a_panic() {
+        let join = |relays: usize, join_msg| {
+            member_join(
+                eddsa::PublicKey([0; 32]),
+                ecdsa::PrivateKey([0; 32]),
+                PeerIdentity([0; 32]),
+                vec![PeerIdentity([1; 32]); relays],
+                join_msg,
+            )
+        };
+        let e = join(0, Some(app_message(65_500))).unwrap_err();
+        assert_eq!(e.msg_type, msg::TYPE_MEMBER_JOIN);
+        assert!(e.size > gnunet_service::wire::MAX_MESSAGE_SIZE);
+        assert!(join(2100, None).is_err());
+        assert!(join(10, Some(app_message(1000))).is_ok());
+        let e = Session::member(
+            eddsa::PublicKey([0; 32]),
+            ecdsa::PrivateKey([0; 32]),
+            PeerIdentity([0; 32]),
+            vec![],
+            Some(app_message(65_500)),
+        )
+        .unwrap_err();
+        assert_eq!(e.msg_type, msg::TYPE_MEMBER_JOIN);
+    }
+
+    #[test]
+    fn an_oversized_replayed_fragment_is_an_error_not_a_panic() {
+        let ids = ReplayIds::default();
+        // Fits a fragment, but not a fragment inside a REPLAY_RESPONSE.
+        let f = Fragment::unsigned(1, 0, 1, 0, vec![0; 65_400]);
+        assert!(Message::try_to_message(&f).is_ok());
+        let e = replay_fragment_response(ids, &f).unwrap_err();
+        assert_eq!(e.msg_type, msg::TYPE_REPLAY_RESPONSE);
+        // Does not even fit a fragment.
+        let f = Fragment::unsigned(1, 0, 1, 0, vec![0; 70_000]);
+        let e = replay_fragment_response(ids, &f).unwrap_err();
+        assert_eq!(e.msg_type, msg::TYPE_MESSAGE);
+    }
+
+    #[test]
+    fn payloads_of_any_size_are_cut_not_refused() {
+        for len in [65_000, 65_536, 200_000] {
+            let data = vec![3u8; len];
+            let reqs = Fragmenter::default().request(1, &data);
+            let frags = Fragmenter::default().message(1, 0, &data);
+            for f in reqs.iter().chain(&frags) {
+                assert!(f.len() <= gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE);
+            }
+            let total: usize = reqs
+                .iter()
+                .map(|q| Request::from_message(q).unwrap().payload.len())
+                .sum();
+            assert_eq!(total, len);
+        }
     }
 }

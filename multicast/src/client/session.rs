@@ -32,7 +32,7 @@ use std::collections::VecDeque;
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
-use gnunet_service::wire::{DecodeError, Message, HEADER_SIZE};
+use gnunet_service::wire::{DecodeError, Message, TooLarge, HEADER_SIZE};
 
 use super::{Event, Fragmenter};
 use crate::msg::{
@@ -202,22 +202,27 @@ impl Session {
 
     /// A member of `group` with `member_key`, joining at `origin` (through `relays`), with an
     /// optional application join message. Not connected.
+    ///
+    /// [`TooLarge`] if the relays and the join message do not fit one MEMBER_JOIN.
     pub fn member(
         group: eddsa::PublicKey,
         member_key: ecdsa::PrivateKey,
         origin: PeerIdentity,
         relays: Vec<PeerIdentity>,
         join_msg: Option<Vec<u8>>,
-    ) -> Self {
-        let mut s = Self::new();
-        s.start = Some(Start::Member(MemberJoin {
+    ) -> Result<Self, TooLarge> {
+        let join = MemberJoin {
             group_pub_key: group,
             member_key,
             origin,
             relays,
             join_msg,
-        }));
-        s
+        };
+        // Checked once here, so that `start_message` may encode it on every connect.
+        join.try_to_message()?;
+        let mut s = Self::new();
+        s.start = Some(Start::Member(join));
+        Ok(s)
     }
 
     /// Cuts messages and requests with `fragmenter` from now on.
@@ -452,6 +457,9 @@ impl Session {
     }
 
     /// The ORIGIN_START or MEMBER_JOIN the next connection starts with.
+    ///
+    /// Never too large: ORIGIN_START has a fixed size, and a MEMBER_JOIN was either checked by
+    /// [`member`](Self::member) or decoded from a message given to [`send`](Self::send).
     pub fn start_message(&self) -> Option<Vec<u8>> {
         self.start.as_ref().map(|start| match start {
             Start::Origin(m) => m.to_message(),

@@ -241,6 +241,9 @@ pub mod stat {
     pub const INVALID_MEMBER_KEYS: &str = "# joins with invalid member keys";
     /// MEMBER_JOINs refused at once because their join request could not cross CADET.
     pub const JOINS_TOO_LARGE: &str = "# joins too large for CADET";
+    /// MEMBER_JOINs refused at once because their join message does not fit a JOIN_REQUEST
+    /// at all (a local origin needs no CADET, but still a GNUnet message).
+    pub const JOINS_TOO_LARGE_FOR_REQUEST: &str = "# joins too large for a join request";
     /// Join decisions too large for a CADET message even without the admission point: the
     /// joiner is told the origin could not answer.
     pub const DECISIONS_TOO_LARGE: &str = "# join decisions too large for CADET";

@@ -184,15 +184,6 @@ impl History {
     }
 }
 
-/// Whether `fragment` answers the replay request `ids`.
-pub fn answers(ids: &ReplayIds, fragment: &Fragment) -> bool {
-    if ids.fragment_id != 0 {
-        ids.fragment_id == fragment.fragment_id
-    } else {
-        ids.message_id == fragment.message_id && ids.fragment_offset == fragment.fragment_offset
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,8 +265,8 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(h.lookup(&by_msg).unwrap().fragment_id, 2);
-        assert!(answers(&by_msg, &h.lookup(&by_msg).unwrap()));
-        assert!(!answers(&by_id(2), &h.lookup(&by_id(3)).unwrap()));
+        assert!(by_msg.answered_by(&h.lookup(&by_msg).unwrap()));
+        assert!(!by_id(2).answered_by(&h.lookup(&by_id(3)).unwrap()));
     }
 
     #[test]

@@ -483,7 +483,14 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             return;
         }
         self.crypto.sign_join(&m.member_key, &mut join);
-        let join_bytes = join.to_message();
+        // The JOIN_REQUEST is 72 bytes larger than the MEMBER_JOIN's fixed part: a join
+        // message that fit the client's MEMBER_JOIN may not fit it, even for a local origin.
+        let Ok(join_bytes) = join.try_to_message() else {
+            let why = "MEMBER_JOIN with a join message too large for a JOIN_REQUEST refused";
+            self.refuse_join(client, member, why, stat::JOINS_TOO_LARGE_FOR_REQUEST);
+            self.maybe_drop_group(gid);
+            return;
+        };
         g.members.insert(
             member,
             MemberRole::new(m.member_key, m.origin, m.relays, join_bytes.clone(), client),

@@ -7,7 +7,6 @@ use std::collections::{HashMap, VecDeque};
 use gnunet_service::crypto::ecdsa;
 
 use super::action::{ChannelId, ClientId};
-use super::history::answers;
 use crate::msg::{Fragment, ReplayIds, ReplayRequest};
 
 /// Who waits for a replay answer.
@@ -204,7 +203,7 @@ impl ReplayRounds {
         let matched: Vec<ReplayIds> = self
             .rounds
             .keys()
-            .filter(|ids| answers(ids, fragment))
+            .filter(|ids| ids.answered_by(fragment))
             .copied()
             .collect();
         let mut out = Answered::default();

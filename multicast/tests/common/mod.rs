@@ -73,14 +73,8 @@ pub fn join(
     join_msg: Option<Vec<u8>>,
 ) -> Client {
     let mut c = connect(net, k);
-    c.send(&client::member_join(
-        group,
-        key.clone(),
-        origin_peer,
-        relays,
-        join_msg,
-    ))
-    .unwrap();
+    c.send(&client::member_join(group, key.clone(), origin_peer, relays, join_msg).unwrap())
+        .unwrap();
     c
 }
 
@@ -231,7 +225,7 @@ pub fn wait_log(net: &Testnet, k: usize, needle: &str) {
 pub fn admit(origin: &mut Client, member: &mut Client, relays: Vec<PeerIdentity>) -> JoinRequest {
     let j = next_join_request(origin);
     origin
-        .send(&client::decide(&j, multicast::msg::ADMITTED, relays, None))
+        .send(&client::decide(&j, multicast::msg::ADMITTED, relays, None).unwrap())
         .unwrap();
     let d = next_decision(member);
     assert_eq!(d.decision.is_admitted, multicast::msg::ADMITTED);

@@ -9,7 +9,7 @@
 //! is also the first, so a one-variable snapshot is installed.
 
 use gnunet_service::crypto::HashCode;
-use gnunet_service::wire::{Message, HEADER_SIZE, MAX_MESSAGE_SIZE};
+use gnunet_service::wire::Message;
 
 use crate::fragment::Fragment;
 use crate::keys::{ChannelKey, SlaveKey};
@@ -75,18 +75,17 @@ impl OpIds {
 
 /// [`ClientError::TooLarge`] if `message` would exceed the size limit.
 fn within_limit<M: Message>(message: &M) -> Result<(), ClientError> {
-    let size = HEADER_SIZE + message.encoded_len();
-    if size > MAX_MESSAGE_SIZE {
-        Err(ClientError::TooLarge(size))
-    } else {
-        Ok(())
-    }
+    message
+        .checked_size()
+        .map(drop)
+        .map_err(|e| ClientError::TooLarge(e.size))
 }
 
 /// The complete message, if it fits the size limit.
 fn checked<M: Message>(message: M) -> Result<Vec<u8>, ClientError> {
-    within_limit(&message)?;
-    Ok(message.to_message())
+    message
+        .try_to_message()
+        .map_err(|e| ClientError::TooLarge(e.size))
 }
 
 fn c_name(name: &[u8], min_len: usize) -> Result<(), ClientError> {

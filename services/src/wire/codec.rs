@@ -45,6 +45,19 @@ pub enum DecodeError {
     },
 }
 
+/// A message that would be larger than [`MAX_MESSAGE_SIZE`] once encoded: the caller must
+/// refuse whatever asked for it (its input was too large), since GNUnet cannot carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{type_name} (message type {msg_type}) would be {size} bytes, more than the {max} a GNUnet message may have", max = MAX_MESSAGE_SIZE)]
+pub struct TooLarge {
+    /// The Rust type of the message.
+    pub type_name: &'static str,
+    /// Its GNUnet message type.
+    pub msg_type: u16,
+    /// The size it would have had, header included.
+    pub size: usize,
+}
+
 /// A cursor over bytes whose every read is bounds-checked.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
@@ -172,17 +185,28 @@ pub trait Message: Codec {
     /// The message type from `gnunet_protocols.h`.
     const TYPE: u16;
 
-    /// The complete message, header included.
-    ///
-    /// Panics if the body is larger than [`MAX_MESSAGE_SIZE`] allows: constructors of
-    /// variable-size messages must bound their contents.
-    fn to_message(&self) -> Vec<u8> {
+    /// The size of the complete message, header included, or [`TooLarge`] if it would exceed
+    /// [`MAX_MESSAGE_SIZE`]: the check of [`try_to_message`](Self::try_to_message) without
+    /// encoding, for callers that must refuse before they finish the message.
+    fn checked_size(&self) -> Result<usize, TooLarge> {
         let size = HEADER_SIZE + self.encoded_len();
-        assert!(
-            size <= MAX_MESSAGE_SIZE,
-            "message of type {} too large: {size}",
-            Self::TYPE
-        );
+        if size > MAX_MESSAGE_SIZE {
+            return Err(TooLarge {
+                type_name: std::any::type_name::<Self>(),
+                msg_type: Self::TYPE,
+                size,
+            });
+        }
+        Ok(size)
+    }
+
+    /// The complete message, header included, or [`TooLarge`] if it would exceed
+    /// [`MAX_MESSAGE_SIZE`].
+    ///
+    /// Use this for every message whose size depends on input (payloads, names, relay lists,
+    /// nested messages): a message we grew ourselves past the limit is refused, never a panic.
+    fn try_to_message(&self) -> Result<Vec<u8>, TooLarge> {
+        let size = self.checked_size()?;
         let mut out = Vec::with_capacity(size);
         MessageHeader {
             size: size as u16,
@@ -191,7 +215,22 @@ pub trait Message: Codec {
         .encode(&mut out);
         self.encode(&mut out);
         debug_assert_eq!(out.len(), size, "encoded_len disagrees with encode");
-        out
+        Ok(out)
+    }
+
+    /// The complete message, header included, for messages whose size cannot exceed
+    /// [`MAX_MESSAGE_SIZE`]: fixed-size ones, or ones whose contents were bounded (or already
+    /// encoded once with [`try_to_message`](Self::try_to_message)) before.
+    ///
+    /// Panics if the message is too large anyway: that is a programming error, never a
+    /// consequence of input. Messages sized by input use [`try_to_message`](Self::try_to_message).
+    fn to_message(&self) -> Vec<u8> {
+        match self.try_to_message() {
+            Ok(bytes) => bytes,
+            Err(e) => panic!(
+                "{e} — to_message is only for messages bounded by construction, use try_to_message"
+            ),
+        }
     }
 
     /// Decodes a complete message: checks the header's size and type, then that the body is
@@ -280,6 +319,54 @@ mod tests {
             Ping::from_message(&[0, 6, 0x10, 0x92, 0, 0]),
             Err(DecodeError::Truncated { .. })
         ));
+    }
+
+    /// A message of `n` body bytes.
+    #[derive(Debug, PartialEq)]
+    struct Blob(Vec<u8>);
+    impl Codec for Blob {
+        fn encode(&self, out: &mut Vec<u8>) {
+            out.extend_from_slice(&self.0);
+        }
+        fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(Self(r.rest().to_vec()))
+        }
+        fn encoded_len(&self) -> usize {
+            self.0.len()
+        }
+    }
+    impl Message for Blob {
+        const TYPE: u16 = 4243;
+    }
+
+    #[test]
+    fn the_largest_message_encodes_and_one_byte_more_is_too_large() {
+        let max = Blob(vec![1; MAX_MESSAGE_SIZE - HEADER_SIZE]);
+        let bytes = max.try_to_message().unwrap();
+        assert_eq!(bytes.len(), MAX_MESSAGE_SIZE);
+        assert_eq!(bytes, max.to_message());
+        assert_eq!(Blob::from_message(&bytes).unwrap(), max);
+
+        let over = Blob(vec![1; MAX_MESSAGE_SIZE - HEADER_SIZE + 1]);
+        let e = over.try_to_message().unwrap_err();
+        assert_eq!(e.msg_type, 4243);
+        assert_eq!(e.size, MAX_MESSAGE_SIZE + 1);
+        assert!(e.type_name.ends_with("Blob"), "{}", e.type_name);
+        let text = e.to_string();
+        assert!(text.contains("Blob") && text.contains("65536"), "{text}");
+    }
+
+    #[test]
+    fn a_size_that_does_not_fit_the_header_field_is_refused_not_truncated() {
+        // 70000 would wrap to 4464 in the 16-bit size field.
+        let e = Blob(vec![0; 70_000]).try_to_message().unwrap_err();
+        assert_eq!(e.size, 70_000 + HEADER_SIZE);
+    }
+
+    #[test]
+    #[should_panic(expected = "would be 65539 bytes")]
+    fn to_message_on_an_oversized_message_is_a_programming_error() {
+        let _ = Blob(vec![0; MAX_MESSAGE_SIZE]).to_message();
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod framer;
 mod header;
 mod layout;
 
-pub use codec::{body_reader, Codec, DecodeError, Message, Reader};
+pub use codec::{body_reader, Codec, DecodeError, Message, Reader, TooLarge};
 pub use framer::{FrameError, Framer, RawMessage};
 pub use header::{MessageHeader, HEADER_SIZE, MAX_MESSAGE_SIZE};
 pub use layout::{check_nested, FieldCodec, LittleEndian, Nested, Rest, TrailingMessage};

@@ -20,6 +20,7 @@ fn member() -> Session {
         vec![],
         None,
     )
+    .unwrap()
 }
 
 /// `s` connected, with its start message already written.
@@ -289,11 +290,8 @@ fn a_successful_replay_response_carries_its_fragment() {
         ..ReplayIds::default()
     };
     s.replay(ids).unwrap();
-    s.handle_message(&super::super::replay_fragment_response(
-        ids,
-        &signed(5, 1, 0),
-    ))
-    .unwrap();
+    s.handle_message(&super::super::replay_fragment_response(ids, &signed(5, 1, 0)).unwrap())
+        .unwrap();
     assert_eq!(
         events(&mut s),
         [SessionEvent::ReplayDone {
@@ -347,7 +345,7 @@ fn roles_order_and_bounds_are_enforced() {
         None,
     );
     assert_eq!(
-        s.send(decide(&j, ADMITTED, vec![], None)),
+        s.send(decide(&j, ADMITTED, vec![], None).unwrap()),
         Err(SessionError::NotStarted)
     );
     s.send(origin().start_message().unwrap()).unwrap();
@@ -364,7 +362,7 @@ fn roles_order_and_bounds_are_enforced() {
         s.replay(ReplayIds::default()),
         Err(SessionError::WrongRole(msg::TYPE_REPLAY_REQUEST))
     );
-    s.send(decide(&j, ADMITTED, vec![], None)).unwrap();
+    s.send(decide(&j, ADMITTED, vec![], None).unwrap()).unwrap();
     assert!(matches!(
         s.send(FragmentAck.to_message()),
         Err(SessionError::Malformed(_))
@@ -375,7 +373,7 @@ fn roles_order_and_bounds_are_enforced() {
     ));
     s.disconnected();
     assert_eq!(
-        s.send(decide(&j, ADMITTED, vec![], None)),
+        s.send(decide(&j, ADMITTED, vec![], None).unwrap()),
         Err(SessionError::NotConnected),
         "an answer means nothing on the next connection"
     );
@@ -383,7 +381,7 @@ fn roles_order_and_bounds_are_enforced() {
     let mut m = member();
     m.connected();
     assert_eq!(
-        m.send(decide(&j, ADMITTED, vec![], None)),
+        m.send(decide(&j, ADMITTED, vec![], None).unwrap()),
         Err(SessionError::WrongRole(msg::TYPE_JOIN_DECISION))
     );
     m.send(replay_end(ReplayIds::default())).unwrap();

@@ -270,3 +270,46 @@ fn a_join_message_too_large_for_cadet_is_refused_unless_the_origin_is_here() {
     assert_eq!(decide_all(&mut net, true), 1);
     assert_eq!(net.stat(stat::JOINS_TOO_LARGE), 1);
 }
+
+#[test]
+fn a_join_message_too_large_for_a_join_request_is_refused_not_a_panic() {
+    use crate::group::input::ClientMessage;
+    use gnunet_service::wire::MAX_MESSAGE_SIZE;
+    let mut net = Net::new(1, Config::default());
+    start_origin(&mut net, 0, 1);
+    // The largest MEMBER_JOIN: its JOIN_REQUEST would be 72 bytes larger than the limit.
+    let fixed = msg::MEMBER_JOIN_HEADER_SIZE;
+    let body = MAX_MESSAGE_SIZE - fixed;
+    let mut m = vec![b'j'; body];
+    m[..2].copy_from_slice(&(body as u16).to_be_bytes());
+    let join = |key: u8, join_msg: Option<Vec<u8>>| MemberJoin {
+        group_pub_key: group_pub(),
+        member_key: member_key(key),
+        origin: pid(0),
+        relays: vec![],
+        join_msg,
+    };
+    let bytes = join(1, Some(m.clone())).try_to_message().unwrap();
+    assert_eq!(bytes.len(), MAX_MESSAGE_SIZE);
+    // From a client, the decoder already refuses it.
+    net.client(0, 2, bytes);
+    assert_eq!(net.stat(stat::CLIENTS_DROPPED), 1);
+    // Should a MEMBER_JOIN like it reach the node anyway, it is refused, not a panic.
+    let now = net.now;
+    let decoded = ClientMessage::MemberJoin(join(2, Some(m)));
+    net.nodes[0].handle_client_message(now, ClientId(3), decoded);
+    while let Some(a) = net.nodes[0].poll_action() {
+        net.act(0, a);
+    }
+    let (d, _) = only_decision(&mut net, 0, 3);
+    assert_eq!(d.decision.is_admitted, msg::UNDECIDED);
+    assert_eq!(net.stat(stat::JOINS_TOO_LARGE_FOR_REQUEST), 1);
+    assert_eq!(
+        decide_all(&mut net, true),
+        0,
+        "the origin never heard of it"
+    );
+    // The origin goes on: the next member is admitted.
+    net.client(0, 4, join(3, None).to_message());
+    assert_eq!(decide_all(&mut net, true), 1);
+}
