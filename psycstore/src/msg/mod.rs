@@ -6,9 +6,11 @@
 //!   RESULT_COUNTERS does not.
 //! - FRAGMENT_STORE has `op_id` at offset 40, STATE_MODIFY at offset 4 (no reserved word).
 //! - Fixed-size requests must have exactly their size; the service drops the client otherwise,
-//!   which is what a [`DecodeError`] from [`Request::decode`] means.
+//!   which is what a [`RequestError`] from [`Request::decode`] means.
 //!
-//! `reserved` fields are written as zero and ignored on receipt, so they are not kept.
+//! `reserved` fields are written as zero and ignored on receipt, so they are not kept. Layouts
+//! are declared field by field in wire order with [`wire_layout!`](gnunet_service::wire_layout);
+//! only RESULT_STATE, whose name size is derived from its name, is written by hand.
 
 use gnunet_service::wire::{Message, OffsetBinary};
 
