@@ -3,9 +3,9 @@
 //! messages, and the group generation as the C plugin files it.
 //!
 //! Nested in FRAGMENT_STORE and RESULT_FRAGMENT, a fragment keeps its own 4-byte message
-//! header; its type is not checked on receipt (the C service does not check it either) and is
-//! always 757 when written, so a fragment read back is byte-identical to the stored one
-//! whenever the stored one had type 757.
+//! header ([`NestedAnyType`](gnunet_service::wire::NestedAnyType)): its type is not checked on
+//! receipt (the C service does not check it either) and is always 757 when written, so a
+//! fragment read back is byte-identical to the stored one whenever the stored one had type 757.
 //!
 //! **Group generation.** The C client library writes `group_generation` in host order
 //! (little-endian on every platform GNUnet runs on), and [`Fragment::group_generation`] is that
@@ -15,8 +15,7 @@
 //! written by the C service does, and a fragment read back carries the same 8 bytes
 //! ([`generation_from_column`]).
 
-use gnunet_service::wire::{Codec, DecodeError, MessageHeader, Reader, HEADER_SIZE};
-use gnunet_service::wire::{Message, MAX_MESSAGE_SIZE};
+use gnunet_service::wire::MAX_MESSAGE_SIZE;
 
 pub use multicast::msg::{Fragment, FRAGMENT_HEADER_SIZE};
 
@@ -43,37 +42,12 @@ pub fn generation_from_column(column: u64) -> u64 {
     u64::from_le_bytes(column.to_be_bytes())
 }
 
-/// Writes `fragment` as nested in a PSYCstore message: header (type 757) and body.
-pub(crate) fn encode_nested(fragment: &Fragment, out: &mut Vec<u8>) {
-    // Sizes beyond u16 cannot be produced by decoding; the client keeps MAX_PAYLOAD.
-    let size = fragment.wire_size().min(u16::MAX as usize) as u16;
-    MessageHeader {
-        size,
-        msg_type: Fragment::TYPE,
-    }
-    .encode(out);
-    fragment.encode(out);
-}
-
-/// Reads one nested fragment whose own size field says how long it is; the type is not
-/// checked.
-pub(crate) fn read_nested(r: &mut Reader<'_>) -> Result<Fragment, DecodeError> {
-    let header = MessageHeader::read(r)?;
-    let size = header.size as usize;
-    if size < FRAGMENT_HEADER_SIZE {
-        return Err(DecodeError::Invalid {
-            field: "fragment size",
-            reason: "smaller than the 116-byte multicast header",
-        });
-    }
-    Fragment::decode_exact(r.take(size - HEADER_SIZE, "fragment")?)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use gnunet_service::crypto::eddsa;
     use gnunet_service::crypto::purpose::SignaturePurpose;
+    use gnunet_service::wire::{DecodeError, FieldCodec, Message, NestedAnyType, Reader};
     use proptest::prelude::*;
 
     /// A fragment with distinct values in every field.
@@ -94,10 +68,16 @@ pub(crate) mod tests {
         }
     }
 
+    /// `f` as nested in a PSYCstore message.
     fn nested(f: &Fragment) -> Vec<u8> {
         let mut out = Vec::new();
-        encode_nested(f, &mut out);
+        NestedAnyType::encode_field(f, &mut out);
         out
+    }
+
+    /// One nested fragment read from `r`.
+    fn read_nested(r: &mut Reader<'_>) -> Result<Fragment, DecodeError> {
+        NestedAnyType::read_field(r, "fragment")
     }
 
     #[test]

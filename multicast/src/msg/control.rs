@@ -1,40 +1,24 @@
 //! The header-only messages: PART_REQUEST (754), PART_ACK (755), GROUP_END (756) and
 //! FRAGMENT_ACK (759). Each is exactly the 4-byte header.
 
-use gnunet_service::wire_layout;
+use gnunet_service::header_only_message;
 
-macro_rules! header_only {
-    ($(#[$doc:meta])* $name:ident, $ty:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-        pub struct $name;
-
-        wire_layout! {
-            impl Message($ty) for $name {}
-        }
-    };
-}
-
-header_only!(
+header_only_message!(
     /// A client leaves its group role (member part, origin stop).
-    PartRequest,
-    super::TYPE_PART_REQUEST
+    pub PartRequest = super::TYPE_PART_REQUEST
 );
-header_only!(
+header_only_message!(
     /// The service confirms a part; the client library then tears its handle down.
-    PartAck,
-    super::TYPE_PART_ACK
+    pub PartAck = super::TYPE_PART_ACK
 );
-header_only!(
+header_only_message!(
     /// The group ended. Never used by the C original; this implementation sends it only
     /// peer-to-peer, to tree-capable children, when the origin stops.
-    GroupEnd,
-    super::TYPE_GROUP_END
+    pub GroupEnd = super::TYPE_GROUP_END
 );
-header_only!(
+header_only_message!(
     /// Flow-control credit for the client: the next fragment may be sent.
-    FragmentAck,
-    super::TYPE_FRAGMENT_ACK
+    pub FragmentAck = super::TYPE_FRAGMENT_ACK
 );
 
 #[cfg(test)]

@@ -1,51 +1,28 @@
 //! The header-only messages: PART_REQUEST (685), PART_ACK (686) and MESSAGE_ACK (699). Each
 //! is exactly the 4-byte header.
 
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader};
+use gnunet_service::header_only_message;
 
-macro_rules! header_only {
-    ($(#[$doc:meta])* $name:ident = $type:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-        pub struct $name;
-
-        impl Codec for $name {
-            fn encode(&self, _out: &mut Vec<u8>) {}
-
-            fn read(_r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-                Ok($name)
-            }
-
-            fn encoded_len(&self) -> usize {
-                0
-            }
-        }
-
-        impl Message for $name {
-            const TYPE: u16 = $type;
-        }
-    };
-}
-
-header_only!(
+header_only_message!(
     /// PART_REQUEST (685), client → service: stop the master / part the slave.
-    PartRequest = super::TYPE_PART_REQUEST
+    pub PartRequest = super::TYPE_PART_REQUEST
 );
-header_only!(
+header_only_message!(
     /// PART_ACK (686), service → the client that asked to part; the C library then tears its
     /// handle down.
-    PartAck = super::TYPE_PART_ACK
+    pub PartAck = super::TYPE_PART_ACK
 );
-header_only!(
+header_only_message!(
     /// MESSAGE_ACK (699), service → client: one PSYC_MESSAGE of the client went out, the next
     /// may be sent.
-    MessageAck = super::TYPE_MESSAGE_ACK
+    pub MessageAck = super::TYPE_MESSAGE_ACK
 );
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::msg::{resized, Reply, Request};
+    use gnunet_service::wire::Message;
 
     #[test]
     fn header_only_messages_are_exactly_four_bytes() {

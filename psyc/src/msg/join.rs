@@ -2,9 +2,9 @@
 //! client → service and service → slave client).
 
 use gnunet_service::crypto::ecdsa;
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader, HEADER_SIZE};
-
-use super::{check_nested, read_optional_nested};
+use gnunet_service::wire::HEADER_SIZE;
+use gnunet_service::wire::{check_nested, Codec, DecodeError, Message, Reader, TrailingMessage};
+use gnunet_service::wire_layout;
 
 /// Fixed part of JOIN_REQUEST (`struct GNUNET_PSYC_JoinRequestMessage`), header included.
 pub const JOIN_REQUEST_HEADER_SIZE: usize = 36;
@@ -24,28 +24,11 @@ pub struct JoinRequest {
     pub join_msg: Option<Vec<u8>>,
 }
 
-impl Codec for JoinRequest {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.slave_pub_key.encode(out);
-        if let Some(m) = &self.join_msg {
-            out.extend_from_slice(m);
-        }
+wire_layout! {
+    impl Message(super::TYPE_JOIN_REQUEST) for JoinRequest {
+        slave_pub_key,
+        join_msg as TrailingMessage,
     }
-
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            slave_pub_key: ecdsa::PublicKey::read(r)?,
-            join_msg: read_optional_nested(r, "join message")?,
-        })
-    }
-
-    fn encoded_len(&self) -> usize {
-        JOIN_REQUEST_HEADER_SIZE - HEADER_SIZE + self.join_msg.as_ref().map_or(0, Vec::len)
-    }
-}
-
-impl Message for JoinRequest {
-    const TYPE: u16 = super::TYPE_JOIN_REQUEST;
 }
 
 /// JOIN_DECISION (688), 40 bytes + response (+ relay slots): the master client's answer to a

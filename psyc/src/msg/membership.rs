@@ -1,7 +1,7 @@
 //! CHANNEL_MEMBERSHIP_STORE (689): the application records that a slave joined or left.
 
 use gnunet_service::crypto::ecdsa;
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader, HEADER_SIZE};
+use gnunet_service::wire_layout;
 
 /// Size of CHANNEL_MEMBERSHIP_STORE (`struct ChannelMembershipStoreRequest`), header included.
 pub const MEMBERSHIP_STORE_SIZE: usize = 65;
@@ -22,40 +22,22 @@ pub struct MembershipStore {
     pub did_join: u8,
 }
 
-impl Codec for MembershipStore {
-    fn encode(&self, out: &mut Vec<u8>) {
-        0u32.encode(out);
-        self.op_id.encode(out);
-        self.slave_pub_key.encode(out);
-        self.announced_at.encode(out);
-        self.effective_since.encode(out);
-        self.did_join.encode(out);
+wire_layout! {
+    impl Message(super::TYPE_CHANNEL_MEMBERSHIP_STORE) for MembershipStore {
+        padding(4),
+        op_id,
+        slave_pub_key,
+        announced_at,
+        effective_since,
+        did_join,
     }
-
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let _reserved = u32::read(r)?;
-        Ok(Self {
-            op_id: u64::read(r)?,
-            slave_pub_key: ecdsa::PublicKey::read(r)?,
-            announced_at: u64::read(r)?,
-            effective_since: u64::read(r)?,
-            did_join: u8::read(r)?,
-        })
-    }
-
-    fn encoded_len(&self) -> usize {
-        MEMBERSHIP_STORE_SIZE - HEADER_SIZE
-    }
-}
-
-impl Message for MembershipStore {
-    const TYPE: u16 = super::TYPE_CHANNEL_MEMBERSHIP_STORE;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::msg::{resized, Request};
+    use gnunet_service::wire::Message;
 
     /// `struct ChannelMembershipStoreRequest` (psyc.h), every field packed: 65 bytes, no tail
     /// padding.

@@ -21,8 +21,12 @@
 //! payload limit of a PSYC_MESSAGE, which it answers with a CANCEL before dropping the client)
 //! are the service's, not the decoder's: a [`MessageError`] means "drop the client" and nothing
 //! else.
+//!
+//! Layouts are declared field by field in wire order with
+//! [`wire_layout!`](gnunet_service::wire_layout); SLAVE_JOIN (a relay count apart from its
+//! relays) and JOIN_DECISION (a response followed by relay slots) are written by hand.
 
-use gnunet_service::wire::{Codec, DecodeError, Message, MessageHeader, Reader, HEADER_SIZE};
+use gnunet_service::wire::Message;
 
 pub use crate::format::container::{ClientMessage, Delivery, DeliveryHeader};
 
@@ -120,50 +124,10 @@ pub mod history_replay_flags {
     pub const REMOTE: u32 = 1;
 }
 
-/// Why bytes could not be decoded into a [`Request`] or [`Reply`]. For a request the service
-/// drops the client and logs the type and size.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum MessageError {
-    /// The bytes do not even hold a message header.
-    #[error("message shorter than its header ({0} bytes)")]
-    NoHeader(usize),
-    /// A type this direction does not carry.
-    #[error("unexpected message type {msg_type} (size {size})")]
-    UnknownType {
-        /// The type found.
-        msg_type: u16,
-        /// The message size.
-        size: usize,
-    },
-    /// A known type with a layout the C peer would reject.
-    #[error("malformed message of type {msg_type} (size {size}): {source}")]
-    Malformed {
-        /// The type found.
-        msg_type: u16,
-        /// The message size.
-        size: usize,
-        /// What is wrong.
-        source: DecodeError,
-    },
-}
-
-/// The type in the header of `bytes`, or [`MessageError::NoHeader`].
-fn header_type(bytes: &[u8]) -> Result<u16, MessageError> {
-    match bytes {
-        [_, _, hi, lo, ..] => Ok(u16::from_be_bytes([*hi, *lo])),
-        _ => Err(MessageError::NoHeader(bytes.len())),
-    }
-}
-
-/// Decodes `bytes` as `M`, wrapping a failure with the message's type and size.
-fn decode_as<M: Message>(bytes: &[u8]) -> Result<M, MessageError> {
-    M::from_message(bytes).map_err(|source| MessageError::Malformed {
-        msg_type: M::TYPE,
-        size: bytes.len(),
-        source,
-    })
-}
+/// Why bytes could not be decoded into a [`Request`] or [`Reply`]: the wire crate's
+/// [`DispatchError`](gnunet_service::wire::DispatchError). For a request the service drops the
+/// client and logs the type and size.
+pub use gnunet_service::wire::DispatchError as MessageError;
 
 /// Declares a dispatch enum over message types: one variant per type, `decode` by the header's
 /// type (types of the other direction are [`MessageError::UnknownType`]) and `to_message`.
@@ -179,11 +143,11 @@ macro_rules! dispatch {
         impl $name {
             /// Decodes one complete message (header included) by the type in its header.
             pub fn decode(bytes: &[u8]) -> Result<Self, MessageError> {
-                let msg_type = header_type(bytes)?;
+                let msg_type = MessageError::header_type(bytes)?;
                 $(if msg_type == <$ty as Message>::TYPE {
-                    return decode_as(bytes).map(Self::$variant);
+                    return MessageError::decode_as(bytes).map(Self::$variant);
                 })*
-                Err(MessageError::UnknownType { msg_type, size: bytes.len() })
+                Err(MessageError::unknown(msg_type, bytes))
             }
 
             /// The complete message, header included.
@@ -250,75 +214,6 @@ impl Reply {
             _ => None,
         }
     }
-}
-
-/// Checks that `bytes` is exactly one GNUnet message: at least a header, and the header's size
-/// equal to the length. The C library finds nested messages the same way
-/// (`GNUNET_MQ_extract_nested_mh`); the type is not checked.
-fn check_nested(bytes: &[u8], what: &'static str) -> Result<(), DecodeError> {
-    let size = match bytes {
-        [hi, lo, _, _, ..] => u16::from_be_bytes([*hi, *lo]) as usize,
-        _ => {
-            return Err(DecodeError::Invalid {
-                field: what,
-                reason: "shorter than a message header",
-            })
-        }
-    };
-    if size != bytes.len() {
-        return Err(DecodeError::Invalid {
-            field: what,
-            reason: "nested message size does not fill the rest",
-        });
-    }
-    Ok(())
-}
-
-/// An optional nested message filling the rest of `r` exactly: absent when nothing is left.
-fn read_optional_nested(
-    r: &mut Reader<'_>,
-    what: &'static str,
-) -> Result<Option<Vec<u8>>, DecodeError> {
-    let rest = r.rest();
-    if rest.is_empty() {
-        return Ok(None);
-    }
-    check_nested(rest, what)?;
-    Ok(Some(rest.to_vec()))
-}
-
-/// The NUL-terminated string filling the rest of `r`, without that last NUL. The C service
-/// drops a client whose string is empty or does not end in NUL; bytes before the last NUL are
-/// kept as sent (an inner NUL ends the string for C, see [`c_string`]).
-fn read_c_string(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<u8>, DecodeError> {
-    match r.rest().split_last() {
-        Some((0, text)) => Ok(text.to_vec()),
-        _ => Err(DecodeError::Invalid {
-            field: what,
-            reason: "empty or not NUL-terminated",
-        }),
-    }
-}
-
-/// Appends `text` and its terminating NUL.
-fn write_c_string(text: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(text);
-    out.push(0);
-}
-
-/// What C reads as the string: `bytes` up to the first NUL.
-fn c_string(bytes: &[u8]) -> &[u8] {
-    bytes.split(|&b| b == 0).next().unwrap_or(bytes)
-}
-
-/// Appends `m` as a complete message (header included) inside another message.
-fn write_nested<M: Message>(m: &M, out: &mut Vec<u8>) {
-    MessageHeader {
-        size: (HEADER_SIZE + m.encoded_len()) as u16,
-        msg_type: M::TYPE,
-    }
-    .encode(out);
-    m.encode(out);
 }
 
 /// Test helper: `bytes` with the header's size set to their length, for building truncated or
@@ -490,6 +385,11 @@ mod tests {
 
     #[test]
     fn helpers_check_what_the_c_code_checks() {
+        use gnunet_service::wire::{check_nested, CString, DecodeError, FieldCodec, Reader};
+        fn read_c_string(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<u8>, DecodeError> {
+            CString::read_field(r, what)
+        }
+        let c_string = CString::as_c_reads;
         assert!(check_nested(&[0, 4, 0, 1], "x").is_ok());
         assert!(check_nested(&[0, 5, 0, 1], "x").is_err());
         assert!(check_nested(&[0, 4, 0, 1, 9], "x").is_err());

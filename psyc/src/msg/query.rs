@@ -2,14 +2,11 @@
 //! (704). Each ends in a NUL-terminated string that must fill the rest of the message; the C
 //! service drops a client whose string is empty or unterminated.
 
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader, HEADER_SIZE};
-
-use super::{c_string, read_c_string, write_c_string};
+use gnunet_service::wire::CString;
+use gnunet_service::wire_layout;
 
 /// Fixed part of HISTORY_REPLAY (`struct GNUNET_PSYC_HistoryRequestMessage`), header included.
 pub const HISTORY_REPLAY_HEADER_SIZE: usize = 40;
-/// Fixed part of STATE_GET / STATE_GET_PREFIX (`struct StateRequest`), header included.
-const STATE_REQUEST_HEADER_SIZE: usize = 16;
 
 /// HISTORY_REPLAY (701), 40 bytes + method prefix: replay stored messages to the client as
 /// HISTORY_RESULTs, then a RESULT_CODE with the number of fragments.
@@ -37,38 +34,19 @@ pub struct HistoryReplay {
 impl HistoryReplay {
     /// The method prefix as C reads it: up to the first NUL.
     pub fn method_prefix_c(&self) -> &[u8] {
-        c_string(&self.method_prefix)
+        CString::as_c_reads(&self.method_prefix)
     }
 }
 
-impl Codec for HistoryReplay {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.flags.encode(out);
-        self.op_id.encode(out);
-        self.start_message_id.encode(out);
-        self.end_message_id.encode(out);
-        self.message_limit.encode(out);
-        write_c_string(&self.method_prefix, out);
+wire_layout! {
+    impl Message(super::TYPE_HISTORY_REPLAY) for HistoryReplay {
+        flags,
+        op_id,
+        start_message_id,
+        end_message_id,
+        message_limit,
+        method_prefix as CString,
     }
-
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            flags: u32::read(r)?,
-            op_id: u64::read(r)?,
-            start_message_id: u64::read(r)?,
-            end_message_id: u64::read(r)?,
-            message_limit: u64::read(r)?,
-            method_prefix: read_c_string(r, "method prefix")?,
-        })
-    }
-
-    fn encoded_len(&self) -> usize {
-        HISTORY_REPLAY_HEADER_SIZE - HEADER_SIZE + self.method_prefix.len() + 1
-    }
-}
-
-impl Message for HistoryReplay {
-    const TYPE: u16 = super::TYPE_HISTORY_REPLAY;
 }
 
 /// Declares a `struct StateRequest` type: 16 bytes + NUL-terminated name.
@@ -87,32 +65,16 @@ macro_rules! state_request {
         impl $name {
             /// The name as C reads it: up to the first NUL.
             pub fn name_c(&self) -> &[u8] {
-                c_string(&self.name)
+                CString::as_c_reads(&self.name)
             }
         }
 
-        impl Codec for $name {
-            fn encode(&self, out: &mut Vec<u8>) {
-                0u32.encode(out);
-                self.op_id.encode(out);
-                write_c_string(&self.name, out);
+        wire_layout! {
+            impl Message($type) for $name {
+                padding(4),
+                op_id,
+                name as CString,
             }
-
-            fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-                let _reserved = u32::read(r)?;
-                Ok(Self {
-                    op_id: u64::read(r)?,
-                    name: read_c_string(r, "name")?,
-                })
-            }
-
-            fn encoded_len(&self) -> usize {
-                STATE_REQUEST_HEADER_SIZE - HEADER_SIZE + self.name.len() + 1
-            }
-        }
-
-        impl Message for $name {
-            const TYPE: u16 = $type;
         }
     };
 }
@@ -133,6 +95,10 @@ state_request!(
 mod tests {
     use super::*;
     use crate::msg::{history_replay_flags, resized, Request};
+    use gnunet_service::wire::Message;
+
+    /// Fixed part of STATE_GET / STATE_GET_PREFIX (`struct StateRequest`), header included.
+    const STATE_REQUEST_HEADER_SIZE: usize = 16;
 
     /// `struct GNUNET_PSYC_HistoryRequestMessage` (gnunet_psyc_service.h), every field packed.
     #[repr(C, packed)]

@@ -5,20 +5,21 @@
 //! `GNUNET_htonll (int64)` and the library reads `GNUNET_ntohll` into an `int64_t`. PSYCstore's
 //! 2^63 bias does **not** apply here.
 
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader, HEADER_SIZE};
+use gnunet_service::wire::{Nested, Rest, TrailingMessage};
+use gnunet_service::wire_layout;
 
-use super::{check_nested, status, write_nested, Delivery};
+use super::{status, Delivery};
 
 /// Fixed part of every operation result (`struct GNUNET_OperationResultMessage`), header
 /// included.
 pub const OPERATION_RESULT_HEADER_SIZE: usize = 24;
 
-/// Declares an operation result type with the fixed fields and a tail field `$tail` that
-/// `$read` decodes from the rest of the message, `$write` appends and `$len` measures.
+/// Declares an operation result type: the fixed fields, then a tail field `$tail` in the
+/// form of the [`FieldCodec`](gnunet_service::wire::FieldCodec) adapter `$form`.
 macro_rules! operation_result {
     (
         $(#[$doc:meta])* $name:ident = $type:expr;
-        $(#[$tail_doc:meta])* $tail:ident: $tail_ty:ty, $read:expr, $write:expr, $len:expr
+        $(#[$tail_doc:meta])* $tail:ident: $tail_ty:ty as $form:ty
     ) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,47 +32,15 @@ macro_rules! operation_result {
             pub $tail: $tail_ty,
         }
 
-        impl Codec for $name {
-            fn encode(&self, out: &mut Vec<u8>) {
-                0u32.encode(out);
-                self.op_id.encode(out);
-                self.result_code.encode(out);
-                ($write)(&self.$tail, out);
+        wire_layout! {
+            impl Message($type) for $name {
+                padding(4),
+                op_id,
+                result_code,
+                $tail as $form,
             }
-
-            fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-                let _reserved = u32::read(r)?;
-                Ok(Self {
-                    op_id: u64::read(r)?,
-                    result_code: i64::read(r)?,
-                    $tail: ($read)(r.rest())?,
-                })
-            }
-
-            fn encoded_len(&self) -> usize {
-                OPERATION_RESULT_HEADER_SIZE - HEADER_SIZE + ($len)(&self.$tail)
-            }
-        }
-
-        impl Message for $name {
-            const TYPE: u16 = $type;
         }
     };
-}
-
-/// The tail as it came.
-fn read_bytes(rest: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    Ok(rest.to_vec())
-}
-
-/// The tail, which must be exactly one nested message (what the C library checks).
-fn read_part(rest: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    check_nested(rest, "state result part")?;
-    Ok(rest.to_vec())
-}
-
-fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(bytes);
 }
 
 operation_result!(
@@ -82,7 +51,7 @@ operation_result!(
     ResultCode = super::TYPE_RESULT_CODE;
     /// PSYCstore's error text, passed on as it came (not necessarily NUL-terminated); usually
     /// empty (offset 24).
-    data: Vec<u8>, read_bytes, write_bytes, Vec::len
+    data: Vec<u8> as Rest
 );
 
 operation_result!(
@@ -91,10 +60,7 @@ operation_result!(
     HistoryResult = super::TYPE_HISTORY_RESULT;
     /// The fragment as a complete service → client PSYC_MESSAGE, flags including
     /// `DELIVERY_HISTORIC` (offset 24): type 691 and at least 56 bytes, filling the rest exactly.
-    message: Delivery,
-    Delivery::from_message,
-    write_nested,
-    |m: &Delivery| HEADER_SIZE + m.encoded_len()
+    message: Delivery as Nested
 );
 
 operation_result!(
@@ -104,7 +70,7 @@ operation_result!(
     /// One complete part filling the rest (offset 24): a MODIFIER (name, full value; the C
     /// service wrote its `oper` byte as the low byte of `htons('=')`, 0 on little-endian hosts,
     /// gap P10) or a MOD_CONT. The type is not checked here; the C library ignores others.
-    part: Vec<u8>, read_part, write_bytes, Vec::len
+    part: Vec<u8> as TrailingMessage
 );
 
 impl ResultCode {
@@ -153,6 +119,7 @@ mod tests {
     use super::*;
     use crate::format::container::{DeliveryHeader, DELIVERY_HISTORIC};
     use crate::msg::{resized, Reply, Request};
+    use gnunet_service::wire::Message;
 
     /// `struct GNUNET_OperationResultMessage` (gnunet_common.h, unchanged in 0.19 but not in
     /// gnunet-sys's bindings), every field packed.

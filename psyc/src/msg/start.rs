@@ -3,9 +3,10 @@
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader, HEADER_SIZE};
-
-use super::read_optional_nested;
+use gnunet_service::wire::{
+    Codec, DecodeError, FieldCodec, LittleEndian, Reader, TrailingMessage, HEADER_SIZE,
+};
+use gnunet_service::wire_layout;
 
 /// Size of MASTER_START (`struct MasterStartRequest`), header included.
 pub const MASTER_START_SIZE: usize = 40;
@@ -26,26 +27,11 @@ pub struct MasterStart {
     pub channel_key: eddsa::PrivateKey,
 }
 
-impl Codec for MasterStart {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.policy.to_le_bytes());
-        self.channel_key.encode(out);
+wire_layout! {
+    impl Message(super::TYPE_MASTER_START) for MasterStart {
+        policy as LittleEndian,
+        channel_key,
     }
-
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            policy: u32::from_le_bytes(r.array("policy")?),
-            channel_key: eddsa::PrivateKey::read(r)?,
-        })
-    }
-
-    fn encoded_len(&self) -> usize {
-        MASTER_START_SIZE - HEADER_SIZE
-    }
-}
-
-impl Message for MasterStart {
-    const TYPE: u16 = super::TYPE_MASTER_START;
 }
 
 /// SLAVE_JOIN (683), 108 bytes + relays + join message: the client becomes a slave of a
@@ -77,9 +63,7 @@ impl Codec for SlaveJoin {
         for relay in &self.relays {
             relay.encode(out);
         }
-        if let Some(m) = &self.join_msg {
-            out.extend_from_slice(m);
-        }
+        TrailingMessage::encode_field(&self.join_msg, out);
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -108,18 +92,18 @@ impl Codec for SlaveJoin {
             origin,
             flags,
             relays,
-            join_msg: read_optional_nested(r, "join message")?,
+            join_msg: TrailingMessage::read_field(r, "join message")?,
         })
     }
 
     fn encoded_len(&self) -> usize {
         SLAVE_JOIN_HEADER_SIZE - HEADER_SIZE
             + 32 * self.relays.len()
-            + self.join_msg.as_ref().map_or(0, Vec::len)
+            + TrailingMessage::field_len(&self.join_msg)
     }
 }
 
-impl Message for SlaveJoin {
+impl gnunet_service::wire::Message for SlaveJoin {
     const TYPE: u16 = super::TYPE_SLAVE_JOIN;
 }
 
@@ -142,26 +126,8 @@ macro_rules! counters_result {
             pub max_message_id: u64,
         }
 
-        impl Codec for $name {
-            fn encode(&self, out: &mut Vec<u8>) {
-                self.result_code.encode(out);
-                self.max_message_id.encode(out);
-            }
-
-            fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-                Ok(Self {
-                    result_code: i32::read(r)?,
-                    max_message_id: u64::read(r)?,
-                })
-            }
-
-            fn encoded_len(&self) -> usize {
-                COUNTERS_RESULT_SIZE - HEADER_SIZE
-            }
-        }
-
-        impl Message for $name {
-            const TYPE: u16 = $type;
+        wire_layout! {
+            impl Message($type) for $name { result_code, max_message_id }
         }
     };
 }
@@ -180,6 +146,7 @@ counters_result!(
 mod tests {
     use super::*;
     use crate::msg::{policy, resized, slave_join_flags, Reply, Request};
+    use gnunet_service::wire::Message;
 
     fn peer(b: u8) -> PeerIdentity {
         PeerIdentity([b; 32])

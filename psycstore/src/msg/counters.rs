@@ -1,34 +1,54 @@
 //! COUNTERS_GET (666) and its answer RESULT_COUNTERS (676).
 
-use super::layout::{wire_message, RequestHead};
+use gnunet_service::wire_layout;
+
+use super::head::{operation, RequestHead};
 use super::{TYPE_COUNTERS_GET, TYPE_RESULT_COUNTERS};
 
-wire_message! {
-    /// COUNTERS_GET (666), fixed 48 bytes (an `OperationRequest` without a name).
-    pub struct CountersGet = TYPE_COUNTERS_GET, op_id: head.op_id {
-        /// Operation id and channel (offset 4).
-        pub head: RequestHead,
+/// COUNTERS_GET (666), fixed 48 bytes (an `OperationRequest` without a name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountersGet {
+    /// Operation id and channel (offset 4).
+    pub head: RequestHead,
+}
+
+/// RESULT_COUNTERS (676), fixed 48 bytes. The only reply to COUNTERS_GET (no RESULT_CODE);
+/// its result is plain two's complement, **not** biased.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountersResult {
+    /// 1 = found, 0 = no fragments (or no applied state), −1 = error (offset 4).
+    pub result_code: i32,
+    /// Operation id (offset 8).
+    pub op_id: u64,
+    /// Id of the newest stored fragment (offset 16).
+    pub max_fragment_id: u64,
+    /// Message id of that fragment (offset 24).
+    pub max_message_id: u64,
+    /// Group generation of that fragment as the C service reports it: the fragment's 8
+    /// generation bytes, in the order they came (offset 32; see [`crate::fragment`]).
+    pub max_group_generation: u64,
+    /// Last message whose state changes were applied (offset 40).
+    pub max_state_message_id: u64,
+}
+
+wire_layout! {
+    impl Message(TYPE_COUNTERS_GET) for CountersGet { head }
+}
+
+wire_layout! {
+    impl Message(TYPE_RESULT_COUNTERS) for CountersResult {
+        result_code,
+        op_id,
+        max_fragment_id,
+        max_message_id,
+        max_group_generation,
+        max_state_message_id,
     }
 }
 
-wire_message! {
-    /// RESULT_COUNTERS (676), fixed 48 bytes. The only reply to COUNTERS_GET (no RESULT_CODE);
-    /// its result is plain two's complement, **not** biased.
-    pub struct CountersResult = TYPE_RESULT_COUNTERS, op_id: op_id {
-        /// 1 = found, 0 = no fragments (or no applied state), −1 = error (offset 4).
-        pub result_code: i32,
-        /// Operation id (offset 8).
-        pub op_id: u64,
-        /// Id of the newest stored fragment (offset 16).
-        pub max_fragment_id: u64,
-        /// Message id of that fragment (offset 24).
-        pub max_message_id: u64,
-        /// Group generation of that fragment as the C service reports it: the fragment's 8
-        /// generation bytes, in the order they came (offset 32; see [`crate::fragment`]).
-        pub max_group_generation: u64,
-        /// Last message whose state changes were applied (offset 40).
-        pub max_state_message_id: u64,
-    }
+operation! {
+    CountersGet: head.op_id;
+    CountersResult: op_id;
 }
 
 #[cfg(test)]

@@ -1,83 +1,132 @@
 //! FRAGMENT_STORE (662), FRAGMENT_GET (663), MESSAGE_GET (664), MESSAGE_GET_FRAGMENT (665).
 
-use super::layout::{wire_message, CString, Nested, RequestHead};
+use gnunet_service::wire::{CString, NestedAnyType};
+use gnunet_service::wire_layout;
+
+use super::head::{operation, RequestHead};
 use super::{TYPE_FRAGMENT_GET, TYPE_FRAGMENT_STORE, TYPE_MESSAGE_GET, TYPE_MESSAGE_GET_FRAGMENT};
 use crate::fragment::Fragment;
 use crate::keys::{ChannelKey, SlaveKey};
 
-wire_message! {
-    /// FRAGMENT_STORE (662), 48 bytes + fragment: store one multicast fragment.
-    ///
-    /// Note the layout: flags at offset 4, the channel key at 8 and `op_id` at **40**. The
-    /// fragment must exactly fill the rest of the message and be at least 116 bytes; its type
-    /// field is not checked.
-    pub struct FragmentStore = TYPE_FRAGMENT_STORE, op_id: op_id {
-        /// PSYCstore flags to store with the fragment (offset 4).
-        pub psycstore_flags: u32,
-        /// Channel (offset 8).
-        pub channel_key: ChannelKey,
-        /// Operation id (offset 40).
-        pub op_id: u64,
-        /// The fragment (offset 48). Its payload must not exceed
-        /// [`MAX_PAYLOAD`](crate::fragment::MAX_PAYLOAD).
-        pub fragment: Fragment => Nested,
+/// FRAGMENT_STORE (662), 48 bytes + fragment: store one multicast fragment.
+///
+/// Note the layout: flags at offset 4, the channel key at 8 and `op_id` at **40**. The
+/// fragment must exactly fill the rest of the message and be at least 116 bytes; its type
+/// field is not checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FragmentStore {
+    /// PSYCstore flags to store with the fragment (offset 4).
+    pub psycstore_flags: u32,
+    /// Channel (offset 8).
+    pub channel_key: ChannelKey,
+    /// Operation id (offset 40).
+    pub op_id: u64,
+    /// The fragment (offset 48). Its payload must not exceed
+    /// [`MAX_PAYLOAD`](crate::fragment::MAX_PAYLOAD).
+    pub fragment: Fragment,
+}
+
+wire_layout! {
+    impl Message(TYPE_FRAGMENT_STORE) for FragmentStore {
+        psycstore_flags,
+        channel_key,
+        op_id,
+        fragment as NestedAnyType,
     }
 }
 
-wire_message! {
-    /// FRAGMENT_GET (663), fixed 105 bytes: fragments by id range, or the latest N.
-    pub struct FragmentGet = TYPE_FRAGMENT_GET, op_id: head.op_id {
-        /// Operation id and channel (offset 4).
-        pub head: RequestHead,
-        /// Requester, checked when `do_membership_test` is 1 (offset 48).
-        pub slave_key: SlaveKey,
-        /// Range mode: first fragment id (offset 80).
-        pub first_fragment_id: u64,
-        /// Range mode: last fragment id, inclusive (offset 88).
-        pub last_fragment_id: u64,
-        /// 0 = range mode, N > 0 = the latest N fragments (offset 96).
-        pub fragment_limit: u64,
-        /// 1 = test `slave_key`'s membership first (offset 104).
-        pub do_membership_test: u8,
+/// FRAGMENT_GET (663), fixed 105 bytes: fragments by id range, or the latest N.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FragmentGet {
+    /// Operation id and channel (offset 4).
+    pub head: RequestHead,
+    /// Requester, checked when `do_membership_test` is 1 (offset 48).
+    pub slave_key: SlaveKey,
+    /// Range mode: first fragment id (offset 80).
+    pub first_fragment_id: u64,
+    /// Range mode: last fragment id, inclusive (offset 88).
+    pub last_fragment_id: u64,
+    /// 0 = range mode, N > 0 = the latest N fragments (offset 96).
+    pub fragment_limit: u64,
+    /// 1 = test `slave_key`'s membership first (offset 104).
+    pub do_membership_test: u8,
+}
+
+wire_layout! {
+    impl Message(TYPE_FRAGMENT_GET) for FragmentGet {
+        head,
+        slave_key,
+        first_fragment_id,
+        last_fragment_id,
+        fragment_limit,
+        do_membership_test,
     }
 }
 
-wire_message! {
-    /// MESSAGE_GET (664), 113 bytes + method prefix: whole messages by id range, or the latest N.
-    pub struct MessageGet = TYPE_MESSAGE_GET, op_id: head.op_id {
-        /// Operation id and channel (offset 4).
-        pub head: RequestHead,
-        /// Requester (offset 48).
-        pub slave_key: SlaveKey,
-        /// Range mode: first message id (offset 80).
-        pub first_message_id: u64,
-        /// Range mode: last message id, inclusive (offset 88).
-        pub last_message_id: u64,
-        /// 0 = range mode, N > 0 = the latest N messages (offset 96).
-        pub message_limit: u64,
-        /// Range mode: at most this many fragments, 0 = unlimited (offset 104).
-        pub fragment_limit: u64,
-        /// 1 = test `slave_key`'s membership first (offset 112).
-        pub do_membership_test: u8,
-        /// Method prefix without its terminating NUL (offset 113; the service ignores it).
-        pub method_prefix: Vec<u8> => CString,
+/// MESSAGE_GET (664), 113 bytes + method prefix: whole messages by id range, or the latest N.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageGet {
+    /// Operation id and channel (offset 4).
+    pub head: RequestHead,
+    /// Requester (offset 48).
+    pub slave_key: SlaveKey,
+    /// Range mode: first message id (offset 80).
+    pub first_message_id: u64,
+    /// Range mode: last message id, inclusive (offset 88).
+    pub last_message_id: u64,
+    /// 0 = range mode, N > 0 = the latest N messages (offset 96).
+    pub message_limit: u64,
+    /// Range mode: at most this many fragments, 0 = unlimited (offset 104).
+    pub fragment_limit: u64,
+    /// 1 = test `slave_key`'s membership first (offset 112).
+    pub do_membership_test: u8,
+    /// Method prefix without its terminating NUL (offset 113; the service ignores it).
+    pub method_prefix: Vec<u8>,
+}
+
+wire_layout! {
+    impl Message(TYPE_MESSAGE_GET) for MessageGet {
+        head,
+        slave_key,
+        first_message_id,
+        last_message_id,
+        message_limit,
+        fragment_limit,
+        do_membership_test,
+        method_prefix as CString,
     }
 }
 
-wire_message! {
-    /// MESSAGE_GET_FRAGMENT (665), fixed 97 bytes: one fragment by message id and offset.
-    pub struct MessageGetFragment = TYPE_MESSAGE_GET_FRAGMENT, op_id: head.op_id {
-        /// Operation id and channel (offset 4).
-        pub head: RequestHead,
-        /// Requester (offset 48).
-        pub slave_key: SlaveKey,
-        /// Message id (offset 80).
-        pub message_id: u64,
-        /// Exact stored fragment offset (offset 88).
-        pub fragment_offset: u64,
-        /// 1 = test `slave_key`'s membership first (offset 96).
-        pub do_membership_test: u8,
+/// MESSAGE_GET_FRAGMENT (665), fixed 97 bytes: one fragment by message id and offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageGetFragment {
+    /// Operation id and channel (offset 4).
+    pub head: RequestHead,
+    /// Requester (offset 48).
+    pub slave_key: SlaveKey,
+    /// Message id (offset 80).
+    pub message_id: u64,
+    /// Exact stored fragment offset (offset 88).
+    pub fragment_offset: u64,
+    /// 1 = test `slave_key`'s membership first (offset 96).
+    pub do_membership_test: u8,
+}
+
+wire_layout! {
+    impl Message(TYPE_MESSAGE_GET_FRAGMENT) for MessageGetFragment {
+        head,
+        slave_key,
+        message_id,
+        fragment_offset,
+        do_membership_test,
     }
+}
+
+operation! {
+    FragmentStore: op_id;
+    FragmentGet: head.op_id;
+    MessageGet: head.op_id;
+    MessageGetFragment: head.op_id;
 }
 
 #[cfg(test)]

@@ -1,39 +1,64 @@
 //! MEMBERSHIP_STORE (660) and MEMBERSHIP_TEST (661).
 
-use super::layout::{wire_message, RequestHead};
+use gnunet_service::wire_layout;
+
+use super::head::{operation, RequestHead};
 use super::{TYPE_MEMBERSHIP_STORE, TYPE_MEMBERSHIP_TEST};
 use crate::keys::SlaveKey;
 
-wire_message! {
-    /// MEMBERSHIP_STORE (660), fixed 105 bytes: record that a slave joined or left a channel.
-    pub struct MembershipStore = TYPE_MEMBERSHIP_STORE, op_id: head.op_id {
-        /// Operation id and channel (offset 4).
-        pub head: RequestHead,
-        /// Member whose status changes (offset 48).
-        pub slave_key: SlaveKey,
-        /// Id of the message announcing the change (offset 80).
-        pub announced_at: u64,
-        /// Join: first message id the slave may read; part: 0 (offset 88).
-        pub effective_since: u64,
-        /// Part: last group generation the slave may read (offset 96; stored, never used).
-        pub group_generation: u64,
-        /// 1 = join, 0 = part; stored verbatim (offset 104).
-        pub did_join: u8,
+/// MEMBERSHIP_STORE (660), fixed 105 bytes: record that a slave joined or left a channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MembershipStore {
+    /// Operation id and channel (offset 4).
+    pub head: RequestHead,
+    /// Member whose status changes (offset 48).
+    pub slave_key: SlaveKey,
+    /// Id of the message announcing the change (offset 80).
+    pub announced_at: u64,
+    /// Join: first message id the slave may read; part: 0 (offset 88).
+    pub effective_since: u64,
+    /// Part: last group generation the slave may read (offset 96; stored, never used).
+    pub group_generation: u64,
+    /// 1 = join, 0 = part; stored verbatim (offset 104).
+    pub did_join: u8,
+}
+
+/// MEMBERSHIP_TEST (661), fixed 96 bytes: may this slave read this message?
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MembershipTest {
+    /// Operation id and channel (offset 4).
+    pub head: RequestHead,
+    /// Member asking (offset 48).
+    pub slave_key: SlaveKey,
+    /// Message the access is tested for (offset 80).
+    pub message_id: u64,
+    /// Group generation (offset 88; ignored by the service).
+    pub group_generation: u64,
+}
+
+wire_layout! {
+    impl Message(TYPE_MEMBERSHIP_STORE) for MembershipStore {
+        head,
+        slave_key,
+        announced_at,
+        effective_since,
+        group_generation,
+        did_join,
     }
 }
 
-wire_message! {
-    /// MEMBERSHIP_TEST (661), fixed 96 bytes: may this slave read this message?
-    pub struct MembershipTest = TYPE_MEMBERSHIP_TEST, op_id: head.op_id {
-        /// Operation id and channel (offset 4).
-        pub head: RequestHead,
-        /// Member asking (offset 48).
-        pub slave_key: SlaveKey,
-        /// Message the access is tested for (offset 80).
-        pub message_id: u64,
-        /// Group generation (offset 88; ignored by the service).
-        pub group_generation: u64,
+wire_layout! {
+    impl Message(TYPE_MEMBERSHIP_TEST) for MembershipTest {
+        head,
+        slave_key,
+        message_id,
+        group_generation,
     }
+}
+
+operation! {
+    MembershipStore: head.op_id;
+    MembershipTest: head.op_id;
 }
 
 #[cfg(test)]

@@ -6,22 +6,24 @@
 //!   RESULT_COUNTERS does not.
 //! - FRAGMENT_STORE has `op_id` at offset 40, STATE_MODIFY at offset 4 (no reserved word).
 //! - Fixed-size requests must have exactly their size; the service drops the client otherwise,
-//!   which is what a [`DecodeError`] from [`Request::decode`] means.
+//!   which is what a [`RequestError`] from [`Request::decode`] means.
 //!
-//! `reserved` fields are written as zero and ignored on receipt, so they are not kept.
+//! `reserved` fields are written as zero and ignored on receipt, so they are not kept. Layouts
+//! are declared field by field in wire order with [`wire_layout!`](gnunet_service::wire_layout);
+//! only RESULT_STATE, whose name size is derived from its name, is written by hand.
 
-use gnunet_service::wire::{DecodeError, Message};
+use gnunet_service::wire::{Message, OffsetBinary};
 
 mod counters;
 mod fragment;
-mod layout;
+mod head;
 mod membership;
 mod result;
 mod state;
 
 pub use counters::{CountersGet, CountersResult};
 pub use fragment::{FragmentGet, FragmentStore, MessageGet, MessageGetFragment};
-pub use layout::RequestHead;
+pub use head::RequestHead;
 pub use membership::{MembershipStore, MembershipTest};
 pub use result::{FragmentResult, ResultCode, StateResult};
 pub use state::{
@@ -97,43 +99,20 @@ pub mod message_flags {
 }
 
 /// Wire form of a RESULT_CODE result: `result − INT64_MIN` with wrap-around, i.e. the
-/// two's-complement value with its top bit flipped (`psycstore.md` §3.2).
+/// two's-complement value with its top bit flipped (`psycstore.md` §3.2): [`OffsetBinary`].
 pub fn bias(result: i64) -> u64 {
-    (result as u64) ^ (1 << 63)
+    OffsetBinary::to_wire(result)
 }
 
 /// Inverse of [`bias`].
 pub fn unbias(wire: u64) -> i64 {
-    (wire ^ (1 << 63)) as i64
+    OffsetBinary::from_wire(wire)
 }
 
-/// Why a client's message could not be turned into a [`Request`]. The service drops the client
-/// and logs the type and size.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RequestError {
-    /// The bytes do not even hold a message header.
-    #[error("message shorter than its header ({0} bytes)")]
-    NoHeader(usize),
-    /// A type PSYCstore does not handle.
-    #[error("unknown message type {msg_type} (size {size})")]
-    UnknownType {
-        /// The type found.
-        msg_type: u16,
-        /// The message size.
-        size: usize,
-    },
-    /// A known type with a layout the C service would reject.
-    #[error("malformed message of type {msg_type} (size {size}): {source}")]
-    Malformed {
-        /// The type found.
-        msg_type: u16,
-        /// The message size.
-        size: usize,
-        /// What is wrong.
-        source: DecodeError,
-    },
-}
+/// Why a client's message could not be turned into a [`Request`] (or a service's into a
+/// [`Reply`]): the wire crate's [`DispatchError`](gnunet_service::wire::DispatchError). The
+/// service drops the client and logs the type and size.
+pub use gnunet_service::wire::DispatchError as RequestError;
 
 /// An enum over message types: decoding by type number, encoding and the operation id.
 macro_rules! message_enum {
@@ -148,19 +127,9 @@ macro_rules! message_enum {
         impl $name {
             /// Decodes one complete message (header included).
             pub fn decode(bytes: &[u8]) -> Result<Self, RequestError> {
-                let msg_type = match bytes {
-                    [_, _, t0, t1, ..] => u16::from_be_bytes([*t0, *t1]),
-                    _ => return Err(RequestError::NoHeader(bytes.len())),
-                };
-                let size = bytes.len();
-                let wrap = |source| RequestError::Malformed {
-                    msg_type,
-                    size,
-                    source,
-                };
-                match msg_type {
-                    $(<$ty>::TYPE => <$ty>::from_message(bytes).map(Self::$variant).map_err(wrap),)*
-                    _ => Err(RequestError::UnknownType { msg_type, size }),
+                match RequestError::header_type(bytes)? {
+                    $(<$ty>::TYPE => RequestError::decode_as(bytes).map(Self::$variant),)*
+                    msg_type => Err(RequestError::unknown(msg_type, bytes)),
                 }
             }
 

@@ -1,23 +1,33 @@
 //! The service's answers: RESULT_CODE (674), RESULT_FRAGMENT (675), RESULT_STATE (677).
 //! (RESULT_COUNTERS (676) lives with COUNTERS_GET.)
 
-use gnunet_service::wire::{Codec, DecodeError, Message, Reader, MAX_MESSAGE_SIZE};
+use gnunet_service::wire::{
+    CString, Codec, DecodeError, Message, NestedAnyType, OffsetBinary, Reader, MAX_MESSAGE_SIZE,
+};
+use gnunet_service::wire_layout;
 
-use super::layout::{wire_message, Biased, Nested, OptionalCString};
-use super::{Operation, TYPE_RESULT_CODE, TYPE_RESULT_FRAGMENT, TYPE_RESULT_STATE};
+use super::head::operation;
+use super::{TYPE_RESULT_CODE, TYPE_RESULT_FRAGMENT, TYPE_RESULT_STATE};
 use crate::fragment::Fragment;
 
-wire_message! {
-    /// RESULT_CODE (674), 24 bytes + optional error text: the end of every request's answer
-    /// (except COUNTERS_GET). The result is biased by 2^63 on the wire ([`super::bias`]).
-    pub struct ResultCode = TYPE_RESULT_CODE, op_id: op_id {
-        reserved 4;
-        /// Operation id of the request (offset 8).
-        pub op_id: u64,
-        /// Result: 1/0/−1/−2 or a fragment count (offset 16, biased).
-        pub result_code: i64 => Biased,
-        /// Error text without its NUL (offset 24); the C service never sends one.
-        pub error: Option<Vec<u8>> => OptionalCString,
+/// RESULT_CODE (674), 24 bytes + optional error text: the end of every request's answer
+/// (except COUNTERS_GET). The result is biased by 2^63 on the wire ([`super::bias`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultCode {
+    /// Operation id of the request (offset 8).
+    pub op_id: u64,
+    /// Result: 1/0/−1/−2 or a fragment count (offset 16, biased).
+    pub result_code: i64,
+    /// Error text without its NUL (offset 24); the C service never sends one.
+    pub error: Option<Vec<u8>>,
+}
+
+wire_layout! {
+    impl Message(TYPE_RESULT_CODE) for ResultCode {
+        padding(4),
+        op_id,
+        result_code as OffsetBinary,
+        error as CString,
     }
 }
 
@@ -32,15 +42,22 @@ impl ResultCode {
     }
 }
 
-wire_message! {
-    /// RESULT_FRAGMENT (675), 16 bytes + fragment: one stored fragment.
-    pub struct FragmentResult = TYPE_RESULT_FRAGMENT, op_id: op_id {
-        /// Flags stored with the fragment (offset 4).
-        pub psycstore_flags: u32,
-        /// Operation id (offset 8).
-        pub op_id: u64,
-        /// The fragment, rebuilt with type 757 (offset 16).
-        pub fragment: Fragment => Nested,
+/// RESULT_FRAGMENT (675), 16 bytes + fragment: one stored fragment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FragmentResult {
+    /// Flags stored with the fragment (offset 4).
+    pub psycstore_flags: u32,
+    /// Operation id (offset 8).
+    pub op_id: u64,
+    /// The fragment, rebuilt with type 757 (offset 16).
+    pub fragment: Fragment,
+}
+
+wire_layout! {
+    impl Message(TYPE_RESULT_FRAGMENT) for FragmentResult {
+        psycstore_flags,
+        op_id,
+        fragment as NestedAnyType,
     }
 }
 
@@ -103,14 +120,10 @@ impl Message for StateResult {
     const TYPE: u16 = TYPE_RESULT_STATE;
 }
 
-impl Operation for StateResult {
-    fn op_id(&self) -> u64 {
-        self.op_id
-    }
-
-    fn set_op_id(&mut self, op_id: u64) {
-        self.op_id = op_id;
-    }
+operation! {
+    ResultCode: op_id;
+    FragmentResult: op_id;
+    StateResult: op_id;
 }
 
 #[cfg(test)]

@@ -6,8 +6,10 @@
 //! name must survive decoding. The `name*` accessors apply the C service's checks.
 
 use gnunet_service::crypto::HashCode;
+use gnunet_service::wire::{CString, Rest};
+use gnunet_service::wire_layout;
 
-use super::layout::{wire_message, PaddedByte, RequestHead, Rest};
+use super::head::{operation, RequestHead};
 use super::{
     TYPE_STATE_GET, TYPE_STATE_GET_PREFIX, TYPE_STATE_HASH_UPDATE, TYPE_STATE_MODIFY,
     TYPE_STATE_RESET, TYPE_STATE_SYNC,
@@ -19,46 +21,58 @@ pub const STATE_OP_FIRST: u8 = 1;
 /// STATE_SYNC flag: last variable of a snapshot (installs the staged snapshot).
 pub const STATE_OP_LAST: u8 = 2;
 
-/// The C string in `bytes`: everything before the first NUL.
-fn c_string(bytes: &[u8]) -> &[u8] {
-    match bytes.iter().position(|&b| b == 0) {
-        Some(end) => &bytes[..end],
-        None => bytes,
+/// STATE_MODIFY (668), fixed 60 bytes: apply the state modifiers of a stored message.
+/// `op_id` sits at offset **4**: this struct has no reserved word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateModify {
+    /// Operation id (offset 4).
+    pub op_id: u64,
+    /// Stored message whose modifiers are applied (offset 12).
+    pub message_id: u64,
+    /// Distance to the previous stateful message; 0 = no ordering check (offset 20).
+    pub state_delta: u64,
+    /// Channel (offset 28).
+    pub channel_key: ChannelKey,
+}
+
+wire_layout! {
+    impl Message(TYPE_STATE_MODIFY) for StateModify {
+        op_id,
+        message_id,
+        state_delta,
+        channel_key,
     }
 }
 
-wire_message! {
-    /// STATE_MODIFY (668), fixed 60 bytes: apply the state modifiers of a stored message.
-    /// `op_id` sits at offset **4**: this struct has no reserved word.
-    pub struct StateModify = TYPE_STATE_MODIFY, op_id: op_id {
-        /// Operation id (offset 4).
-        pub op_id: u64,
-        /// Stored message whose modifiers are applied (offset 12).
-        pub message_id: u64,
-        /// Distance to the previous stateful message; 0 = no ordering check (offset 20).
-        pub state_delta: u64,
-        /// Channel (offset 28).
-        pub channel_key: ChannelKey,
-    }
+/// STATE_SYNC (669), 64 bytes + name + value: one variable of a full state snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateSync {
+    /// Length of the name including its NUL, as sent (offset 4).
+    pub name_size: u16,
+    /// [`STATE_OP_FIRST`] / [`STATE_OP_LAST`] (offset 6; a reserved byte follows).
+    pub flags: u8,
+    /// Operation id (offset 8).
+    pub op_id: u64,
+    /// Message carrying the state hash (offset 16).
+    pub state_hash_message_id: u64,
+    /// Last stateful message before it (offset 24).
+    pub max_state_message_id: u64,
+    /// Channel (offset 32).
+    pub channel_key: ChannelKey,
+    /// Name and value as sent (offset 64).
+    pub tail: Vec<u8>,
 }
 
-wire_message! {
-    /// STATE_SYNC (669), 64 bytes + name + value: one variable of a full state snapshot.
-    pub struct StateSync = TYPE_STATE_SYNC, op_id: op_id {
-        /// Length of the name including its NUL, as sent (offset 4).
-        pub name_size: u16,
-        /// [`STATE_OP_FIRST`] / [`STATE_OP_LAST`] (offset 6; a reserved byte follows).
-        pub flags: u8 => PaddedByte,
-        /// Operation id (offset 8).
-        pub op_id: u64,
-        /// Message carrying the state hash (offset 16).
-        pub state_hash_message_id: u64,
-        /// Last stateful message before it (offset 24).
-        pub max_state_message_id: u64,
-        /// Channel (offset 32).
-        pub channel_key: ChannelKey,
-        /// Name and value as sent (offset 64).
-        pub tail: Vec<u8> => Rest,
+wire_layout! {
+    impl Message(TYPE_STATE_SYNC) for StateSync {
+        name_size,
+        flags,
+        padding(1),
+        op_id,
+        state_hash_message_id,
+        max_state_message_id,
+        channel_key,
+        tail as Rest,
     }
 }
 
@@ -96,40 +110,60 @@ impl StateSync {
         if n <= 2 || n > self.tail.len() || self.tail[n - 1] != 0 {
             return None;
         }
-        Some((c_string(&self.tail[..n]), &self.tail[n..]))
+        Some((CString::as_c_reads(&self.tail[..n]), &self.tail[n..]))
     }
 }
 
-wire_message! {
-    /// STATE_RESET (670), fixed 48 bytes: delete all state variables of a channel.
-    pub struct StateReset = TYPE_STATE_RESET, op_id: head.op_id {
-        /// Operation id and channel (offset 4).
-        pub head: RequestHead,
-    }
+/// STATE_RESET (670), fixed 48 bytes: delete all state variables of a channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateReset {
+    /// Operation id and channel (offset 4).
+    pub head: RequestHead,
 }
 
-wire_message! {
-    /// STATE_HASH_UPDATE (671), fixed 112 bytes: the state hash point was reached.
-    pub struct StateHashUpdate = TYPE_STATE_HASH_UPDATE, op_id: head.op_id {
-        /// Operation id and channel (offset 4).
-        pub head: RequestHead,
-        /// Hash of the serialized full state (offset 48; not checked).
-        pub hash: HashCode,
-    }
+wire_layout! {
+    impl Message(TYPE_STATE_RESET) for StateReset { head }
+}
+
+/// STATE_HASH_UPDATE (671), fixed 112 bytes: the state hash point was reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateHashUpdate {
+    /// Operation id and channel (offset 4).
+    pub head: RequestHead,
+    /// Hash of the serialized full state (offset 48; not checked).
+    pub hash: HashCode,
+}
+
+wire_layout! {
+    impl Message(TYPE_STATE_HASH_UPDATE) for StateHashUpdate { head, hash }
+}
+
+operation! {
+    StateModify: op_id;
+    StateSync: op_id;
+    StateReset: head.op_id;
+    StateHashUpdate: head.op_id;
 }
 
 /// A request naming a variable (`struct OperationRequest` and a name): the message, a
 /// constructor and the C service's name check, which wants more than `$min_len` bytes.
 macro_rules! named_request {
     ($(#[$doc:meta])* $name:ident, $type:expr, $min_len:literal) => {
-        wire_message! {
-            $(#[$doc])*
-            pub struct $name = $type, op_id: head.op_id {
-                /// Operation id and channel (offset 4).
-                pub head: RequestHead,
-                /// The name bytes as sent, normally NUL-terminated (offset 48).
-                pub name_field: Vec<u8> => Rest,
-            }
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name {
+            /// Operation id and channel (offset 4).
+            pub head: RequestHead,
+            /// The name bytes as sent, normally NUL-terminated (offset 48).
+            pub name_field: Vec<u8>,
+        }
+
+        wire_layout! {
+            impl Message($type) for $name { head, name_field as Rest }
+        }
+
+        operation! {
+            $name: head.op_id;
         }
 
         impl $name {
@@ -144,7 +178,7 @@ macro_rules! named_request {
             #[doc = concat!("longer than ", stringify!($min_len), " byte(s) including the NUL.")]
             pub fn name(&self) -> Option<&[u8]> {
                 match self.name_field.last() {
-                    Some(0) if self.name_field.len() > $min_len => Some(c_string(&self.name_field)),
+                    Some(0) if self.name_field.len() > $min_len => Some(CString::as_c_reads(&self.name_field)),
                     _ => None,
                 }
             }

@@ -1,7 +1,9 @@
 //! A message layout written down once: [`wire_layout!`](crate::wire_layout) derives a
 //! [`Codec`] from the order of a struct's fields on the wire, and [`FieldCodec`] adapters carry
 //! the fields whose wire form is not their type's own (host byte order, a payload running to
-//! the end, a nested message).
+//! the end, a nested message, a C string, an offset-binary integer).
+//! [`header_only_message!`](crate::header_only_message) declares the messages that are nothing
+//! but their header.
 //!
 //! Hand-written codecs state every layout three times (`encode`, `read`, `encoded_len`) and
 //! tend to restate sizes as numbers; a layout list states it once, and the length follows from
@@ -102,23 +104,145 @@ impl<M: Message> FieldCodec<M> for Nested {
         value.encode(out);
     }
     fn read_field(r: &mut Reader<'_>, what: &'static str) -> Result<M, DecodeError> {
-        let header = MessageHeader::read(r)?;
-        if header.msg_type != M::TYPE {
+        let (msg_type, body) = read_nested_body(r, what)?;
+        if msg_type != M::TYPE {
             return Err(DecodeError::Invalid {
                 field: what,
                 reason: "nested message of another type",
             });
         }
-        let body = (header.size as usize)
-            .checked_sub(HEADER_SIZE)
-            .ok_or(DecodeError::Invalid {
-                field: what,
-                reason: "nested size smaller than a message header",
-            })?;
-        M::decode_exact(r.take(body, what)?)
+        M::decode_exact(body)
     }
     fn field_len(value: &M) -> usize {
         HEADER_SIZE + value.encoded_len()
+    }
+}
+
+/// Like [`Nested`], but the nested header's type is not checked on receipt (it is written as
+/// `M::TYPE`): how C code reads a nested message when it trusts the outer type alone.
+#[derive(Debug)]
+pub enum NestedAnyType {}
+
+impl<M: Message> FieldCodec<M> for NestedAnyType {
+    fn encode_field(value: &M, out: &mut Vec<u8>) {
+        Nested::encode_field(value, out);
+    }
+    fn read_field(r: &mut Reader<'_>, what: &'static str) -> Result<M, DecodeError> {
+        let (_any_type, body) = read_nested_body(r, what)?;
+        M::decode_exact(body)
+    }
+    fn field_len(value: &M) -> usize {
+        <Nested as FieldCodec<M>>::field_len(value)
+    }
+}
+
+/// Reads a nested message's header and the body its size field bounds: the type and the body.
+fn read_nested_body<'a>(
+    r: &mut Reader<'a>,
+    what: &'static str,
+) -> Result<(u16, &'a [u8]), DecodeError> {
+    let header = MessageHeader::read(r)?;
+    let body = (header.size as usize)
+        .checked_sub(HEADER_SIZE)
+        .ok_or(DecodeError::Invalid {
+            field: what,
+            reason: "nested size smaller than a message header",
+        })?;
+    Ok((header.msg_type, r.take(body, what)?))
+}
+
+/// A NUL-terminated C string that ends the message, kept without that last NUL. The NUL must
+/// be the last byte (an empty string is the NUL alone); bytes before it are kept as sent, inner
+/// NULs included ([`CString::as_c_reads`] gives what C code sees). The `Option` form is absent
+/// when nothing is left.
+#[derive(Debug)]
+pub enum CString {}
+
+impl CString {
+    /// What C code reads as the string: `bytes` up to the first NUL (all of it if none).
+    pub fn as_c_reads(bytes: &[u8]) -> &[u8] {
+        bytes.split(|&b| b == 0).next().unwrap_or(bytes)
+    }
+}
+
+impl FieldCodec<Vec<u8>> for CString {
+    fn encode_field(value: &Vec<u8>, out: &mut Vec<u8>) {
+        out.extend_from_slice(value);
+        out.push(0);
+    }
+    fn read_field(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<u8>, DecodeError> {
+        match r.rest().split_last() {
+            Some((0, text)) => Ok(text.to_vec()),
+            _ => Err(DecodeError::Invalid {
+                field: what,
+                reason: "missing or not NUL-terminated",
+            }),
+        }
+    }
+    fn field_len(value: &Vec<u8>) -> usize {
+        value.len() + 1
+    }
+}
+
+impl FieldCodec<Option<Vec<u8>>> for CString {
+    fn encode_field(value: &Option<Vec<u8>>, out: &mut Vec<u8>) {
+        if let Some(text) = value {
+            Self::encode_field(text, out);
+        }
+    }
+    fn read_field(r: &mut Reader<'_>, what: &'static str) -> Result<Option<Vec<u8>>, DecodeError> {
+        match r.left() {
+            0 => Ok(None),
+            _ => Self::read_field(r, what).map(Some),
+        }
+    }
+    fn field_len(value: &Option<Vec<u8>>) -> usize {
+        value.as_ref().map_or(0, |text| text.len() + 1)
+    }
+}
+
+/// A signed 64-bit integer in offset binary, big-endian: `value − i64::MIN` with wrap-around,
+/// i.e. the two's-complement value with its top bit flipped, so that unsigned order is signed
+/// order (PSYCstore's RESULT_CODE result).
+#[derive(Debug)]
+pub enum OffsetBinary {}
+
+impl OffsetBinary {
+    /// The wire value of `value`.
+    pub const fn to_wire(value: i64) -> u64 {
+        (value as u64) ^ (1 << 63)
+    }
+
+    /// The value of the wire value `wire`: the inverse of [`to_wire`](Self::to_wire).
+    pub const fn from_wire(wire: u64) -> i64 {
+        (wire ^ (1 << 63)) as i64
+    }
+}
+
+impl FieldCodec<i64> for OffsetBinary {
+    fn encode_field(value: &i64, out: &mut Vec<u8>) {
+        Self::to_wire(*value).encode(out);
+    }
+    fn read_field(r: &mut Reader<'_>, _what: &'static str) -> Result<i64, DecodeError> {
+        u64::read(r).map(Self::from_wire)
+    }
+    fn field_len(_: &i64) -> usize {
+        8
+    }
+}
+
+/// The required form: a complete message must fill the rest; nothing left is an error.
+impl FieldCodec<Vec<u8>> for TrailingMessage {
+    fn encode_field(value: &Vec<u8>, out: &mut Vec<u8>) {
+        out.extend_from_slice(value);
+    }
+    fn read_field(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<u8>, DecodeError> {
+        let rest = r.rest();
+        check_nested(rest, what)?;
+        Ok(rest.to_vec())
+    }
+    fn field_len(value: &Vec<u8>) -> usize {
+        value.len()
     }
 }
 
@@ -174,7 +298,8 @@ pub fn check_nested(bytes: &[u8], what: &'static str) -> Result<(), DecodeError>
 /// Entries, separated by commas:
 /// - `field`: the field in its type's own [`Codec`](crate::wire::Codec) form;
 /// - `field as Adapter`: the field in the form of a [`FieldCodec`] adapter such as
-///   [`LittleEndian`], [`Rest`], [`TrailingMessage`] or [`Nested`];
+///   [`LittleEndian`], [`Rest`], [`TrailingMessage`], [`Nested`], [`NestedAnyType`],
+///   [`CString`] or [`OffsetBinary`];
 /// - `padding(n)`: `n` bytes that belong to no field (C compiler padding, a reserved word),
 ///   written as zeros and skipped when read.
 ///
@@ -214,9 +339,11 @@ macro_rules! wire_layout {
 
     (@impl [$ty:ty] [$($entry:tt)*] [$($field:ident)*]) => {
         impl $crate::wire::Codec for $ty {
+            #[allow(unused_variables)] // a header-only message writes nothing
             fn encode(&self, out: &mut ::std::vec::Vec<u8>) {
                 $($crate::wire_layout!(@encode self out $entry);)*
             }
+            #[allow(unused_variables)] // and reads nothing
             fn read(
                 r: &mut $crate::wire::Reader<'_>,
             ) -> ::std::result::Result<Self, $crate::wire::DecodeError> {
@@ -224,9 +351,7 @@ macro_rules! wire_layout {
                 ::std::result::Result::Ok(Self { $($field),* })
             }
             fn encoded_len(&self) -> usize {
-                let mut len = 0;
-                $(len += $crate::wire_layout!(@len self $entry);)*
-                len
+                0 $(+ $crate::wire_layout!(@len self $entry))*
             }
         }
     };
@@ -260,6 +385,32 @@ macro_rules! wire_layout {
     };
     (@len $s:tt (adapt $name:ident $adapter:ty)) => {
         <$adapter as $crate::wire::FieldCodec<_>>::field_len(&$s.$name)
+    };
+}
+
+/// Declares a message that is nothing but its 4-byte header: a unit struct with its
+/// [`Message`](crate::wire::Message) impl (any body byte is then a decode error).
+///
+/// ```
+/// use gnunet_service::wire::Message;
+///
+/// gnunet_service::header_only_message!(
+///     /// A request that needs no fields.
+///     pub Stop = 4242
+/// );
+/// assert_eq!(Stop.to_message(), [0, 4, 0x10, 0x92]);
+/// assert_eq!(Stop::from_message(&[0, 4, 0x10, 0x92]), Ok(Stop));
+/// ```
+#[macro_export]
+macro_rules! header_only_message {
+    ($(#[$doc:meta])* $vis:vis $name:ident = $msg_type:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        $vis struct $name;
+
+        $crate::wire_layout! {
+            impl Message($msg_type) for $name {}
+        }
     };
 }
 
@@ -332,7 +483,7 @@ mod tests {
     #[test]
     fn trailing_message_must_fill_the_rest() {
         let mut r = Reader::new(&[0, 4, 0, 1]);
-        assert!(TrailingMessage::read_field(&mut r, "x").is_ok());
+        assert!(<TrailingMessage as FieldCodec<Option<_>>>::read_field(&mut r, "x").is_ok());
         for bad in [&[0, 5, 0, 1][..], &[0, 4, 0, 1, 9], &[0, 4, 0]] {
             assert!(check_nested(bad, "x").is_err(), "{bad:?}");
         }
@@ -340,5 +491,90 @@ mod tests {
             TrailingMessage::read_field(&mut Reader::new(&[]), "x"),
             Ok(None)
         );
+    }
+
+    #[test]
+    fn required_trailing_message_must_be_present() {
+        let mut r = Reader::new(&[]);
+        assert!(<TrailingMessage as FieldCodec<Vec<u8>>>::read_field(&mut r, "x").is_err());
+        let mut r = Reader::new(&[0, 4, 0, 1]);
+        assert_eq!(
+            <TrailingMessage as FieldCodec<Vec<u8>>>::read_field(&mut r, "x"),
+            Ok(vec![0, 4, 0, 1])
+        );
+    }
+
+    #[test]
+    fn nested_any_type_checks_the_size_but_not_the_type() {
+        let mut bytes = Vec::new();
+        NestedAnyType::encode_field(&Inner { n: 9 }, &mut bytes);
+        assert_eq!(bytes, [0, 6, 0, 7, 0, 9]);
+        bytes[3] = 8;
+        let read = |b: &[u8]| -> Result<Inner, DecodeError> {
+            NestedAnyType::read_field(&mut Reader::new(b), "x")
+        };
+        assert_eq!(read(&bytes), Ok(Inner { n: 9 }));
+        assert!(Nested::read_field(&mut Reader::new(&bytes), "x")
+            .map(|_: Inner| ())
+            .is_err());
+        for size in [3, 5, 7] {
+            bytes[1] = size;
+            assert!(read(&bytes).is_err(), "size {size}");
+        }
+    }
+
+    #[test]
+    fn c_string_must_end_in_its_nul() {
+        let read = |b: &[u8]| -> Result<Vec<u8>, DecodeError> {
+            CString::read_field(&mut Reader::new(b), "s")
+        };
+        assert_eq!(read(b"ab\0"), Ok(b"ab".to_vec()));
+        assert_eq!(read(b"a\0b\0"), Ok(b"a\0b".to_vec()));
+        assert_eq!(read(b"\0"), Ok(vec![]));
+        assert!(read(b"").is_err());
+        assert!(read(b"ab").is_err());
+        let mut out = Vec::new();
+        CString::encode_field(&b"ab".to_vec(), &mut out);
+        assert_eq!(out, b"ab\0");
+        assert_eq!(CString::field_len(&b"ab".to_vec()), 3);
+
+        let read_opt = |b: &[u8]| -> Result<Option<Vec<u8>>, DecodeError> {
+            CString::read_field(&mut Reader::new(b), "s")
+        };
+        assert_eq!(read_opt(b""), Ok(None));
+        assert_eq!(read_opt(b"x\0"), Ok(Some(b"x".to_vec())));
+        assert!(read_opt(b"x").is_err());
+        assert_eq!(CString::field_len(&None::<Vec<u8>>), 0);
+
+        assert_eq!(CString::as_c_reads(b"a\0b"), b"a");
+        assert_eq!(CString::as_c_reads(b"ab"), b"ab");
+    }
+
+    #[test]
+    fn offset_binary_flips_the_top_bit() {
+        let wire = |v: i64| OffsetBinary::to_wire(v).to_be_bytes();
+        assert_eq!(wire(1), [0x80, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(wire(0), [0x80, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(wire(-1), [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(wire(i64::MIN), [0; 8]);
+        for v in [i64::MIN, -5, 0, 7, i64::MAX] {
+            assert_eq!(OffsetBinary::from_wire(OffsetBinary::to_wire(v)), v);
+            let mut out = Vec::new();
+            OffsetBinary::encode_field(&v, &mut out);
+            assert_eq!(OffsetBinary::read_field(&mut Reader::new(&out), "r"), Ok(v));
+        }
+    }
+
+    crate::header_only_message!(
+        /// A test message of header only.
+        Bare = 4243
+    );
+
+    #[test]
+    fn header_only_messages_have_no_body() {
+        assert_eq!(Bare.to_message(), [0, 4, 0x10, 0x93]);
+        assert_eq!(Bare::from_message(&[0, 4, 0x10, 0x93]), Ok(Bare));
+        assert!(Bare::from_message(&[0, 5, 0x10, 0x93, 0]).is_err());
+        assert!(Bare::from_message(&[0, 4, 0x10, 0x92]).is_err());
     }
 }
