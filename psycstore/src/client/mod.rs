@@ -165,16 +165,13 @@ pub fn fragment_get(
     first_fragment_id: u64,
     last_fragment_id: u64,
 ) -> Vec<u8> {
-    let (slave_key, do_membership_test) = requester(slave);
-    FragmentGet {
-        head: RequestHead::new(op_id, *channel_key),
-        slave_key,
-        first_fragment_id,
-        last_fragment_id,
-        fragment_limit: 0,
-        do_membership_test,
-    }
-    .to_message()
+    fragment_get_request(
+        op_id,
+        channel_key,
+        slave,
+        (first_fragment_id, last_fragment_id),
+        0,
+    )
 }
 
 /// FRAGMENT_GET of the `limit` newest fragments (`limit` > 0; 0 would mean the range 0..=0).
@@ -184,13 +181,25 @@ pub fn fragment_get_latest(
     slave: Option<&SlaveKey>,
     limit: u64,
 ) -> Vec<u8> {
+    fragment_get_request(op_id, channel_key, slave, (0, 0), limit)
+}
+
+/// FRAGMENT_GET of the id range `(first, last)`, or of the `fragment_limit` newest if that is
+/// not 0 (the service then ignores the range).
+fn fragment_get_request(
+    op_id: u64,
+    channel_key: &ChannelKey,
+    slave: Option<&SlaveKey>,
+    (first_fragment_id, last_fragment_id): (u64, u64),
+    fragment_limit: u64,
+) -> Vec<u8> {
     let (slave_key, do_membership_test) = requester(slave);
     FragmentGet {
         head: RequestHead::new(op_id, *channel_key),
         slave_key,
-        first_fragment_id: 0,
-        last_fragment_id: 0,
-        fragment_limit: limit,
+        first_fragment_id,
+        last_fragment_id,
+        fragment_limit,
         do_membership_test,
     }
     .to_message()
@@ -206,18 +215,14 @@ pub fn message_get(
     fragment_limit: u64,
     method_prefix: &[u8],
 ) -> Result<Vec<u8>, ClientError> {
-    c_name(method_prefix, 0)?;
-    let (slave_key, do_membership_test) = requester(slave);
-    checked(MessageGet {
-        head: RequestHead::new(op_id, *channel_key),
-        slave_key,
-        first_message_id,
-        last_message_id,
-        message_limit: 0,
-        fragment_limit,
-        do_membership_test,
-        method_prefix: method_prefix.to_vec(),
-    })
+    message_get_request(
+        op_id,
+        channel_key,
+        slave,
+        (first_message_id, last_message_id),
+        (0, fragment_limit),
+        method_prefix,
+    )
 }
 
 /// MESSAGE_GET of the `limit` newest messages (`limit` > 0).
@@ -228,15 +233,28 @@ pub fn message_get_latest(
     limit: u64,
     method_prefix: &[u8],
 ) -> Result<Vec<u8>, ClientError> {
+    message_get_request(op_id, channel_key, slave, (0, 0), (limit, 0), method_prefix)
+}
+
+/// MESSAGE_GET of the id range `(first, last)` with `(message_limit, fragment_limit)`; a
+/// message limit other than 0 asks for that many newest messages instead of the range.
+fn message_get_request(
+    op_id: u64,
+    channel_key: &ChannelKey,
+    slave: Option<&SlaveKey>,
+    (first_message_id, last_message_id): (u64, u64),
+    (message_limit, fragment_limit): (u64, u64),
+    method_prefix: &[u8],
+) -> Result<Vec<u8>, ClientError> {
     c_name(method_prefix, 0)?;
     let (slave_key, do_membership_test) = requester(slave);
     checked(MessageGet {
         head: RequestHead::new(op_id, *channel_key),
         slave_key,
-        first_message_id: 0,
-        last_message_id: 0,
-        message_limit: limit,
-        fragment_limit: 0,
+        first_message_id,
+        last_message_id,
+        message_limit,
+        fragment_limit,
         do_membership_test,
         method_prefix: method_prefix.to_vec(),
     })
