@@ -245,11 +245,11 @@ impl SqliteStore {
         if self.channel_filed == Some(*channel) {
             return Ok(());
         }
-        self.conn
-            .prepare_cached("INSERT OR IGNORE INTO channels (pub_key) VALUES (?1)")
-            .and_then(|mut s| s.execute(params![&channel.0[..]]))
-            .map(|_| ())
-            .ctx("storing a channel key")?;
+        self.execute_for_channel(
+            "INSERT OR IGNORE INTO channels (pub_key) VALUES (?1)",
+            channel,
+            "storing a channel key",
+        )?;
         self.channel_filed = Some(*channel);
         Ok(())
     }
@@ -420,6 +420,20 @@ impl SqliteStore {
             out.push(row.ctx("reading a fragment")?.0?);
         }
         Ok(out)
+    }
+
+    /// Runs `sql`, whose one parameter `?1` is `channel`'s key.
+    fn execute_for_channel(
+        &self,
+        sql: &str,
+        channel: &ChannelKey,
+        context: &'static str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(params![&channel.0[..]]))
+            .map(drop)
+            .ctx(context)
     }
 
     fn optional_i64(

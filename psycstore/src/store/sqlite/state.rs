@@ -23,13 +23,12 @@ impl SqliteStore {
         state_hash_message_id: u64,
     ) -> WriteResult {
         if first {
-            self.conn
-                .prepare_cached(
-                    "DELETE FROM state_sync \
-                     WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-                )
-                .and_then(|mut s| s.execute(params![&channel.0[..]]))
-                .ctx("clearing staged state")?;
+            self.execute_for_channel(
+                "DELETE FROM state_sync \
+                 WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
+                channel,
+                "clearing staged state",
+            )?;
         }
         // The C plugin fails here for a channel it has never seen; we file the key.
         self.store_channel_key(channel)?;
@@ -56,24 +55,22 @@ impl SqliteStore {
     }
 
     pub(super) fn state_reset(&mut self, channel: &ChannelKey) -> WriteResult {
-        self.conn
-            .prepare_cached(
-                "DELETE FROM state \
-                 WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-            )
-            .and_then(|mut s| s.execute(params![&channel.0[..]]))
-            .ctx("resetting state")?;
+        self.execute_for_channel(
+            "DELETE FROM state \
+             WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
+            channel,
+            "resetting state",
+        )?;
         Ok(true)
     }
 
     pub(super) fn state_update_signed(&mut self, channel: &ChannelKey) -> WriteResult {
-        self.conn
-            .prepare_cached(
-                "UPDATE state SET value_signed = value_current \
-                 WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-            )
-            .and_then(|mut s| s.execute(params![&channel.0[..]]))
-            .ctx("updating signed state")?;
+        self.execute_for_channel(
+            "UPDATE state SET value_signed = value_current \
+             WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
+            channel,
+            "updating signed state",
+        )?;
         Ok(true)
     }
 
@@ -100,10 +97,7 @@ impl SqliteStore {
                 "clearing staged state",
             ),
         ] {
-            self.conn
-                .prepare_cached(sql)
-                .and_then(|mut s| s.execute(params![&channel.0[..]]))
-                .ctx(context)?;
+            self.execute_for_channel(sql, channel, context)?;
         }
         self.set_channel_counter(
             "UPDATE channels SET state_hash_message_id = ?2 WHERE pub_key = ?1",
@@ -165,15 +159,14 @@ impl SqliteStore {
         if fragments == 0 {
             return Ok(false);
         }
-        self.conn
-            .prepare_cached(
-                "DELETE FROM state \
-                 WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1) \
-                 AND (value_current IS NULL OR length(value_current) = 0) \
-                 AND (value_signed IS NULL OR length(value_signed) = 0)",
-            )
-            .and_then(|mut s| s.execute(params![&channel.0[..]]))
-            .ctx("deleting emptied state variables")?;
+        self.execute_for_channel(
+            "DELETE FROM state \
+             WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1) \
+             AND (value_current IS NULL OR length(value_current) = 0) \
+             AND (value_signed IS NULL OR length(value_signed) = 0)",
+            channel,
+            "deleting emptied state variables",
+        )?;
         self.set_channel_counter(
             "UPDATE channels SET max_state_message_id = ?2 WHERE pub_key = ?1",
             channel,
