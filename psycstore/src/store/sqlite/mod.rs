@@ -436,6 +436,21 @@ impl SqliteStore {
             .ctx(context)
     }
 
+    /// Where a scan of the `n` latest fragments or messages of channel `key` ends: its highest
+    /// fragment id; `None` if there is nothing to scan (`n` is 0 or the channel has no
+    /// fragments).
+    fn latest_scan_end(&self, key: &[u8], n: u64) -> Result<Option<i64>, StoreError> {
+        if n == 0 {
+            return Ok(None);
+        }
+        self.optional_i64(
+            "SELECT max(fragment_id) FROM messages \
+             WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
+            params![key],
+            "finding the newest fragment",
+        )
+    }
+
     fn optional_i64(
         &self,
         sql: &str,
@@ -611,16 +626,7 @@ impl Store for SqliteStore {
         n: u64,
     ) -> Result<Option<Scan>, StoreError> {
         let key = &channel.0[..];
-        if n == 0 {
-            return Ok(None);
-        }
-        let Some(last) = self.optional_i64(
-            "SELECT max(fragment_id) FROM messages \
-             WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-            params![key],
-            "finding the newest fragment",
-        )?
-        else {
+        let Some(last) = self.latest_scan_end(key, n)? else {
             return Ok(None);
         };
         let first = self
@@ -644,16 +650,7 @@ impl Store for SqliteStore {
         n: u64,
     ) -> Result<Option<Scan>, StoreError> {
         let key = &channel.0[..];
-        if n == 0 {
-            return Ok(None);
-        }
-        let Some(last) = self.optional_i64(
-            "SELECT max(fragment_id) FROM messages \
-             WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1)",
-            params![key],
-            "finding the newest fragment",
-        )?
-        else {
+        let Some(last) = self.latest_scan_end(key, n)? else {
             return Ok(None);
         };
         let min_message_id = self
