@@ -26,8 +26,6 @@
 //! [`wire_layout!`](gnunet_service::wire_layout); SLAVE_JOIN (a relay count apart from its
 //! relays) and JOIN_DECISION (a response followed by relay slots) are written by hand.
 
-use gnunet_service::wire::Message;
-
 pub use crate::format::container::{ClientMessage, Delivery, DeliveryHeader};
 
 mod control;
@@ -129,40 +127,9 @@ pub mod history_replay_flags {
 /// client and logs the type and size.
 pub use gnunet_service::wire::DispatchError as MessageError;
 
-/// Declares a dispatch enum over message types: one variant per type, `decode` by the header's
-/// type (types of the other direction are [`MessageError::UnknownType`]) and `to_message`.
-macro_rules! dispatch {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident($ty:ty),)* }) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq)]
-        #[allow(missing_docs)] // each variant is named after and documented by its message type
-        pub enum $name {
-            $($variant($ty),)*
-        }
-
-        impl $name {
-            /// Decodes one complete message (header included) by the type in its header.
-            pub fn decode(bytes: &[u8]) -> Result<Self, MessageError> {
-                let msg_type = MessageError::header_type(bytes)?;
-                $(if msg_type == <$ty as Message>::TYPE {
-                    return MessageError::decode_as(bytes).map(Self::$variant);
-                })*
-                Err(MessageError::unknown(msg_type, bytes))
-            }
-
-            /// The complete message, header included.
-            pub fn to_message(&self) -> Vec<u8> {
-                match self {
-                    $(Self::$variant(m) => m.to_message(),)*
-                }
-            }
-        }
-    };
-}
-
-dispatch!(
+gnunet_service::message_enum!(
     /// Any client → service message. Type 691 decodes as [`ClientMessage`].
-    Request {
+    pub Request {
         MasterStart(MasterStart),
         SlaveJoin(SlaveJoin),
         PartRequest(PartRequest),
@@ -175,9 +142,9 @@ dispatch!(
     }
 );
 
-dispatch!(
+gnunet_service::message_enum!(
     /// Any service → client message. Type 691 decodes as [`Delivery`].
-    Reply {
+    pub Reply {
         ResultCode(ResultCode),
         MasterStartAck(MasterStartAck),
         SlaveJoinAck(SlaveJoinAck),
@@ -231,6 +198,7 @@ fn resized(mut bytes: Vec<u8>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gnunet_service::wire::Message;
 
     #[test]
     fn type_numbers_match_gnunet_protocols_h() {

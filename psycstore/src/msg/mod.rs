@@ -12,7 +12,7 @@
 //! are declared field by field in wire order with [`wire_layout!`](gnunet_service::wire_layout);
 //! only RESULT_STATE, whose name size is derived from its name, is written by hand.
 
-use gnunet_service::wire::{Message, OffsetBinary};
+use gnunet_service::wire::OffsetBinary;
 
 mod counters;
 mod fragment;
@@ -114,32 +114,17 @@ pub fn unbias(wire: u64) -> i64 {
 /// service drops the client and logs the type and size.
 pub use gnunet_service::wire::DispatchError as RequestError;
 
-/// An enum over message types: decoding by type number, encoding and the operation id.
-macro_rules! message_enum {
+/// An enum over message types that all carry an operation id:
+/// [`message_enum!`](gnunet_service::message_enum) (decoding by type number, encoding) and the
+/// operation id.
+macro_rules! operation_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident($ty:ty)),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq)]
-        #[allow(missing_docs)] // each variant is named after and documented by its message type
-        pub enum $name {
-            $($variant($ty),)*
-        }
+        gnunet_service::message_enum!(
+            $(#[$doc])*
+            pub $name { $($variant($ty),)* }
+        );
 
         impl $name {
-            /// Decodes one complete message (header included).
-            pub fn decode(bytes: &[u8]) -> Result<Self, RequestError> {
-                match RequestError::header_type(bytes)? {
-                    $(<$ty>::TYPE => RequestError::decode_as(bytes).map(Self::$variant),)*
-                    msg_type => Err(RequestError::unknown(msg_type, bytes)),
-                }
-            }
-
-            /// The complete message, header included.
-            pub fn to_message(&self) -> Vec<u8> {
-                match self {
-                    $(Self::$variant(m) => m.to_message(),)*
-                }
-            }
-
             /// The operation id the message carries.
             pub fn op_id(&self) -> u64 {
                 match self {
@@ -162,7 +147,7 @@ macro_rules! message_enum {
     };
 }
 
-message_enum!(
+operation_enum!(
     /// A decoded client→service request.
     Request {
         MembershipStore(MembershipStore),
@@ -181,7 +166,7 @@ message_enum!(
     }
 );
 
-message_enum!(
+operation_enum!(
     /// A decoded service→client reply.
     Reply {
         ResultCode(ResultCode),
@@ -194,7 +179,7 @@ message_enum!(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use gnunet_service::wire::{Codec, HEADER_SIZE};
+    use gnunet_service::wire::{Codec, Message, HEADER_SIZE};
     use proptest::prelude::*;
 
     /// Encodes `m`, checks that it decodes back to `m`, and returns the bytes for the layout

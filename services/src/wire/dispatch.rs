@@ -1,6 +1,6 @@
 //! Decoding a message whose type is known only from its header: the error a
-//! `Request::decode`/`Reply::decode` over many message types returns, and the two steps every
-//! such decoder takes.
+//! `Request::decode`/`Reply::decode` over many message types returns, the two steps every
+//! such decoder takes, and [`message_enum!`](crate::message_enum) that declares one.
 
 use super::codec::{DecodeError, Message};
 
@@ -57,6 +57,61 @@ impl DispatchError {
             size: bytes.len(),
         }
     }
+}
+
+/// Declares an enum over message types, one variant per type, with `decode` by the type in the
+/// header (a type not listed, e.g. one of the other direction, is
+/// [`DispatchError::UnknownType`]) and `to_message`. Each variant is named after and documented
+/// by its message type.
+///
+/// ```
+/// use gnunet_service::wire::DispatchError;
+///
+/// gnunet_service::header_only_message!(
+///     /// A request that needs no fields.
+///     pub Stop = 4242
+/// );
+/// gnunet_service::message_enum!(
+///     /// Every request of a small service.
+///     pub Request {
+///         Stop(Stop),
+///     }
+/// );
+/// assert_eq!(Request::decode(&[0, 4, 0x10, 0x92]), Ok(Request::Stop(Stop)));
+/// assert_eq!(Request::Stop(Stop).to_message(), [0, 4, 0x10, 0x92]);
+/// assert!(matches!(
+///     Request::decode(&[0, 4, 0, 7]),
+///     Err(DispatchError::UnknownType { msg_type: 7, size: 4 })
+/// ));
+/// ```
+#[macro_export]
+macro_rules! message_enum {
+    ($(#[$doc:meta])* $vis:vis $name:ident { $($variant:ident($ty:ty)),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        #[allow(missing_docs)] // each variant is named after and documented by its message type
+        $vis enum $name {
+            $($variant($ty),)*
+        }
+
+        impl $name {
+            /// Decodes one complete message (header included) by the type in its header.
+            pub fn decode(bytes: &[u8]) -> Result<Self, $crate::wire::DispatchError> {
+                let msg_type = $crate::wire::DispatchError::header_type(bytes)?;
+                $(if msg_type == <$ty as $crate::wire::Message>::TYPE {
+                    return $crate::wire::DispatchError::decode_as(bytes).map(Self::$variant);
+                })*
+                Err($crate::wire::DispatchError::unknown(msg_type, bytes))
+            }
+
+            /// The complete message, header included.
+            pub fn to_message(&self) -> Vec<u8> {
+                match self {
+                    $(Self::$variant(m) => $crate::wire::Message::to_message(m),)*
+                }
+            }
+        }
+    };
 }
 
 #[cfg(test)]
