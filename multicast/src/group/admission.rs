@@ -380,14 +380,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn peer(b: u8) -> PeerIdentity {
-        PeerIdentity([b; 32])
-    }
-
-    fn key(b: u8) -> ecdsa::PublicKey {
-        ecdsa::PublicKey([b; 32])
-    }
+    use crate::group::tests::{key, peer};
 
     #[test]
     fn a_decision_finds_its_join_once_by_peer_and_member() {

@@ -190,11 +190,8 @@ impl MemberRole {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::group::tests::peer;
     use crate::msg::{Decision, REFUSED};
-
-    fn peer(b: u8) -> PeerIdentity {
-        PeerIdentity([b; 32])
-    }
 
     fn member() -> MemberRole {
         MemberRole::new(

@@ -261,10 +261,7 @@ impl ReplayRounds {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn key(b: u8) -> ecdsa::PublicKey {
-        ecdsa::PublicKey([b; 32])
-    }
+    use crate::group::tests::key;
 
     fn by_id(id: u64) -> ReplayIds {
         ReplayIds {

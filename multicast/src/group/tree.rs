@@ -473,14 +473,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn peer(b: u8) -> PeerIdentity {
-        PeerIdentity([b; 32])
-    }
-
-    fn key(b: u8) -> ecdsa::PublicKey {
-        ecdsa::PublicKey([b; 32])
-    }
+    use crate::group::tests::{key, peer};
 
     /// A tree with children on channels 1..=n from peers 1..=n, each asked by member key =
     /// its number, tree-capable.

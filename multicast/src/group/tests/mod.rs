@@ -24,6 +24,16 @@ use crate::msg::{
 
 type TestNode = Node<GnunetCrypto, ChaCha8Rng>;
 
+/// The peer identity of 32 bytes `b`, for the unit tests of the group's parts.
+pub(super) fn peer(b: u8) -> PeerIdentity {
+    PeerIdentity([b; 32])
+}
+
+/// The member key of 32 bytes `b`, for the unit tests of the group's parts.
+pub(super) fn key(b: u8) -> ecdsa::PublicKey {
+    ecdsa::PublicKey([b; 32])
+}
+
 enum Ev {
     Client(usize, ClientId, Vec<u8>),
     Open(usize, HashCode, (usize, ChannelId)),
