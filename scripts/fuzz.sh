@@ -35,7 +35,10 @@ done
 
 # Build all first, so the timed runs do not share the cores with the compiler.
 for crate in $(printf '%s\n' "${targets[@]}" | cut -d/ -f1 | sort -u); do
-  (cd "$crate" && cargo +nightly fuzz build -O >/dev/null)
+  if ! (cd "$crate" && cargo +nightly fuzz build -O >"$logs/build-${crate//\//_}.log" 2>&1); then
+    echo "building the fuzz targets of $crate failed: see $logs/build-${crate//\//_}.log" >&2
+    exit 1
+  fi
 done
 
 run_one() { # crate/target
