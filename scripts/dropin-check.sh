@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the 2019 C test programs against our services: test_multicast, test_multicast_2peers
 # (ours on both peers, and a C multicast service on either side), test_multicast_multipeer
-# (12 peers, star and line), test_psycstore and test_psyc (with the C psyc service on top of our
-# multicast and psycstore).
+# (12 peers, star and line), test_psycstore, and test_psyc three ways: the C psyc service on top
+# of our multicast and psycstore, our psyc on our multicast and psycstore, and our psyc on the C
+# multicast service (with our psycstore).
 #
 # Usage: scripts/dropin-check.sh GNUNET_MIRROR_GIT [COMMIT]
 #   GNUNET_MIRROR_GIT  a clone (bare or not) of GNUnet-Mirror/GNUnet
 #   COMMIT             default: the parent of 0d4f15137, the last commit with these services
+# Environment: ONLY=REGEX runs only the checks whose names match (e.g. ONLY=test_psyc);
+# KEEP=1 keeps the build folder with the logs of passing checks too.
 #
 # Nothing of the C sources is kept in this repository: they are taken from the given clone into
 # a temporary directory and built there against the installed GNUnet 0.19 headers, with the few
@@ -20,9 +23,10 @@ cd "$(dirname "$0")/.."
 repo_root=$PWD
 mirror=${1:?usage: $0 GNUNET_MIRROR_GIT [COMMIT]}
 commit=${2:-$(git -C "$mirror" rev-parse 0d4f15137^)}
-cargo build --release --locked -p multicast -p psycstore --bins
+cargo build --release --locked -p multicast -p psycstore -p psyc --bins
 mc_rust=$repo_root/target/release/gnunet-service-multicast
 ps_rust=$repo_root/target/release/gnunet-service-psycstore
+psyc_rust=$repo_root/target/release/gnunet-service-psyc
 
 work=$(mktemp -d /tmp/dropin.XXXXXX)
 echo "building the C programs in $work"
@@ -102,6 +106,9 @@ failed=0
 check() { # name command...
     local name=$1
     shift
+    if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then
+        return
+    fi
     if timeout 300 "$@" > "$name.log" 2>&1; then
         echo "PASS  $name"
     else
@@ -128,27 +135,35 @@ for topology in star line; do
     check "test_multicast_multipeer_$topology" "./test_multicast_multipeer_$topology"
 done
 
-{
-    printf '[testbed]\nHOSTNAME = localhost\n[peerinfo]\nNO_IO = YES\n[nat]\nENABLE_UPNP = NO\n'
-    section psyc "$work/gnunet-service-psyc-c"
-    section multicast "$mc_rust"
-    section psycstore "$ps_rust"
-    printf 'DATABASE = sqlite\n[psycstore-sqlite]\nFILENAME = $GNUNET_DATA_HOME/psycstore/sqlite.db\n'
-    printf "$quiet"
-} > test_psyc.conf
-check test_psyc ./test_psyc
+# test_psyc reads test_psyc.conf: one peer with the psyc, multicast and psycstore services given.
+psyc_check() { # name psyc-binary multicast-binary
+    {
+        printf '[testbed]\nHOSTNAME = localhost\n[peerinfo]\nNO_IO = YES\n[nat]\nENABLE_UPNP = NO\n'
+        section psyc "$2"
+        section multicast "$3"
+        section psycstore "$ps_rust"
+        printf 'DATABASE = sqlite\n[psycstore-sqlite]\nFILENAME = $GNUNET_DATA_HOME/psycstore/sqlite.db\n'
+        printf "$quiet"
+    } > test_psyc.conf
+    check "$1" ./test_psyc
+}
+psyc_check test_psyc "$work/gnunet-service-psyc-c" "$mc_rust"
+psyc_check test_psyc-rust-psyc "$psyc_rust" "$mc_rust"
+psyc_check test_psyc-rust-psyc-on-c-multicast "$psyc_rust" "$work/gnunet-service-multicast-c"
 
 git -C "$mirror" show "$commit:src/psycstore/test_psycstore.conf" > test_psycstore.conf
 { section psycstore "$ps_rust"; printf "$quiet"; } >> test_psycstore.conf
 libexec=$(pkg-config --variable=libdir gnunetutil)/gnunet/libexec
-if [ "$(id -u)" = 0 ] && [ ! -e "$libexec/gnunet-service-psycstore" ]; then
+if [ -n "${ONLY:-}" ] && ! [[ test_psycstore =~ $ONLY ]]; then
+    :
+elif [ "$(id -u)" = 0 ] && [ ! -e "$libexec/gnunet-service-psycstore" ]; then
     ln -s "$ps_rust" "$libexec/gnunet-service-psycstore"
     check test_psycstore ./test_psycstore
     rm -f "$libexec/gnunet-service-psycstore"
 else
     echo "SKIP  test_psycstore (needs root and no gnunet-service-psycstore in $libexec)"
 fi
-if [ "$failed" = 0 ]; then
+if [ "$failed" = 0 ] && [ -z "${KEEP:-}" ]; then
     rm -rf "$work"
 fi
 exit $failed

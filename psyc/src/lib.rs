@@ -9,6 +9,8 @@
 //!   transmission, ordered reception with gap recovery, psycstore queries.
 //! - [`msg`]: the client↔service messages of the psyc service (types 680–705), byte-compatible
 //!   with the 2019 C library and service.
+//! - [`service`]: the driver of `gnunet-service-psyc`, which puts [`channel`] on the service
+//!   runtime, a client of the peer's multicast and psycstore services.
 //!
 //! Where this crate deliberately differs from the 2019 C original (its known gaps), the item
 //! concerned says so in its documentation.
@@ -18,3 +20,4 @@
 pub mod channel;
 pub use psyc_format as format;
 pub mod msg;
+pub mod service;

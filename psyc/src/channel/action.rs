@@ -51,8 +51,17 @@ pub enum Action {
         /// Why (names the message type where one is at fault).
         reason: String,
     },
-    /// Send a message to the multicast service on the record's own connection, opening that
-    /// connection first if the record has none.
+    /// Open the record's own connection to the multicast service, and call
+    /// [`Channels::handle_multicast_up`](super::Channels::handle_multicast_up) each time it is
+    /// up (again) and [`Channels::handle_multicast_down`](super::Channels::handle_multicast_down)
+    /// each time it breaks, until [`Action::CloseMulticast`].
+    OpenMulticast {
+        /// The record.
+        record: RecordKey,
+    },
+    /// Send a message to the multicast service on the record's connection. The logic only
+    /// asks for this while the connection is up; should it have broken meanwhile, drop the
+    /// message (the logic sends what matters again after the next `handle_multicast_up`).
     Multicast {
         /// The record on whose behalf.
         record: RecordKey,
@@ -67,7 +76,10 @@ pub enum Action {
         record: RecordKey,
     },
     /// Send a request to the psycstore service. Its `op_id` was assigned by the logic; hand
-    /// every reply to [`Channels::handle_store`](super::Channels::handle_store).
+    /// every reply to [`Channels::handle_store`](super::Channels::handle_store). While the
+    /// connection to psycstore is down, drop it: the logic keeps every unanswered request
+    /// and hands it out again from
+    /// [`Channels::handle_store_up`](super::Channels::handle_store_up).
     Store {
         /// The request.
         request: psycstore::msg::Request,
@@ -139,10 +151,6 @@ impl Outbox {
 
     pub(super) fn pop(&mut self) -> Option<Action> {
         self.actions.pop_front()
-    }
-
-    pub(super) fn drain(&mut self) -> Vec<Action> {
-        self.actions.drain(..).collect()
     }
 
     pub(super) fn send(&mut self, client: ClientId, reply: Reply) {

@@ -95,12 +95,16 @@ impl Channels {
 
     /// The next action to carry out, if any.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.out.pop()
+        let action = self.out.pop()?;
+        if let Action::Store { request } = &action {
+            self.ops.sent(request);
+        }
+        Some(action)
     }
 
     /// Drains every pending action.
     pub fn drain_actions(&mut self) -> Vec<Action> {
-        self.out.drain()
+        std::iter::from_fn(|| self.poll_action()).collect()
     }
 
     /// The record a client is bound to.
@@ -198,6 +202,7 @@ impl Channels {
             Event::PartAck => self.part_acked(key),
             Event::Message(f) => {
                 if let Some((record, mut ctx)) = self.record_ctx(key) {
+                    record.saw_fragment_id(f.fragment_id);
                     record.receive_fragment(now, f, &mut ctx);
                 }
             }
@@ -217,6 +222,64 @@ impl Channels {
                     record.replay_failed(now, r.ids, &mut ctx);
                 }
             }
+        }
+    }
+
+    /// The connection to psycstore is up: the first time, or again after psycstore
+    /// restarted. Every unanswered request is sent (again), in the order first sent; what
+    /// psycstore did already before it went away is harmless to do twice (fragments are
+    /// stored once, a state change already applied is answered "already applied", reads are
+    /// read again), except for reads that passed part of their answer on: they end with
+    /// an error for their client (a member's replay with what was sent).
+    pub fn handle_store_up(&mut self, _now: Instant) {
+        let (requests, lost) = self.ops.resend();
+        for op in lost {
+            self.store_result_code(
+                op,
+                psycstore::msg::ResultCode {
+                    op_id: 0,
+                    result_code: psycstore::msg::status::SYSERR,
+                    error: None,
+                },
+            );
+        }
+        for request in requests {
+            self.out.store(request);
+        }
+    }
+
+    /// The connection of record `key` to multicast is up (first time, or after multicast
+    /// restarted): the origin starts again after the highest fragment id seen, the member
+    /// joins again (an admitted one keeps its decision), and the fragment that was with the
+    /// old connection goes again (receivers drop what they have already).
+    pub fn handle_multicast_up(&mut self, now: Instant, key: RecordKey) {
+        let Some((record, mut ctx)) = self.record_ctx(key) else {
+            return;
+        };
+        if !record.linked || record.mc_up {
+            return;
+        }
+        record.mc_up = true;
+        let start = record.multicast_start();
+        ctx.out.multicast(key, start);
+        record.transmit_resume(&mut ctx);
+        record.receive_resume(now, &mut ctx);
+    }
+
+    /// The connection of record `key` to multicast broke: nothing goes to multicast until it
+    /// is up again. Parts in progress are done (multicast forgot the origin or member);
+    /// outstanding replays are asked again once it is back.
+    pub fn handle_multicast_down(&mut self, _now: Instant, key: RecordKey) {
+        let Some(record) = self.records.get_mut(&key) else {
+            return;
+        };
+        if !record.mc_up {
+            return;
+        }
+        record.mc_up = false;
+        record.receive_suspend();
+        if !record.parting.is_empty() {
+            self.part_acked(key);
         }
     }
 

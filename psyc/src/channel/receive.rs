@@ -320,6 +320,9 @@ impl Record {
     /// Asks multicast for missing fragments: of every message up to the newest one held
     /// that is incomplete while later data is here, within the bound on outstanding requests.
     fn request_missing(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if !self.mc_up {
+            return; // asked once the connection is back
+        }
         let (Some(next), Some(&newest)) = (self.rx.next, self.rx.messages.keys().next_back())
         else {
             return;
@@ -396,6 +399,17 @@ impl Record {
                 .map_or(0, |m| m.contiguous);
             self.ask_replay(now, message_id, offset, attempt + 1, ctx);
         }
+        self.request_missing(now, ctx);
+    }
+
+    /// The multicast connection broke: outstanding replay requests died with it (their
+    /// timers are ignored when they fire).
+    pub(super) fn receive_suspend(&mut self) {
+        self.rx.replays.clear();
+    }
+
+    /// The multicast connection is up again: ask for what is missing.
+    pub(super) fn receive_resume(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         self.request_missing(now, ctx);
     }
 

@@ -1,11 +1,12 @@
 //! A channel record (master or slave), the psycstore operations in flight, and the context
 //! record methods work in.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
 use psycstore::keys::{ChannelKey, SlaveKey};
+use psycstore::msg::Request as StoreRequest;
 
 use super::action::{ClientId, Config, Outbox, RecordKey};
 use super::receive::Receive;
@@ -68,11 +69,20 @@ impl Op {
     }
 }
 
-/// The psycstore operations in flight, by the op id we gave them (from 1).
+/// The psycstore operations in flight, by the op id we gave them (from 1), with the request
+/// of each as it was handed to the driver: psycstore may restart (or the connection to it
+/// break) with operations unanswered, and they are then sent again
+/// ([`super::Channels::handle_store_up`]).
 #[derive(Debug, Default)]
 pub(super) struct Ops {
     last: u64,
     pending: HashMap<u64, Op>,
+    /// The request of every pending operation that was handed out, by op id (so in the
+    /// order they were first sent).
+    requests: BTreeMap<u64, StoreRequest>,
+    /// Operations that passed part of their answer on (a history fragment, a state
+    /// variable): sending them again would pass it on twice.
+    partial: HashSet<u64>,
 }
 
 impl Ops {
@@ -83,17 +93,53 @@ impl Ops {
         self.last
     }
 
+    /// The operation `op_id` got part of its answer; it stays open.
     pub(super) fn get_mut(&mut self, op_id: u64) -> Option<&mut Op> {
-        self.pending.get_mut(&op_id)
+        let op = self.pending.get_mut(&op_id)?;
+        self.partial.insert(op_id);
+        Some(op)
     }
 
     pub(super) fn finish(&mut self, op_id: u64) -> Option<Op> {
+        self.requests.remove(&op_id);
+        self.partial.remove(&op_id);
         self.pending.remove(&op_id)
+    }
+
+    /// Keeps the request of a pending operation (as it leaves for psycstore), to send it
+    /// again after a reconnect. Requests of operations no longer pending are not kept.
+    pub(super) fn sent(&mut self, request: &StoreRequest) {
+        let op_id = request.op_id();
+        if self.pending.contains_key(&op_id) {
+            self.requests.insert(op_id, request.clone());
+        }
+    }
+
+    /// Operations to send again after psycstore came back, in op-id order; and the ones that
+    /// cannot be, because part of their answer was passed on already (removed from the
+    /// table, returned for their clients to be told).
+    pub(super) fn resend(&mut self) -> (Vec<StoreRequest>, Vec<Op>) {
+        let broken: Vec<u64> = self.partial.iter().copied().collect();
+        let mut lost = Vec::new();
+        for op_id in broken {
+            if let Some(op) = self.finish(op_id) {
+                lost.push(op);
+            }
+        }
+        (self.requests.values().cloned().collect(), lost)
     }
 
     /// Forgets every operation of `record` (it is gone); their answers will be ignored.
     pub(super) fn forget_record(&mut self, record: RecordKey) {
         self.pending.retain(|_, op| op.record() != record);
+        self.prune();
+    }
+
+    /// Drops kept requests of operations that were forgotten.
+    fn prune(&mut self) {
+        let pending = &self.pending;
+        self.requests.retain(|op_id, _| pending.contains_key(op_id));
+        self.partial.retain(|op_id| pending.contains_key(op_id));
     }
 
     /// Forgets the client-facing operations of `client`: answers for them have nobody to go
@@ -105,6 +151,7 @@ impl Ops {
             | Op::StateGet { client, .. } => *client != gone,
             _ => true,
         });
+        self.prune();
     }
 }
 
@@ -128,6 +175,10 @@ pub(super) struct Master {
     pub(super) max_state_message_id: u64,
     /// Group generation of sent fragments (never incremented, as in C; gap P16).
     pub(super) group_generation: u64,
+    /// The highest fragment id of the channel seen: from the counters, then from the
+    /// master's own fragments as multicast hands them back. A restarted multicast origin
+    /// continues after it.
+    pub(super) max_fragment_id: u64,
     /// Join requests waiting for a master client's decision, by slave key.
     pub(super) pending_joins: HashMap<ecdsa::PublicKey, multicast::msg::JoinRequest>,
 }
@@ -189,8 +240,11 @@ pub(super) struct Record {
     pub(super) ready: bool,
     /// Clients waiting for PART_ACK.
     pub(super) parting: Vec<ClientId>,
-    /// A multicast connection is open for this record.
+    /// A multicast connection is open (or being opened) for this record.
     pub(super) linked: bool,
+    /// That connection is up and the record's ORIGIN_START / MEMBER_JOIN went out on it:
+    /// other multicast messages may follow. Cleared when it breaks.
+    pub(super) mc_up: bool,
     pub(super) tx: Transmit,
     pub(super) rx: Receive,
     pub(super) role: Role,
@@ -205,6 +259,7 @@ impl Record {
             ready: false,
             parting: Vec::new(),
             linked: false,
+            mc_up: false,
             tx: Transmit::default(),
             rx: Receive::default(),
             role,

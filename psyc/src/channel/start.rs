@@ -38,6 +38,7 @@ impl Channels {
                 max_message_id: 0,
                 max_state_message_id: 0,
                 group_generation: 0,
+                max_fragment_id: 0,
                 pending_joins: HashMap::new(),
             }),
         );
@@ -110,13 +111,10 @@ impl Channels {
                     record
                         .rx
                         .start_after(Some(c.max_message_id), c.max_state_message_id);
+                    m.max_fragment_id = c.max_fragment_id;
                     record.ready = true;
                     record.linked = true;
-                    let start = Any::OriginStart(OriginStart {
-                        group_key: m.channel_key.clone(),
-                        max_fragment_id: c.max_fragment_id,
-                    });
-                    self.out.multicast(key, start);
+                    self.out.push(super::Action::OpenMulticast { record: key });
                 }
                 Role::Slave(_) => {
                     // Without history of its own a slave starts at the master's numbering:
@@ -171,14 +169,8 @@ impl Channels {
             s.net = SlaveNet::Joining;
             s.decision = None;
             record.linked = true;
-            let join = Any::MemberJoin(MemberJoin {
-                group_pub_key: key.channel(),
-                member_key: s.slave_key.clone(),
-                origin: s.origin,
-                relays: s.relays.clone(),
-                join_msg: s.join_msg.clone(),
-            });
-            self.out.multicast(key, join);
+            // MEMBER_JOIN goes once the connection is up (`multicast_start`).
+            self.out.push(super::Action::OpenMulticast { record: key });
         } else if let Some(d) = &s.decision {
             let reply = Reply::JoinDecision(d.clone());
             self.out.send_all(clients, &reply);
@@ -272,10 +264,14 @@ impl Channels {
         let Role::Slave(s) = &mut record.role else {
             return;
         };
-        if s.net != SlaveNet::Joining {
-            return;
-        }
         let admitted = d.decision.is_admitted == multicast::msg::ADMITTED;
+        match s.net {
+            SlaveNet::Joining => {}
+            // Joined again after multicast restarted: the clients know they are in.
+            SlaveNet::Admitted if admitted => return,
+            SlaveNet::Admitted => {}
+            SlaveNet::Idle | SlaveNet::Refused => return,
+        }
         let decision = JoinDecision {
             response: d.decision.response,
             ..JoinDecision::new(d.decision.is_admitted, zero_slave_key())
@@ -290,6 +286,7 @@ impl Channels {
             s.net = SlaveNet::Refused;
             record.ready = false;
             record.linked = false;
+            record.mc_up = false;
             self.out.push(super::Action::CloseMulticast { record: key });
         }
         self.out.send_all(&clients, &Reply::JoinDecision(decision));
@@ -303,6 +300,12 @@ impl Channels {
         };
         if !record.linked {
             self.out.send(client, Reply::PartAck(PartAck));
+            return;
+        }
+        if !record.mc_up {
+            // Not in a group right now (multicast is reconnecting): nothing to leave.
+            record.parting.push(client);
+            self.part_acked(key);
             return;
         }
         if record.parting.is_empty() {
@@ -319,6 +322,7 @@ impl Channels {
         };
         record.ready = false;
         record.linked = false;
+        record.mc_up = false;
         if let Role::Slave(s) = &mut record.role {
             s.net = SlaveNet::Idle;
             s.wants_network = false;
@@ -327,6 +331,35 @@ impl Channels {
             self.out.send(client, Reply::PartAck(PartAck));
         }
         self.out.push(super::Action::CloseMulticast { record: key });
+    }
+}
+
+impl Record {
+    /// What opens the record's multicast connection: ORIGIN_START after the highest fragment
+    /// id of the channel seen, or MEMBER_JOIN with the latest join's origin, relays and
+    /// join message.
+    pub(super) fn multicast_start(&self) -> Any {
+        match &self.role {
+            Role::Master(m) => Any::OriginStart(OriginStart {
+                group_key: m.channel_key.clone(),
+                max_fragment_id: m.max_fragment_id,
+            }),
+            Role::Slave(s) => Any::MemberJoin(MemberJoin {
+                group_pub_key: self.key.channel(),
+                member_key: s.slave_key.clone(),
+                origin: s.origin,
+                relays: s.relays.clone(),
+                join_msg: s.join_msg.clone(),
+            }),
+        }
+    }
+
+    /// A fragment of the channel came from multicast: the master remembers the highest
+    /// fragment id (its own fragments come back to it).
+    pub(super) fn saw_fragment_id(&mut self, fragment_id: u64) {
+        if let Role::Master(m) = &mut self.role {
+            m.max_fragment_id = m.max_fragment_id.max(fragment_id);
+        }
     }
 }
 

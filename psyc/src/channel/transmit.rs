@@ -66,6 +66,8 @@ pub(super) struct Transmit {
     current: Option<Current>,
     /// A fragment is with multicast, waiting for its FRAGMENT_ACK; the client to ACK.
     in_flight: Option<Option<ClientId>>,
+    /// That fragment, to send again if the multicast connection breaks before the ACK.
+    in_flight_msg: Option<Any>,
     /// Clients whose latest queued container left a message open.
     open: HashSet<ClientId>,
 }
@@ -129,6 +131,7 @@ impl Record {
 
     /// Multicast acknowledged the fragment in flight: ACK its client, send the next.
     pub(super) fn fragment_acked(&mut self, ctx: &mut Ctx<'_>) {
+        self.tx.in_flight_msg = None;
         if let Some(Some(client)) = self.tx.in_flight.take() {
             if self.clients.contains(&client) {
                 ctx.out.send(client, Reply::MessageAck(MessageAck));
@@ -162,7 +165,7 @@ impl Record {
 
     /// Hands the next container to multicast if none is in flight.
     pub(super) fn kick(&mut self, ctx: &mut Ctx<'_>) {
-        if self.tx.in_flight.is_some() || !self.linked {
+        if self.tx.in_flight.is_some() || !self.mc_up {
             return;
         }
         let Some(mut entry) = self.tx.take_next() else {
@@ -201,7 +204,17 @@ impl Record {
         current.offset += header as u64 + size;
         self.tx.current = (!entry.ends).then_some(current);
         self.tx.in_flight = Some(entry.client);
+        self.tx.in_flight_msg = Some(msg.clone());
         ctx.out.multicast(self.key, msg);
+    }
+
+    /// The multicast connection is up again: the fragment that was with the old one goes
+    /// again (its FRAGMENT_ACK never came), then the queue moves on.
+    pub(super) fn transmit_resume(&mut self, ctx: &mut Ctx<'_>) {
+        match &self.tx.in_flight_msg {
+            Some(msg) => ctx.out.multicast(self.key, msg.clone()),
+            None => self.kick(ctx),
+        }
     }
 
     /// Numbers a message that starts going out and, at the master, fills in its METHOD's

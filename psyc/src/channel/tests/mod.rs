@@ -85,19 +85,37 @@ impl Harness {
         }
     }
 
+    /// The actions due, as a driver whose multicast connections come up at once sees them:
+    /// each OPEN is followed by what `handle_multicast_up` produces.
+    fn drain(&mut self) -> Vec<Action> {
+        let mut out = Vec::new();
+        for a in self.ch.drain_actions() {
+            let open = match &a {
+                Action::OpenMulticast { record } => Some(*record),
+                _ => None,
+            };
+            out.push(a);
+            if let Some(record) = open {
+                self.ch.handle_multicast_up(self.now, record);
+                out.extend(self.drain());
+            }
+        }
+        out
+    }
+
     fn client(&mut self, c: u64, r: Request) -> Vec<Action> {
         self.ch.handle_client(self.now, ClientId(c), r);
-        self.ch.drain_actions()
+        self.drain()
     }
 
     fn mcast(&mut self, record: RecordKey, e: Event) -> Vec<Action> {
         self.ch.handle_multicast(self.now, record, e);
-        self.ch.drain_actions()
+        self.drain()
     }
 
     fn store(&mut self, r: StoreReply) -> Vec<Action> {
         self.ch.handle_store(self.now, r);
-        self.ch.drain_actions()
+        self.drain()
     }
 
     fn send(&mut self, c: u64, parts: Vec<u8>) -> Vec<Action> {
