@@ -26,6 +26,25 @@
 //! - Both send ([`transmit`]) and receive ([`receive`]) the same way; the master receives its
 //!   own messages back from multicast.
 //!
+//! # psycstore and multicast restarting
+//!
+//! The driver says when the psycstore connection is up ([`Channels::handle_store_up`]) and
+//! when a record's multicast connection is up or broke ([`Channels::handle_multicast_up`],
+//! [`Channels::handle_multicast_down`]); the logic keeps what it needs to carry on:
+//!
+//! - Every psycstore request stays with its operation until answered and is sent again each
+//!   time psycstore is (back) up, so a restarted psycstore loses no record, no fragment to
+//!   store and no state change; reads that had passed part of their answer on end with an
+//!   error instead of repeating it.
+//! - A record's ORIGIN_START / MEMBER_JOIN goes first on every multicast connection: a
+//!   master starts after the highest fragment id of the channel it has seen (so fragment ids
+//!   stay unique in every psycstore), a member joins again with the same origin, relays and
+//!   join message and keeps its admission (a refusal now reaches its clients). The fragment
+//!   that had no FRAGMENT_ACK yet goes again (receivers drop a fragment they have);
+//!   outstanding replay requests are asked again; a part in progress is done.
+//!
+//! The C service had no such handling: it lost its records when either service restarted.
+//!
 //! # What differs from the C service, and who can see it
 //!
 //! Behaviour fixes only; every wire layout is the C one. Fixes of transmission and reception
