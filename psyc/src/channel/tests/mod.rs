@@ -1,7 +1,9 @@
 //! Unit tests of the channel logic: a harness that plays the clients, multicast and psycstore.
 
+mod generation;
 mod receive;
 mod start;
+mod state;
 mod transmit;
 
 use std::borrow::Cow;
@@ -106,6 +108,18 @@ impl Harness {
 
     /// Answers the counters lookup in `actions` with `max_message_id`.
     fn counters(&mut self, actions: &[Action], result: i32, max_message_id: u64) -> Vec<Action> {
+        self.counters_at(actions, result, max_message_id, 0)
+    }
+
+    /// Answers the counters lookup in `actions` with `max_message_id` and group generation
+    /// `generation`.
+    fn counters_at(
+        &mut self,
+        actions: &[Action],
+        result: i32,
+        max_message_id: u64,
+        generation: u64,
+    ) -> Vec<Action> {
         let op_id = store_ops(actions)
             .into_iter()
             .find_map(|r| match r {
@@ -118,7 +132,7 @@ impl Harness {
             op_id,
             max_fragment_id: 40,
             max_message_id,
-            max_group_generation: 0,
+            max_group_generation: generation,
             max_state_message_id: 0,
         }))
     }

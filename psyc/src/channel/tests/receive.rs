@@ -12,11 +12,11 @@ fn whole(id: u64) -> Event {
 }
 
 /// A METHOD with state_delta NOT_MODIFIED as a master would have sent it; END if `ends`.
-fn stateless(ends: bool) -> Vec<u8> {
+pub(super) fn stateless(ends: bool) -> Vec<u8> {
     with_delta(STATE_DELTA_NOT_MODIFIED, ends)
 }
 
-fn with_delta(state_delta: u64, ends: bool) -> Vec<u8> {
+pub(super) fn with_delta(state_delta: u64, ends: bool) -> Vec<u8> {
     let mut p = Vec::new();
     Part::Method(MethodPart {
         flags: 0,
