@@ -45,8 +45,8 @@
 //! the total over the bound, held fragments are evicted starting from the one furthest ahead
 //! (highest message id, highest offset), never the delivered-in-order prefix of the message
 //! due next; evicted fragments are fetched again by replay once there is room (while the
-//! buffer is nearly full only the message due next is asked for, so replays cannot chase each
-//! other out). A stateful message due next that alone outgrows the bound before it is
+//! buffer is more than half full only the message due next is asked for, so replayed
+//! fragments do not chase each other out). A stateful message due next that alone outgrows the bound before it is
 //! complete cannot be applied and is skipped.
 //!
 //! # Gaps never block forever (gap P4)
@@ -92,7 +92,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use multicast::msg::{Any, Fragment, ReplayIds, ReplayRequest, FRAGMENT_MAX_SIZE};
+use multicast::msg::{Any, Fragment, ReplayIds, ReplayRequest};
 use psycstore::msg::{
     message_flags, FragmentStore, Request as StoreRequest, RequestHead, StateModify, StateReset,
 };
@@ -482,8 +482,8 @@ impl Record {
 
     /// Asks multicast for missing fragments: of every message up to the newest one seen that
     /// is incomplete while later data is here (or was evicted), within the bound on
-    /// outstanding requests. While the buffer has no room for another fragment only the
-    /// message due next is asked for.
+    /// outstanding requests. While the buffer is more than half full only the message due
+    /// next is asked for.
     fn request_missing(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         let Some(next) = self.rx.next else {
             return;
@@ -495,7 +495,9 @@ impl Record {
         let Some(newest) = newest else {
             return;
         };
-        let room = self.rx.held_bytes + FRAGMENT_MAX_SIZE <= ctx.cfg.max_buffered_bytes;
+        // Replies to requests for later messages would only displace each other while the
+        // buffer is well filled; the message due next always has room.
+        let room = self.rx.held_bytes <= ctx.cfg.max_buffered_bytes / 2;
         let last = if room { newest } else { next.min(newest) };
         for id in next..=last {
             if self.rx.replays.len() >= ctx.cfg.max_replays {
