@@ -7,20 +7,6 @@ use super::*;
 use crate::format::parts::METHOD_INC_GROUP_GEN;
 use crate::msg::MembershipStore;
 
-/// A master (client 1) whose stored counters end at generation `generation`.
-fn master_at(generation: u64) -> Harness {
-    let mut h = Harness::new();
-    let a = h.client(
-        1,
-        Request::MasterStart(MasterStart {
-            policy: 0,
-            channel_key: channel_key(),
-        }),
-    );
-    h.counters_at(&a, 1, 0, generation);
-    h
-}
-
 /// The (message id, group generation) of every fragment sent.
 fn generations(actions: &[Action]) -> Vec<(u64, u64)> {
     mcast_msgs(actions)
@@ -52,7 +38,7 @@ fn stored_generation(h: &mut Harness) -> u64 {
 
 #[test]
 fn inc_group_gen_advances_the_generation_after_its_message() {
-    let mut h = master_at(3);
+    let mut h = Harness::started_master_at(0, 3);
     let mut out = h.send(1, method(METHOD_INC_GROUP_GEN, "_notice_a", true));
     out.extend(h.send(1, data("rest of a", true)));
     out.extend(h.send(1, method(0, "_notice_b", false)));
@@ -70,7 +56,7 @@ fn inc_group_gen_advances_the_generation_after_its_message() {
 
 #[test]
 fn the_master_tests_and_files_memberships_with_its_generation() {
-    let mut h = master_at(7);
+    let mut h = Harness::started_master_at(0, 7);
     assert_eq!(stored_generation(&mut h), 7);
     h.send(1, method(METHOD_INC_GROUP_GEN, "_notice_epoch", false));
     assert_eq!(stored_generation(&mut h), 8);

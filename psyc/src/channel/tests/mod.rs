@@ -140,6 +140,12 @@ impl Harness {
 
     /// A started master with client 1 on a channel whose last message was `max_message_id`.
     fn started_master(max_message_id: u64) -> Self {
+        Self::started_master_at(max_message_id, 0)
+    }
+
+    /// A started master with client 1 on a channel whose last message was `max_message_id`,
+    /// sent with group generation `generation`.
+    fn started_master_at(max_message_id: u64, generation: u64) -> Self {
         let mut h = Self::new();
         let a = h.client(
             1,
@@ -148,7 +154,7 @@ impl Harness {
                 channel_key: channel_key(),
             }),
         );
-        h.counters(&a, 1, max_message_id);
+        h.counters_at(&a, 1, max_message_id, generation);
         h
     }
 
