@@ -118,6 +118,10 @@ pub struct Config {
     /// How far past the next message to deliver fragments are buffered (in message ids);
     /// fragments further ahead are dropped and fetched by replay later.
     pub receive_window: u64,
+    /// Bytes of received fragments (whole, headers included) a record holds for in-order
+    /// delivery; beyond it the fragments furthest ahead are dropped and fetched by replay
+    /// later, like fragments beyond the window.
+    pub max_buffered_bytes: usize,
     /// Replay requests one record keeps outstanding at a time.
     pub max_replays: usize,
     /// How long to wait for a replayed fragment before asking again.
@@ -131,6 +135,7 @@ impl Default for Config {
         Self {
             max_transmit_queue: 256,
             receive_window: 256,
+            max_buffered_bytes: 8 << 20,
             max_replays: 8,
             replay_timeout: Duration::from_secs(5),
             replay_attempts: 3,

@@ -65,6 +65,9 @@
 //!   forgotten. PART_ACK goes to the clients that asked.
 //! - History and state results go only to the client that asked (gap P11).
 //! - Replay requests of members are answered by message id *and* fragment offset (gap P18).
+//! - Memberships are stored (CHANNEL_MEMBERSHIP_STORE) and tested (join requests) with the
+//!   record's group generation, which the master advances on INC_GROUP_GEN (gap P16; C
+//!   always passed 0). psycstore files it but does not use it, as in C.
 
 mod action;
 mod query;
@@ -329,6 +332,11 @@ impl Channels {
             Op::FragmentStore(_) => {
                 if r.result_code < 0 {
                     debug!(result = r.result_code, "fragment not stored");
+                }
+            }
+            Op::StateReset(_) => {
+                if r.result_code < 0 {
+                    tracing::warn!(result = r.result_code, "channel state not reset");
                 }
             }
             Op::MembershipTest { record, join } => self.membership_tested(record, *join, r),

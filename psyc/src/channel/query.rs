@@ -48,7 +48,7 @@ impl Channels {
                 slave_key: Record::store_slave(&m.slave_pub_key),
                 announced_at: m.announced_at,
                 effective_since: m.effective_since,
-                group_generation: 0,
+                group_generation: record.group_generation(),
                 did_join: m.did_join,
             }));
     }

@@ -31,6 +31,9 @@ pub(super) enum Op {
         client: ClientId,
         op_id: u64,
     },
+    /// The reset before the state changes of a message sent with STATE_RESET; the answer is
+    /// only logged (the STATE_MODIFY after it gates delivery).
+    StateReset(RecordKey),
     /// The state changes of a stateful message being applied before its delivery.
     StateModify { record: RecordKey, message_id: u64 },
     /// A client's HISTORY_REPLAY; `fragments` counts the results passed on.
@@ -58,7 +61,7 @@ impl Op {
     /// The record the operation belongs to.
     pub(super) fn record(&self) -> RecordKey {
         match self {
-            Op::Counters(r) | Op::FragmentStore(r) => *r,
+            Op::Counters(r) | Op::FragmentStore(r) | Op::StateReset(r) => *r,
             Op::MembershipTest { record, .. }
             | Op::MembershipStore { record, .. }
             | Op::StateModify { record, .. }
@@ -173,7 +176,8 @@ pub(super) struct Master {
     pub(super) max_message_id: u64,
     /// Id of the last stateful message sent, the base of the next `state_delta`.
     pub(super) max_state_message_id: u64,
-    /// Group generation of sent fragments (never incremented, as in C; gap P16).
+    /// Group generation of the next message sent; advanced after a message with the METHOD
+    /// flag INC_GROUP_GEN (gap P16, see [`super::transmit`]).
     pub(super) group_generation: u64,
     /// The highest fragment id of the channel seen: from the counters, then from the
     /// master's own fragments as multicast hands them back. A restarted multicast origin
@@ -278,5 +282,14 @@ impl Record {
 
     pub(super) fn is_master(&self) -> bool {
         matches!(self.role, Role::Master(_))
+    }
+
+    /// The group generation memberships are filed and tested with: the master's current one,
+    /// a slave's as of the last fragment it delivered (the C service always used 0, gap P16).
+    pub(super) fn group_generation(&self) -> u64 {
+        match &self.role {
+            Role::Master(m) => m.group_generation,
+            Role::Slave(_) => self.rx.group_generation(),
+        }
     }
 }

@@ -121,6 +121,7 @@ impl Channels {
                     // the first message that arrives (gap P4).
                     let after = has_history.then_some(c.max_message_id);
                     record.rx.start_after(after, c.max_state_message_id);
+                    record.rx.set_group_generation(c.max_group_generation);
                 }
             }
         } else {
@@ -191,7 +192,7 @@ impl Channels {
             head: RequestHead::new(0, channel_key),
             slave_key: Record::store_slave(&j.member_pub_key),
             message_id: record.rx.max_message_id(),
-            group_generation: 0,
+            group_generation: record.group_generation(),
         };
         let op_id = self.ops.start(Op::MembershipTest {
             record: key,

@@ -22,6 +22,15 @@
 //!   sending is therefore paced by what the channel carries (backpressure); the C library
 //!   waits for these ACKs already, so C clients see only the timing change.
 //! - **Every queued message is sent** regardless of how the previous one completed (gap P23).
+//! - **The group generation advances** (gap P16): a master message whose METHOD carries the
+//!   flag INC_GROUP_GEN (8, `GNUNET_PSYC_MASTER_TRANSMIT_INC_GROUP_GEN`; the C library puts
+//!   the transmit flags into the METHOD part, big-endian) goes out with the current generation,
+//!   and the messages after it with the generation one higher ("increment after transmitting
+//!   this message"). Every fragment of a message carries the generation it started with, in
+//!   multicast's `group_generation` field. The C service ignored the flag and sent its stored
+//!   generation forever. After a restart the master resumes at the generation of its newest
+//!   stored fragment (psycstore's counters), so an increment asked for by the very last
+//!   message before the restart is lost.
 
 use std::collections::{HashSet, VecDeque};
 
@@ -31,7 +40,7 @@ use super::action::ClientId;
 use super::record::{Ctx, Record, Role};
 use crate::format::container::check_parts;
 use crate::format::parts::{
-    PartKind, FRAGMENT_MAX_PAYLOAD, METHOD_STATE_MODIFY, METHOD_STATE_RESET,
+    PartKind, FRAGMENT_MAX_PAYLOAD, METHOD_INC_GROUP_GEN, METHOD_STATE_MODIFY, METHOD_STATE_RESET,
     STATE_DELTA_NOT_MODIFIED,
 };
 use crate::msg::{MessageAck, Reply};
@@ -56,6 +65,8 @@ struct Current {
     id: u64,
     /// Offset of the next fragment (sum of the whole sizes of the fragments before).
     offset: u64,
+    /// Group generation of its fragments (master).
+    generation: u64,
 }
 
 /// A record's outgoing queue.
@@ -173,19 +184,23 @@ impl Record {
         };
         let mut current = match self.tx.current {
             Some(c) => c,
-            None => Current {
-                client: entry.client,
-                id: self.start_message(&mut entry.parts),
-                offset: 0,
-            },
+            None => {
+                let (id, generation) = self.start_message(&mut entry.parts);
+                Current {
+                    client: entry.client,
+                    id,
+                    offset: 0,
+                    generation,
+                }
+            }
         };
         let size = entry.parts.len() as u64;
         let (msg, header) = match &self.role {
-            Role::Master(m) => (
+            Role::Master(_) => (
                 Any::Fragment(Fragment::unsigned(
                     current.id,
                     current.offset,
-                    m.group_generation,
+                    current.generation,
                     0,
                     entry.parts,
                 )),
@@ -218,8 +233,9 @@ impl Record {
     }
 
     /// Numbers a message that starts going out and, at the master, fills in its METHOD's
-    /// `state_delta`. Returns the message id (master) or request id (slave).
-    fn start_message(&mut self, parts: &mut [u8]) -> u64 {
+    /// `state_delta` and advances the group generation after it if asked. Returns the message
+    /// id (master) or request id (slave) and the group generation of its fragments.
+    fn start_message(&mut self, parts: &mut [u8]) -> (u64, u64) {
         match &mut self.role {
             Role::Master(m) => {
                 m.max_message_id += 1;
@@ -241,14 +257,18 @@ impl Record {
                 if let Some(field) = parts.get_mut(METHOD_STATE_DELTA) {
                     field.copy_from_slice(&delta.to_be_bytes());
                 }
-                id
+                let generation = m.group_generation;
+                if flags & METHOD_INC_GROUP_GEN != 0 {
+                    m.group_generation = generation.saturating_add(1);
+                }
+                (id, generation)
             }
             Role::Slave(s) => {
                 s.max_request_id += 1;
                 if let Some(field) = parts.get_mut(METHOD_STATE_DELTA) {
                     field.copy_from_slice(&STATE_DELTA_NOT_MODIFIED.to_be_bytes());
                 }
-                s.max_request_id
+                (s.max_request_id, 0)
             }
         }
     }

@@ -1,8 +1,11 @@
 //! Unit tests of the channel logic: a harness that plays the clients, multicast and psycstore.
 
+mod generation;
+mod query;
 mod receive;
 mod reconnect;
 mod start;
+mod state;
 mod transmit;
 
 use std::borrow::Cow;
@@ -125,6 +128,18 @@ impl Harness {
 
     /// Answers the counters lookup in `actions` with `max_message_id`.
     fn counters(&mut self, actions: &[Action], result: i32, max_message_id: u64) -> Vec<Action> {
+        self.counters_at(actions, result, max_message_id, 0)
+    }
+
+    /// Answers the counters lookup in `actions` with `max_message_id` and group generation
+    /// `generation`.
+    fn counters_at(
+        &mut self,
+        actions: &[Action],
+        result: i32,
+        max_message_id: u64,
+        generation: u64,
+    ) -> Vec<Action> {
         let op_id = store_ops(actions)
             .into_iter()
             .find_map(|r| match r {
@@ -137,13 +152,19 @@ impl Harness {
             op_id,
             max_fragment_id: 40,
             max_message_id,
-            max_group_generation: 0,
+            max_group_generation: generation,
             max_state_message_id: 0,
         }))
     }
 
     /// A started master with client 1 on a channel whose last message was `max_message_id`.
     fn started_master(max_message_id: u64) -> Self {
+        Self::started_master_at(max_message_id, 0)
+    }
+
+    /// A started master with client 1 on a channel whose last message was `max_message_id`,
+    /// sent with group generation `generation`.
+    fn started_master_at(max_message_id: u64, generation: u64) -> Self {
         let mut h = Self::new();
         let a = h.client(
             1,
@@ -152,7 +173,7 @@ impl Harness {
                 channel_key: channel_key(),
             }),
         );
-        h.counters(&a, 1, max_message_id);
+        h.counters_at(&a, 1, max_message_id, generation);
         h
     }
 

@@ -4,6 +4,7 @@ use super::*;
 use crate::format::parts::STATE_DELTA_NOT_MODIFIED;
 use crate::msg::HistoryReplay;
 use multicast::msg::{ReplayError, ReplayResponse};
+use proptest::prelude::Strategy as _;
 use psycstore::msg::{message_flags, FragmentResult};
 
 /// A whole one-fragment message `id`, stateless.
@@ -12,11 +13,11 @@ fn whole(id: u64) -> Event {
 }
 
 /// A METHOD with state_delta NOT_MODIFIED as a master would have sent it; END if `ends`.
-fn stateless(ends: bool) -> Vec<u8> {
+pub(super) fn stateless(ends: bool) -> Vec<u8> {
     with_delta(STATE_DELTA_NOT_MODIFIED, ends)
 }
 
-fn with_delta(state_delta: u64, ends: bool) -> Vec<u8> {
+pub(super) fn with_delta(state_delta: u64, ends: bool) -> Vec<u8> {
     let mut p = Vec::new();
     Part::Method(MethodPart {
         flags: 0,
@@ -300,4 +301,176 @@ fn a_slave_far_behind_jumps_to_the_channel_instead_of_waiting() {
     let a = h.mcast(slave(), whole(1000));
     assert_eq!(deliveries(&a, 1), vec![(1000, 0)]);
     assert!(replays(&a).is_empty());
+}
+
+/// An admitted slave at message 4 whose record holds at most `bound` bytes of fragments.
+fn bounded_slave(bound: usize) -> Harness {
+    let mut h = Harness::with(Config {
+        max_buffered_bytes: bound,
+        ..Config::default()
+    });
+    let a = h.join(1, slave_join_flags::NONE);
+    h.counters(&a, 1, 4);
+    h.mcast(slave(), Event::JoinDecision(decision(1)));
+    h
+}
+
+/// Bytes one [`whole`] message holds.
+fn whole_size() -> usize {
+    fragment(1, 0, stateless(true)).wire_size()
+}
+
+/// Bytes the slave record holds (checked against a recount).
+fn held(h: &Harness) -> usize {
+    let (counted, recount) =
+        h.ch.records
+            .get(&slave())
+            .map_or((0, 0), |r| r.rx.held_bytes());
+    assert_eq!(counted, recount, "byte accounting");
+    counted
+}
+
+#[test]
+fn fragments_over_the_byte_bound_are_dropped_then_replayed_when_there_is_room() {
+    let s = whole_size();
+    let mut h = bounded_slave(4 * s);
+    for id in 7..=10 {
+        let a = h.mcast(slave(), whole(id));
+        assert!(deliveries(&a, 1).is_empty(), "5 and 6 are missing");
+    }
+    assert_eq!(held(&h), 4 * s);
+    let a = h.mcast(slave(), whole(11));
+    assert_eq!(held(&h), 4 * s, "11 went over the bound: evicted");
+    assert!(
+        replays(&a).is_empty(),
+        "the buffer is full: 5 and 6 are asked already"
+    );
+    h.mcast(slave(), whole(5));
+    let a = h.mcast(slave(), whole(6));
+    assert_eq!(
+        deliveries(&a, 1),
+        vec![(6, 0), (7, 0), (8, 0), (9, 0), (10, 0)]
+    );
+    assert_eq!(held(&h), 0, "delivered fragments are released");
+    assert_eq!(
+        replays(&a),
+        vec![(11, 0)],
+        "the evicted message is fetched again"
+    );
+    let a = h.mcast(slave(), whole(11));
+    assert_eq!(deliveries(&a, 1), vec![(11, 0)]);
+}
+
+#[test]
+fn the_message_due_next_displaces_later_ones() {
+    let s = whole_size();
+    let mut h = bounded_slave(3 * s);
+    for id in 6..=8 {
+        h.mcast(slave(), whole(id));
+    }
+    // The second fragment of 5 (its first is missing) takes the place of 8.
+    let head = stateless(false);
+    let second = (multicast::msg::FRAGMENT_HEADER_SIZE + head.len()) as u64;
+    let tail = fragment(5, second, data("b", true));
+    let tail_size = tail.wire_size();
+    h.mcast(slave(), Event::Message(tail));
+    assert_eq!(held(&h), 2 * s + tail_size);
+    let a = h.mcast(slave(), Event::Message(fragment(5, 0, head)));
+    assert_eq!(deliveries(&a, 1), vec![(5, 0), (5, second), (6, 0), (7, 0)]);
+    assert_eq!(
+        replays(&a),
+        vec![(8, 0)],
+        "8 was evicted, the stream may be over"
+    );
+    let a = h.mcast(slave(), whole(8));
+    assert_eq!(deliveries(&a, 1), vec![(8, 0)]);
+}
+
+#[test]
+fn a_stateful_message_larger_than_the_bound_is_skipped() {
+    let mut h = bounded_slave(2 * whole_size());
+    let mut out = h.mcast(
+        slave(),
+        Event::Message(fragment(5, 0, with_delta(1, false))),
+    );
+    let mut offset = fragment(5, 0, with_delta(1, false)).wire_size() as u64;
+    for text in ["one", "two", "three"] {
+        let f = fragment(5, offset, data(text, false));
+        offset += f.wire_size() as u64;
+        out.extend(h.mcast(slave(), Event::Message(f)));
+    }
+    assert!(
+        !store_ops(&out)
+            .iter()
+            .any(|r| matches!(r, StoreRequest::StateModify(_))),
+        "never complete, never applied"
+    );
+    assert!(deliveries(&out, 1).is_empty());
+    assert_eq!(held(&h), 0, "5 skipped: nothing held");
+    let a = h.mcast(slave(), whole(6));
+    assert_eq!(deliveries(&a, 1), vec![(6, 0)]);
+}
+
+#[test]
+fn invalid_request_fragments_are_dropped() {
+    let mut h = Harness::started_master(0);
+    let request = |offset: u64, payload: Vec<u8>| {
+        let mut q = multicast::msg::Request::unsigned(1, offset, 0, payload);
+        q.member_pub_key = slave_key().public_key();
+        Event::Request(q)
+    };
+    let a = h.mcast(master(), request(0, data("no method", true)));
+    assert!(a.is_empty(), "a request starts with METHOD");
+    let a = h.mcast(master(), request(200, stateless(true)));
+    assert!(a.is_empty(), "METHOD only in the first fragment");
+    let a = h.mcast(master(), request(0, vec![0, 3, 2, 0xb9]));
+    assert!(a.is_empty(), "broken parts");
+    let a = h.mcast(master(), request(200, data("continued", true)));
+    assert_eq!(deliveries(&a, 1), vec![(1, 200)], "a continuation passes");
+    let a = h.mcast(master(), request(0, stateless(false)));
+    assert_eq!(
+        deliveries(&a, 1),
+        vec![(1, 0)],
+        "unordered, as in C (gap P5)"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// Whatever order messages 5..=20 arrive in, and however small the buffer, every one is
+    /// delivered once and in order when the master answers the replays, and the record never
+    /// holds more than the bound.
+    #[test]
+    fn any_arrival_order_is_delivered_in_order_within_the_bound(
+        order in proptest::sample::subsequence((5u64..=20).collect::<Vec<_>>(), 0..=16)
+            .prop_shuffle(),
+        slots in 1usize..5,
+    ) {
+        let bound = slots * whole_size();
+        let mut h = bounded_slave(bound);
+        let newest = order.iter().max().copied();
+        let mut got = Vec::new();
+        let mut asked = Vec::new();
+        for id in order {
+            let a = h.mcast(slave(), whole(id));
+            got.extend(deliveries(&a, 1));
+            asked.extend(replays(&a));
+            proptest::prop_assert!(held(&h) <= bound);
+        }
+        // The master answers every replay request, oldest first, until nothing is asked.
+        let mut rounds = 0;
+        while let Some((id, offset)) = (!asked.is_empty()).then(|| asked.remove(0)) {
+            proptest::prop_assert_eq!(offset, 0);
+            let a = h.mcast(slave(), whole(id));
+            got.extend(deliveries(&a, 1));
+            asked.extend(replays(&a));
+            proptest::prop_assert!(held(&h) <= bound);
+            rounds += 1;
+            proptest::prop_assert!(rounds < 200, "replays do not converge");
+        }
+        let delivered: Vec<u64> = got.iter().map(|d| d.0).collect();
+        let expected: Vec<u64> = newest.map_or(vec![], |n| (5..=n).collect());
+        proptest::prop_assert_eq!(&delivered, &expected);
+    }
 }

@@ -140,7 +140,7 @@ fn a_refused_slave_leaves_the_group_and_may_join_again() {
     assert!(matches!(mcast_msgs(&a).as_slice(), [Any::MemberJoin(_)]));
 }
 
-fn join_request() -> multicast::msg::JoinRequest {
+pub(super) fn join_request() -> multicast::msg::JoinRequest {
     multicast::msg::JoinRequest {
         reserved: 0,
         signature: ecdsa::Signature([0; 64]),

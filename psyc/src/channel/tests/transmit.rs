@@ -179,3 +179,20 @@ fn a_full_transmit_queue_drops_the_sender() {
     h.send(1, data("2", false));
     assert!(dropped(&h.send(1, data("3", true)), 1));
 }
+
+#[test]
+fn a_second_message_leaves_after_a_first_sent_in_one_piece() {
+    // gap P23: the C service lost message 2 when message 1 went out whole.
+    let mut h = Harness::started_master(0);
+    let mut out = h.send(1, method(0, "_notice_one", false));
+    out.extend(h.send(1, method(0, "_notice_two", false)));
+    assert_eq!(sent(&out).len(), 1, "one fragment with multicast at a time");
+    out.extend(h.mcast(master(), Event::FragmentAck));
+    out.extend(h.mcast(master(), Event::FragmentAck));
+    let a = h.send(1, method(0, "_notice_three", false));
+    out.extend(a);
+    out.extend(h.mcast(master(), Event::FragmentAck));
+    let ids: Vec<u64> = sent(&out).iter().map(|s| s.0).collect();
+    assert_eq!(ids, vec![1, 2, 3]);
+    assert_eq!(acks(&out, 1), 3);
+}
