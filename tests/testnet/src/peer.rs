@@ -2,13 +2,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::procs::{self, run_bounded};
 use crate::TestnetError;
 
 /// Time limit for one GNUnet tool call (gnunet-arm -i/-k, gnunet-config, …).
 pub(crate) const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often [`Peer::wait_statistic`] asks.
+const STATISTIC_POLL: Duration = Duration::from_millis(200);
 
 /// A peer of a [`crate::Testnet`], living in `<testnet dir>/pK` (K = index + 1).
 #[derive(Debug)]
@@ -120,6 +122,38 @@ impl Peer {
         let mut cmd = Command::new(program);
         cmd.arg("-c").arg(&self.config);
         cmd
+    }
+
+    /// Value of statistic `name` of `subsystem` (`gnunet-statistics -s SUBSYSTEM -n NAME -q`);
+    /// `None` if the statistics service has no such value (or could not be asked).
+    pub fn statistic(&self, subsystem: &str, name: &str) -> Option<u64> {
+        let mut cmd = self.command("gnunet-statistics");
+        cmd.args(["-s", subsystem, "-n", name, "-q"]);
+        let out = run_bounded(cmd, TOOL_TIMEOUT).ok()?;
+        out.stdout.split_whitespace().last()?.parse().ok()
+    }
+
+    /// Polls [`Peer::statistic`] until it is at least `min` (services send their statistics
+    /// with some delay): `Ok` with the value, or `Err` with the last value seen (0 for none)
+    /// once `timeout` has passed.
+    pub fn wait_statistic(
+        &self,
+        subsystem: &str,
+        name: &str,
+        min: u64,
+        timeout: Duration,
+    ) -> Result<u64, u64> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let value = self.statistic(subsystem, name).unwrap_or(0);
+            if value >= min {
+                return Ok(value);
+            }
+            if Instant::now() >= deadline {
+                return Err(value);
+            }
+            std::thread::sleep(STATISTIC_POLL);
+        }
     }
 
     /// Starts `name` through ARM (`gnunet-arm -i`): it then runs until stopped.

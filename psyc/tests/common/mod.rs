@@ -1,0 +1,369 @@
+//! Shared by the real-peer tests of `gnunet-service-psyc`: peers with this workspace's psyc,
+//! multicast and psycstore services registered (ARM starts them on demand), raw clients that
+//! speak [`psyc::msg`] over the psyc socket, PSYC message parts built with the format library,
+//! statistics and log lines.
+#![allow(dead_code)]
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use gnunet_service::client::{BlockingClient, ClientError};
+use gnunet_service::crypto::{ecdsa, eddsa};
+use gnunet_service::peer::PeerIdentity;
+use psyc::format::container::Delivery;
+use psyc::format::parts::{MethodPart, ModifierPart, Part, Parts};
+use psyc::msg::{
+    slave_join_flags, status, JoinDecision, JoinRequest, MasterStart, MasterStartAck, Reply,
+    Request, SlaveJoin, SlaveJoinAck,
+};
+use testnet::{repo_conf_file, ServiceConf, Testnet, Topology, BIN_DIR_ENV};
+
+/// Patience for anything that crosses the services (and CADET).
+pub const T: Duration = Duration::from_secs(30);
+
+/// `n` peers with this build's psyc, multicast and psycstore services registered.
+pub fn start_net(n: usize, topology: Topology) -> Testnet {
+    let psyc = ServiceConf::from_file(
+        &repo_conf_file("psyc"),
+        env!("CARGO_BIN_EXE_gnunet-service-psyc"),
+    )
+    .expect("conf/psyc.conf");
+    Testnet::builder()
+        .peers(n)
+        .topology(topology)
+        .service_conf(psyc)
+        .service_conf(workspace_service("multicast"))
+        .service_conf(workspace_service("psycstore"))
+        .start()
+        .expect("peers up")
+}
+
+/// `conf/NAME.conf` pointing at the workspace binary of service `name`.
+///
+/// Cargo builds only this crate's binaries for its tests, so the multicast and psycstore
+/// binaries are brought up to date first (once per test process) with the same profile: a
+/// stale binary from an earlier build would make the test pass or fail for the wrong code.
+/// With `SECUSHARE_BIN_DIR` set, the binaries there are used as they are.
+fn workspace_service(name: &str) -> ServiceConf {
+    static BUILD: Once = Once::new();
+    if std::env::var_os(BIN_DIR_ENV).is_none() {
+        BUILD.call_once(|| {
+            let mut cargo = Command::new(env!("CARGO"));
+            cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+                "build",
+                "-p",
+                "multicast",
+                "-p",
+                "psycstore",
+                "--bins",
+            ]);
+            if !cfg!(debug_assertions) {
+                cargo.arg("--release");
+            }
+            let status = cargo.status().expect("run cargo build");
+            assert!(status.success(), "building the service binaries failed");
+        });
+    }
+    ServiceConf::workspace(name).unwrap_or_else(|e| panic!("conf/{name}.conf: {e}"))
+}
+
+/// The identity of peer `k`.
+pub fn peer_id(net: &Testnet, k: usize) -> PeerIdentity {
+    PeerIdentity(net.peer(k).identity_bytes())
+}
+
+/// A channel key, one per `seed` (each test net starts with empty stores, so fixed keys do
+/// not meet old state).
+pub fn channel_key(seed: u8) -> eddsa::PrivateKey {
+    eddsa::PrivateKey([seed; 32])
+}
+
+/// A slave key, one per `seed`.
+pub fn slave_key(seed: u8) -> ecdsa::PrivateKey {
+    ecdsa::PrivateKey::clamped([seed; 32])
+}
+
+/// A raw client of one peer's psyc service: requests out, replies in, nothing interpreted.
+pub struct PsycClient {
+    conn: BlockingClient,
+    /// Named in panics, to tell the clients of a test apart.
+    name: String,
+}
+
+impl PsycClient {
+    /// Connects to the psyc socket of peer `k` (ARM starts the service on the first connect).
+    pub fn connect(net: &Testnet, k: usize, name: &str) -> Self {
+        let path: PathBuf = net.peer(k).service_socket("psyc");
+        let conn = BlockingClient::connect_path(&path, T)
+            .unwrap_or_else(|e| panic!("{name}: connect to {}: {e}", path.display()));
+        Self {
+            conn,
+            name: name.to_owned(),
+        }
+    }
+
+    /// Sends one request.
+    pub fn send(&mut self, request: &Request) {
+        self.send_raw(&request.to_message());
+    }
+
+    /// Sends bytes as they are (they need not be a valid message).
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        if let Err(e) = self.conn.send_raw(bytes) {
+            panic!("{}: send: {e}", self.name);
+        }
+    }
+
+    /// The next reply, decoded; waits at most `timeout`.
+    pub fn next_reply(&mut self, timeout: Duration) -> Result<Reply, ClientError> {
+        let raw = self.conn.recv(Some(timeout))?;
+        match Reply::decode(raw.bytes()) {
+            Ok(reply) => Ok(reply),
+            Err(e) => panic!("{}: undecodable reply {raw:?}: {e}", self.name),
+        }
+    }
+
+    /// Reads replies until `pick` returns something (other replies are skipped), or panics
+    /// after [`T`] naming `what`.
+    pub fn wait_for<R>(&mut self, what: &str, mut pick: impl FnMut(Reply) -> Option<R>) -> R {
+        let deadline = Instant::now() + T;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next_reply(left) {
+                Ok(reply) => {
+                    if let Some(r) = pick(reply) {
+                        return r;
+                    }
+                }
+                Err(e) => panic!("{}: waiting for {what}: {e}", self.name),
+            }
+        }
+    }
+
+    /// Reads until the service closes the connection; panics if it is still open after [`T`].
+    pub fn expect_dropped(&mut self) {
+        let deadline = Instant::now() + T;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.conn.recv(Some(left)) {
+                Ok(_) => continue,
+                Err(ClientError::Closed) => return,
+                Err(ClientError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                    return
+                }
+                Err(e) => panic!("{}: expected the service to drop it: {e}", self.name),
+            }
+        }
+    }
+}
+
+/// A master client of `key` on peer `k` whose MASTER_START was acknowledged.
+pub fn start_master(
+    net: &Testnet,
+    k: usize,
+    key: &eddsa::PrivateKey,
+    name: &str,
+) -> (PsycClient, MasterStartAck) {
+    let mut c = PsycClient::connect(net, k, name);
+    c.send(&Request::MasterStart(MasterStart {
+        policy: psyc::msg::policy::PRIVATE,
+        channel_key: key.clone(),
+    }));
+    let ack = c.wait_for("MASTER_START_ACK", |r| match r {
+        Reply::MasterStartAck(a) => Some(a),
+        _ => None,
+    });
+    assert!(
+        ack.result_code == status::OK || ack.result_code == status::NO,
+        "{name}: MASTER_START_ACK {ack:?}"
+    );
+    (c, ack)
+}
+
+/// A slave client on peer `k` joining `channel` of the master at `origin`, whose SLAVE_JOIN
+/// was acknowledged (the join decision comes later).
+pub fn join_slave(
+    net: &Testnet,
+    k: usize,
+    channel: eddsa::PublicKey,
+    key: &ecdsa::PrivateKey,
+    origin: PeerIdentity,
+    name: &str,
+) -> (PsycClient, SlaveJoinAck) {
+    let mut c = PsycClient::connect(net, k, name);
+    c.send(&Request::SlaveJoin(SlaveJoin {
+        channel_pub_key: channel,
+        slave_key: key.clone(),
+        origin,
+        flags: slave_join_flags::NONE,
+        relays: Vec::new(),
+        join_msg: None,
+    }));
+    let ack = c.wait_for("SLAVE_JOIN_ACK", |r| match r {
+        Reply::SlaveJoinAck(a) => Some(a),
+        _ => None,
+    });
+    assert!(
+        ack.result_code == status::OK || ack.result_code == status::NO,
+        "{name}: SLAVE_JOIN_ACK {ack:?}"
+    );
+    (c, ack)
+}
+
+/// The master gets the slave's JOIN_REQUEST and admits it; the slave gets the admission.
+pub fn admit(master: &mut PsycClient, slave: &mut PsycClient, slave_key: &ecdsa::PrivateKey) {
+    let request: JoinRequest = master.wait_for("JOIN_REQUEST", |r| match r {
+        Reply::JoinRequest(j) => Some(j),
+        _ => None,
+    });
+    assert_eq!(request.slave_pub_key, slave_key.public_key());
+    master.send(&Request::JoinDecision(JoinDecision::new(
+        status::OK,
+        request.slave_pub_key,
+    )));
+    let decision = slave.wait_for("JOIN_DECISION", |r| match r {
+        Reply::JoinDecision(d) => Some(d),
+        _ => None,
+    });
+    assert_eq!(decision.is_admitted, status::OK);
+}
+
+/// A METHOD part named `name` without transmit flags.
+pub fn method(name: &str) -> Part<'static> {
+    Part::Method(MethodPart {
+        flags: 0,
+        state_delta: 0,
+        name: Cow::Owned(name.as_bytes().to_vec()),
+    })
+}
+
+/// An assigning (`:`) MODIFIER part with the whole value.
+pub fn modifier(name: &str, value: &[u8]) -> Part<'static> {
+    Part::Modifier(ModifierPart {
+        value_size: value.len() as u32,
+        oper: b':',
+        name: Cow::Owned(name.as_bytes().to_vec()),
+        value: Cow::Owned(value.to_vec()),
+    })
+}
+
+/// A DATA part.
+pub fn data(body: &[u8]) -> Part<'static> {
+    Part::Data(Cow::Owned(body.to_vec()))
+}
+
+/// The concatenated wire form of `parts`, a PSYC_MESSAGE container's payload.
+pub fn parts(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in parts {
+        p.emit(&mut out);
+    }
+    out
+}
+
+/// A client PSYC_MESSAGE carrying `parts`.
+pub fn psyc_message(parts: Vec<u8>) -> Request {
+    Request::Message(psyc::msg::ClientMessage { parts })
+}
+
+/// The bodies of the DATA parts of a delivery.
+pub fn data_of(delivery: &Delivery) -> Vec<Vec<u8>> {
+    Parts::new(&delivery.parts)
+        .filter_map(|p| match p {
+            Ok(Part::Data(d)) => Some(d.into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The master sends a whole message (METHOD, DATA `body`, END) in one container and waits for
+/// its MESSAGE_ACK.
+pub fn send_message(master: &mut PsycClient, body: &[u8]) {
+    master.send(&psyc_message(parts(&[
+        method("_test"),
+        data(body),
+        Part::End,
+    ])));
+    master.wait_for("MESSAGE_ACK", |r| {
+        matches!(r, Reply::MessageAck(_)).then_some(())
+    });
+}
+
+/// Waits for the delivery whose DATA is `body` (other replies and deliveries are skipped).
+pub fn expect_delivery(client: &mut PsycClient, body: &[u8]) -> Delivery {
+    let what = format!("the delivery of {:?}", String::from_utf8_lossy(body));
+    client.wait_for(&what, |r| match r {
+        Reply::Message(d) if data_of(&d).iter().any(|b| b == body) => Some(d),
+        _ => None,
+    })
+}
+
+/// Waits for the CANCEL that closes message `message_id` (other replies are skipped).
+pub fn expect_cancel(client: &mut PsycClient, message_id: u64) -> Delivery {
+    let what = format!("the CANCEL of message {message_id}");
+    client.wait_for(&what, |r| match r {
+        Reply::Message(d)
+            if d.header.message_id == message_id
+                && Parts::new(&d.parts).any(|p| matches!(p, Ok(Part::Cancel))) =>
+        {
+            Some(d)
+        }
+        _ => None,
+    })
+}
+
+/// Value of statistic `name` of subsystem psyc on peer `k`, if set.
+pub fn stat(net: &Testnet, k: usize, name: &str) -> Option<u64> {
+    net.peer(k).statistic("psyc", name)
+}
+
+/// Waits until statistic `name` of psyc on peer `k` is at least `min`; returns it.
+pub fn wait_stat(net: &Testnet, k: usize, name: &str, min: u64) -> u64 {
+    net.peer(k)
+        .wait_statistic("psyc", name, min, T)
+        .unwrap_or_else(|v| {
+            panic!("statistic {name:?} on peer {k} stayed at {v}, expected at least {min}")
+        })
+}
+
+/// A position in the psyc log of one peer: what is logged after it is new.
+#[derive(Debug, Clone, Copy)]
+pub struct LogMark {
+    peer: usize,
+    offset: usize,
+}
+
+/// The current end of the psyc log of peer `k`.
+pub fn log_mark(net: &Testnet, k: usize) -> LogMark {
+    let len = std::fs::metadata(net.peer(k).log_path("psyc")).map_or(0, |m| m.len());
+    LogMark {
+        peer: k,
+        offset: usize::try_from(len).unwrap_or(usize::MAX),
+    }
+}
+
+/// Waits until the psyc log, after `mark`, has a line containing `needle`; returns the line.
+pub fn wait_log(net: &Testnet, mark: LogMark, needle: &str) -> String {
+    let path = net.peer(mark.peer).log_path("psyc");
+    let deadline = Instant::now() + T;
+    loop {
+        let text = std::fs::read(&path).unwrap_or_default();
+        let new = String::from_utf8_lossy(text.get(mark.offset..).unwrap_or_default());
+        if let Some(line) = new.lines().find(|l| l.contains(needle)) {
+            return line.to_owned();
+        }
+        if Instant::now() > deadline {
+            let tail: Vec<&str> = new.lines().rev().take(20).collect();
+            panic!(
+                "no {needle:?} in {} after byte {}; last lines (newest first):\n{}",
+                path.display(),
+                mark.offset,
+                tail.join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
