@@ -108,17 +108,16 @@ impl MessageSource for Outgoing {
         ChunkStep::Chunk(n)
     }
 
+    /// Hands out the front chunk (up to `buf.len()` bytes of it): like the C data callback,
+    /// each chunk of the caller becomes its own DATA part, so the caller's chunking decides
+    /// the containers, as in C.
     fn next_data(&mut self, buf: &mut [u8]) -> DataStep {
         let mut n = 0;
-        while n < buf.len() {
-            let Some(front) = self.chunks.front() else {
-                break;
-            };
+        if let Some(front) = self.chunks.front() {
             let rest = front.get(self.front_sent..).unwrap_or_default();
-            let take = rest.len().min(buf.len() - n);
-            buf[n..n + take].copy_from_slice(&rest[..take]);
-            n += take;
-            self.front_sent += take;
+            n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.front_sent += n;
             if self.front_sent >= front.len() {
                 self.chunks.pop_front();
                 self.front_sent = 0;
@@ -163,9 +162,10 @@ mod tests {
         src.push(b"abc".to_vec(), false);
         src.push(b"defg".to_vec(), false);
         assert_eq!(src.queued(), 7);
-        assert_eq!(src.next_data(&mut buf), DataStep::More(5));
-        assert_eq!(&buf, b"abcde");
-        assert_eq!(src.next_data(&mut buf), DataStep::More(2));
+        assert_eq!(src.next_data(&mut buf), DataStep::More(3));
+        assert_eq!(&buf[..3], b"abc");
+        assert_eq!(src.next_data(&mut buf), DataStep::More(4));
+        assert_eq!(&buf[..4], b"defg");
         src.push(Vec::new(), true);
         assert_eq!(src.next_data(&mut buf), DataStep::Last(0));
         assert_eq!(src.queued(), 0);
