@@ -161,8 +161,10 @@ pub enum Event {
         /// be sent) instead of END.
         cancelled: bool,
     },
-    /// The connection broke after part of the message being transmitted went out: receivers
-    /// see it cancelled or never; transmit it again if needed.
+    /// The connection broke after some of the message being transmitted was written and
+    /// before its last container was acknowledged: receivers may see it cancelled, whole (if
+    /// only the last ACK was missing) or not at all. The session does not send it again;
+    /// transmit it again if needed.
     TransmitLost,
     /// A whole message replayed for history operation `op_id`.
     HistoryMessage {

@@ -565,7 +565,7 @@ impl Session {
             msg_type: TYPE_JOIN_DECISION,
             size,
         };
-        let relay_slots = u16::try_from(relays.len()).map_err(|_| too_large.clone())?;
+        let relay_slots = u16::try_from(relays.len()).map_err(|_| too_large)?;
         if size > FRAGMENT_MAX_PAYLOAD {
             return Err(too_large.into());
         }
