@@ -15,14 +15,14 @@ use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::{Message, TooLarge};
 
 use super::ops::{Kind, Ops};
-use super::source::Outgoing;
+use super::source::{Outgoing, Starting};
 use super::{parse_nested, DropReason, Event, ReceivedMessage};
 use crate::format::container::Delivery;
 use crate::format::env::Environment;
 use crate::format::message::{BuildError, PsycMessage};
 use crate::format::parts::{FRAGMENT_MAX_PAYLOAD, METHOD_STATE_MODIFY};
 use crate::format::receive::{self, Assembler, Completed, MessageMeta};
-use crate::format::transmit::{Outcome, TransmitError, Transmitter};
+use crate::format::transmit::{EnvSource, Outcome, TransmitError, Transmitter};
 use crate::msg::{
     history_replay_flags, slave_join_flags, status, HistoryReplay, JoinDecision, MasterStart,
     MembershipStore, MessageError, PartRequest, Reply, SlaveJoin, StateGet, StateGetPrefix,
@@ -305,9 +305,9 @@ impl Session {
         if data.len() > self.limits.max_queued_data {
             return Err(SessionError::QueueFull("message body"));
         }
-        let mut out = Outgoing::new(env);
-        out.push(data, true);
-        self.begin(method, flags, out)
+        let mut body = Outgoing::default();
+        body.push(data, true);
+        self.begin(method, flags, &env, body)
     }
 
     /// Starts a message whose body follows in chunks through
@@ -318,7 +318,7 @@ impl Session {
         flags: u32,
         env: Environment,
     ) -> Result<(), SessionError> {
-        self.begin(method, flags, Outgoing::new(env))
+        self.begin(method, flags, &env, Outgoing::default())
     }
 
     /// Adds a chunk to the body of the message being transmitted; `last` ends the message.
@@ -362,7 +362,13 @@ impl Session {
         self.ready
     }
 
-    fn begin(&mut self, method: &str, flags: u32, mut out: Outgoing) -> Result<(), SessionError> {
+    fn begin(
+        &mut self,
+        method: &str,
+        flags: u32,
+        env: &Environment,
+        mut body: Outgoing,
+    ) -> Result<(), SessionError> {
         self.check_active()?;
         if self.local {
             return Err(SessionError::LocalSlave);
@@ -370,14 +376,19 @@ impl Session {
         if self.outgoing.is_some() {
             return Err(TransmitError::Busy.into());
         }
-        let flags = if out.is_stateful() {
+        // As C's environment path: STATE_MODIFY when a modifier changes channel state.
+        let flags = if env.is_stateful() {
             flags | METHOD_STATE_MODIFY
         } else {
             flags
         };
         self.tx = Transmitter::new();
-        self.tx.start(method, flags, &mut out)?;
-        self.outgoing = Some(out);
+        let mut starting = Starting {
+            modifiers: EnvSource::new(env, &[]),
+            body: &mut body,
+        };
+        self.tx.start(method, flags, &mut starting)?;
+        self.outgoing = Some(body);
         self.started_on_connection = false;
         self.release();
         Ok(())

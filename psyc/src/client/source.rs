@@ -1,25 +1,23 @@
-//! The content of the message a [`Session`](super::Session) is transmitting: an owned
-//! [`MessageSource`] for the format library's [`Transmitter`](crate::format::transmit::Transmitter).
+//! The content of the message a [`Session`](super::Session) is transmitting, as
+//! [`MessageSource`]s for the format library's
+//! [`Transmitter`](crate::format::transmit::Transmitter).
 //!
-//! The modifiers come from an [`Environment`] the session owns (the format library's
-//! `EnvSource` borrows its environment, which a session cannot keep across calls); the body
-//! comes from a queue of chunks the application may keep filling while the message goes out,
-//! so a body larger than memory can be streamed. An empty queue that is not closed pauses the
-//! transmitter until more data arrives.
+//! The transmitter produces every modifier inside
+//! [`Transmitter::start`](crate::format::transmit::Transmitter::start) (modifiers are not paced
+//! by ACKs, and an environment never pauses), so the modifiers come from the format library's
+//! own [`EnvSource`] over the caller's environment during that one call ([`Starting`]); from
+//! then on only body data is asked for, from [`Outgoing`]: a queue of chunks the application
+//! may keep filling while the message goes out, so a body larger than memory can be
+//! streamed. An empty queue that is not closed pauses the transmitter until more data
+//! arrives.
 
 use std::collections::VecDeque;
 
-use crate::format::env::Environment;
-use crate::format::transmit::{ChunkStep, DataStep, MessageSource, ModifierStep};
+use crate::format::transmit::{ChunkStep, DataStep, EnvSource, MessageSource, ModifierStep};
 
-/// Modifiers and body of one outgoing message.
+/// The body of one outgoing message.
 #[derive(Debug, Default)]
 pub(super) struct Outgoing {
-    env: Environment,
-    /// Index of the modifier being written.
-    next_mod: usize,
-    /// Bytes of its value already handed out.
-    value_sent: usize,
     /// Body chunks not handed out yet; the front one from `front_sent` on.
     chunks: VecDeque<Vec<u8>>,
     front_sent: usize,
@@ -30,14 +28,6 @@ pub(super) struct Outgoing {
 }
 
 impl Outgoing {
-    /// A message with these modifiers and no body yet.
-    pub(super) fn new(env: Environment) -> Self {
-        Self {
-            env,
-            ..Self::default()
-        }
-    }
-
     /// Appends a body chunk; `last` closes the body.
     pub(super) fn push(&mut self, chunk: Vec<u8>, last: bool) {
         if !chunk.is_empty() {
@@ -52,11 +42,6 @@ impl Outgoing {
         self.queued
     }
 
-    /// Whether the modifiers change channel state (the C transmitter then sets STATE_MODIFY).
-    pub(super) fn is_stateful(&self) -> bool {
-        self.env.is_stateful()
-    }
-
     /// Whether the body is closed.
     pub(super) fn is_closed(&self) -> bool {
         self.closed
@@ -64,48 +49,15 @@ impl Outgoing {
 }
 
 impl MessageSource for Outgoing {
-    fn next_modifier(&mut self, buf: &mut [u8]) -> ModifierStep {
-        let Some(m) = self.env.iter().nth(self.next_mod) else {
-            return ModifierStep::Done;
-        };
-        let Ok(value_size) = u32::try_from(m.value.len()) else {
-            return ModifierStep::Fail;
-        };
-        let name = m.name.as_bytes();
-        let name_len = name.len() + 1;
-        if name_len > buf.len() {
-            return ModifierStep::Fail;
-        }
-        buf[..name.len()].copy_from_slice(name);
-        buf[name.len()] = 0;
-        let chunk = m.value.len().min(buf.len() - name_len);
-        buf[name_len..name_len + chunk].copy_from_slice(&m.value[..chunk]);
-        if chunk == m.value.len() {
-            self.next_mod += 1;
-            self.value_sent = 0;
-        } else {
-            self.value_sent = chunk;
-        }
-        ModifierStep::Modifier {
-            oper: m.oper,
-            value_size,
-            len: name_len + chunk,
-        }
+    /// Never asked after [`Starting`] produced the modifiers.
+    fn next_modifier(&mut self, _buf: &mut [u8]) -> ModifierStep {
+        ModifierStep::Done
     }
 
-    fn next_value_chunk(&mut self, buf: &mut [u8], _remaining: u32) -> ChunkStep {
-        let Some(m) = self.env.iter().nth(self.next_mod) else {
-            return ChunkStep::Fail;
-        };
-        let rest = m.value.get(self.value_sent..).unwrap_or_default();
-        let n = rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        self.value_sent += n;
-        if self.value_sent >= m.value.len() {
-            self.next_mod += 1;
-            self.value_sent = 0;
-        }
-        ChunkStep::Chunk(n)
+    /// Never asked after [`Starting`] produced the modifiers; a request would be a bug,
+    /// answered by cancelling the message.
+    fn next_value_chunk(&mut self, _buf: &mut [u8], _remaining: u32) -> ChunkStep {
+        ChunkStep::Fail
     }
 
     /// Hands out the front chunk (up to `buf.len()` bytes of it): like the C data callback,
@@ -133,49 +85,49 @@ impl MessageSource for Outgoing {
     }
 }
 
+/// The source while a transmission starts: the environment's modifiers, then the body.
+pub(super) struct Starting<'a> {
+    /// Modifiers of the caller's environment (its body part is empty and unused).
+    pub(super) modifiers: EnvSource<'a>,
+    /// The body.
+    pub(super) body: &'a mut Outgoing,
+}
+
+impl MessageSource for Starting<'_> {
+    fn next_modifier(&mut self, buf: &mut [u8]) -> ModifierStep {
+        self.modifiers.next_modifier(buf)
+    }
+
+    fn next_value_chunk(&mut self, buf: &mut [u8], remaining: u32) -> ChunkStep {
+        self.modifiers.next_value_chunk(buf, remaining)
+    }
+
+    fn next_data(&mut self, buf: &mut [u8]) -> DataStep {
+        self.body.next_data(buf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::env::Operator;
 
     #[test]
-    fn modifiers_then_streamed_body() {
-        let mut env = Environment::new();
-        env.add(Operator::Assign, "_a", "xyz").unwrap();
-        let mut src = Outgoing::new(env);
+    fn body_chunks_stream_one_at_a_time() {
+        let mut src = Outgoing::default();
         let mut buf = [0u8; 5];
-        // "_a\0" + 2 of 3 value bytes, then the continuation.
-        assert_eq!(
-            src.next_modifier(&mut buf),
-            ModifierStep::Modifier {
-                oper: Operator::Assign,
-                value_size: 3,
-                len: 5
-            }
-        );
-        assert_eq!(&buf, b"_a\0xy");
-        assert_eq!(src.next_value_chunk(&mut buf, 1), ChunkStep::Chunk(1));
-        assert_eq!(buf[0], b'z');
-        assert_eq!(src.next_modifier(&mut buf), ModifierStep::Done);
         // No body yet: pause.
         assert_eq!(src.next_data(&mut buf), DataStep::More(0));
         src.push(b"abc".to_vec(), false);
-        src.push(b"defg".to_vec(), false);
-        assert_eq!(src.queued(), 7);
+        src.push(b"defghij".to_vec(), false);
+        assert_eq!(src.queued(), 10);
         assert_eq!(src.next_data(&mut buf), DataStep::More(3));
         assert_eq!(&buf[..3], b"abc");
-        assert_eq!(src.next_data(&mut buf), DataStep::More(4));
-        assert_eq!(&buf[..4], b"defg");
+        assert_eq!(src.next_data(&mut buf), DataStep::More(5));
+        assert_eq!(&buf, b"defgh");
         src.push(Vec::new(), true);
-        assert_eq!(src.next_data(&mut buf), DataStep::Last(0));
+        assert_eq!(src.next_data(&mut buf), DataStep::Last(2));
+        assert_eq!(&buf[..2], b"ij");
         assert_eq!(src.queued(), 0);
-    }
-
-    #[test]
-    fn a_name_that_does_not_fit_fails() {
-        let mut env = Environment::new();
-        env.add(Operator::Set, "_long", "").unwrap();
-        let mut src = Outgoing::new(env);
-        assert_eq!(src.next_modifier(&mut [0u8; 5]), ModifierStep::Fail);
+        assert_eq!(src.next_modifier(&mut buf), ModifierStep::Done);
     }
 }
