@@ -7,6 +7,8 @@
 //!   crate's service will depend on) parses stored messages with the same code.
 //! - [`channel`]: the sans-IO channel logic of the psyc service — master and slave records,
 //!   transmission, ordered reception with gap recovery, psycstore queries.
+//! - [`client`]: the client API — a sans-IO [`client::Session`] for one master or slave
+//!   connection, and a blocking [`client::Client`] over the service's socket.
 //! - [`msg`]: the client↔service messages of the psyc service (types 680–705), byte-compatible
 //!   with the 2019 C library and service.
 //! - [`service`]: the driver of `gnunet-service-psyc`, which puts [`channel`] on the service
@@ -18,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod channel;
+pub mod client;
 pub use psyc_format as format;
 pub mod msg;
 pub mod service;

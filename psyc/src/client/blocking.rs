@@ -1,0 +1,468 @@
+//! [`Client`]: a blocking connection to the psyc service in one role, driving a
+//! [`Session`]: for tools, the CLI and tests.
+//!
+//! Every call that waits reads the service's messages while it waits and keeps the events
+//! that are not its own in a queue, in order, for [`Client::next_event`] and
+//! [`Client::wait_event`]. Each waiting call gives up after the client's timeout
+//! ([`DEFAULT_TIMEOUT`] unless [`Client::set_timeout`] says otherwise).
+
+use std::collections::VecDeque;
+use std::net::Shutdown;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use gnunet_service::client::{BlockingClient, ClientError};
+use gnunet_service::crypto::{ecdsa, eddsa};
+use gnunet_service::peer::PeerIdentity;
+
+use super::{Event, ReceivedMessage, Session, SessionError};
+use crate::format::env::Environment;
+use crate::format::message::PsycMessage;
+use crate::format::receive::ReceiveError;
+use crate::msg::TYPE_MESSAGE_ACK;
+
+/// How long a call waits for the service unless told otherwise: the C tests' 30 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Events a [`Client`] keeps for its caller at most.
+const MAX_QUEUED_EVENTS: usize = 4096;
+
+/// Why a [`Client`] call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Talking to the service failed (connect, I/O, closed, timeout).
+    #[error(transparent)]
+    Service(#[from] ClientError),
+    /// The session refused the call, or the service broke the protocol.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// [`Client::next_event`] was not called for too long: the queue of events is full.
+    #[error("{MAX_QUEUED_EVENTS} events are waiting to be read")]
+    EventQueueFull,
+    /// The connection broke while the operation was open (see
+    /// [`Event::OperationLost`]).
+    #[error("operation {0} was lost with the connection")]
+    OperationLost(u64),
+    /// The connection broke while the message was going out (see [`Event::TransmitLost`]).
+    #[error("the message was lost with the connection")]
+    TransmitLost,
+}
+
+/// What [`Client::master_start`] and [`Client::slave_join`] got back: MASTER_START_ACK or
+/// SLAVE_JOIN_ACK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Started {
+    /// PSYCstore's counters result: 1 stored history, 0 none, −1 error.
+    pub result: i32,
+    /// Last message id known for the channel.
+    pub max_message_id: u64,
+}
+
+/// The answer to a history replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    /// The whole messages replayed, in order.
+    pub messages: Vec<ReceivedMessage>,
+    /// Replayed fragments that broke the message grammar (their message is skipped).
+    pub invalid: Vec<ReceiveError>,
+    /// The RESULT_CODE: the number of fragments replayed, or negative.
+    pub result: i64,
+}
+
+/// The answer to a state query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateVars {
+    /// The variables found, as (name, value).
+    pub vars: Vec<(String, Vec<u8>)>,
+    /// The RESULT_CODE: 1 found, 0 not found, −1 error.
+    pub result: i64,
+}
+
+/// A blocking connection to the psyc service in one role.
+pub struct Client {
+    conn: BlockingClient,
+    socket: PathBuf,
+    session: Session,
+    events: VecDeque<Event>,
+    timeout: Duration,
+}
+
+impl Client {
+    /// Connects to the service at `socket` as the master of the channel of `channel_key`
+    /// (with [`msg::policy`](crate::msg::policy) `policy`) and waits for MASTER_START_ACK.
+    pub fn master_start(
+        socket: &Path,
+        channel_key: eddsa::PrivateKey,
+        policy: u32,
+    ) -> Result<(Self, Started), Error> {
+        Self::start(socket, Session::master(channel_key, policy))
+    }
+
+    /// Connects to the service at `socket` as a slave (see [`Session::slave`]) and waits for
+    /// SLAVE_JOIN_ACK. The join decision comes later as an [`Event::JoinDecision`].
+    pub fn slave_join(
+        socket: &Path,
+        channel_pub_key: eddsa::PublicKey,
+        slave_key: ecdsa::PrivateKey,
+        origin: PeerIdentity,
+        relays: Vec<PeerIdentity>,
+        flags: u32,
+        join_message: Option<&PsycMessage>,
+    ) -> Result<(Self, Started), Error> {
+        let session = Session::slave(
+            channel_pub_key,
+            slave_key,
+            origin,
+            relays,
+            flags,
+            join_message,
+        )?;
+        Self::start(socket, session)
+    }
+
+    /// Connects `session` to the service at `socket`, sends its start message and waits for
+    /// the START or JOIN ACK.
+    pub fn start(socket: &Path, session: Session) -> Result<(Self, Started), Error> {
+        let conn = BlockingClient::connect_path(socket, DEFAULT_TIMEOUT)?;
+        let mut client = Self {
+            conn,
+            socket: socket.to_path_buf(),
+            session,
+            events: VecDeque::new(),
+            timeout: DEFAULT_TIMEOUT,
+        };
+        client.session.connected();
+        client.flush()?;
+        let started = client.wait_started()?;
+        Ok((client, started))
+    }
+
+    /// Waits for the MASTER_START_ACK or SLAVE_JOIN_ACK of the current connection.
+    fn wait_started(&mut self) -> Result<Started, Error> {
+        match self.wait_event(|e| {
+            matches!(
+                e,
+                Event::MasterStarted { .. } | Event::SlaveConnected { .. }
+            )
+        })? {
+            Event::MasterStarted {
+                result,
+                max_message_id,
+            }
+            | Event::SlaveConnected {
+                result,
+                max_message_id,
+            } => Ok(Started {
+                result,
+                max_message_id,
+            }),
+            _ => Err(ClientError::Closed.into()),
+        }
+    }
+
+    /// How long each call waits for the service from now on.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// The session this client drives.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Closes the connection, as a lost connection would end (tests).
+    pub fn disconnect(&mut self) {
+        // Already closed by the other side, maybe: nothing more to do then.
+        let _ = self.conn.stream().shutdown(Shutdown::Both);
+        self.session.disconnected();
+        self.drain_session();
+    }
+
+    /// Connects again (closing the current connection first): the session sends its start
+    /// message and its open read operations again. Waits for the new START or JOIN ACK.
+    pub fn reconnect(&mut self) -> Result<Started, Error> {
+        if self.session.is_connected() {
+            self.disconnect();
+        }
+        self.conn = BlockingClient::connect_path(&self.socket, self.timeout)?;
+        self.session.connected();
+        self.flush()?;
+        self.wait_started()
+    }
+
+    // ------------------------------------------------------------ events
+
+    /// The next event, queued or read within the timeout (`None`: the client's timeout).
+    pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<Event, Error> {
+        let saved = self.timeout;
+        self.timeout = timeout.unwrap_or(saved);
+        let event = self.wait_event(|_| true);
+        self.timeout = saved;
+        event
+    }
+
+    /// The first event, queued or read within the timeout, for which `wanted` holds; the
+    /// others stay queued in order.
+    pub fn wait_event(&mut self, wanted: impl Fn(&Event) -> bool) -> Result<Event, Error> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if let Some(i) = self.events.iter().position(&wanted) {
+                if let Some(event) = self.events.remove(i) {
+                    return Ok(event);
+                }
+            }
+            self.read_one(deadline)?;
+        }
+    }
+
+    /// Reads one message from the service into the session; returns its type.
+    fn read_one(&mut self, deadline: Instant) -> Result<u16, Error> {
+        if self.events.len() >= MAX_QUEUED_EVENTS {
+            return Err(Error::EventQueueFull);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ClientError::Timeout(self.timeout).into());
+        }
+        let raw = match self.conn.recv(Some(left)) {
+            Ok(raw) => raw,
+            Err(e @ ClientError::Timeout(_)) => return Err(e.into()),
+            Err(e) => {
+                // The connection is unusable: the session learns what is lost.
+                self.session.disconnected();
+                self.drain_session();
+                return Err(e.into());
+            }
+        };
+        let handled = self.session.handle_message(raw.bytes());
+        self.drain_session();
+        handled?;
+        self.flush()?;
+        Ok(raw.msg_type())
+    }
+
+    fn drain_session(&mut self) {
+        while let Some(event) = self.session.poll_event() {
+            self.events.push_back(event);
+        }
+    }
+
+    /// Writes everything the session has queued.
+    fn flush(&mut self) -> Result<(), Error> {
+        while let Some(msg) = self.session.poll_transmit() {
+            self.conn.send_raw(&msg)?;
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ transmitting
+
+    /// Transmits a whole message and returns once its last container is acknowledged: the
+    /// containers go out one at a time, each after the MESSAGE_ACK of the one before (and
+    /// only once the service accepts messages from this client). Events arriving meanwhile
+    /// are queued. The timeout applies between ACKs. Returns whether the message ended
+    /// cancelled.
+    pub fn transmit(
+        &mut self,
+        method: &str,
+        flags: u32,
+        env: Environment,
+        data: Vec<u8>,
+    ) -> Result<bool, Error> {
+        self.session.transmit(method, flags, env, data)?;
+        self.until_transmitted()
+    }
+
+    /// Transmits a message whose body comes in `chunks`, handing each chunk to the session
+    /// when it has room for it (so no more than the session's queue bound is held at once).
+    pub fn transmit_chunks(
+        &mut self,
+        method: &str,
+        flags: u32,
+        env: Environment,
+        chunks: impl IntoIterator<Item = Vec<u8>>,
+    ) -> Result<bool, Error> {
+        self.session.transmit_start(method, flags, env)?;
+        self.flush()?;
+        let mut deadline = Instant::now() + self.timeout;
+        for chunk in chunks {
+            let mut chunk = Some(chunk);
+            while let Some(c) = chunk.take() {
+                let room = self.session.queued_data() == 0
+                    || self.session.queued_data() + c.len()
+                        <= self.session.limits().max_queued_data;
+                if room {
+                    self.session.transmit_data(c, false)?;
+                    self.flush()?;
+                } else {
+                    chunk = Some(c);
+                    deadline = self.read_for_transmit(deadline)?;
+                }
+            }
+        }
+        self.session.transmit_data(Vec::new(), true)?;
+        self.until_transmitted()
+    }
+
+    /// Reads one message while transmitting; a MESSAGE_ACK renews the deadline.
+    fn read_for_transmit(&mut self, deadline: Instant) -> Result<Instant, Error> {
+        if self.events.iter().any(|e| matches!(e, Event::TransmitLost)) {
+            return Err(Error::TransmitLost);
+        }
+        let msg_type = self.read_one(deadline)?;
+        Ok(if msg_type == TYPE_MESSAGE_ACK {
+            Instant::now() + self.timeout
+        } else {
+            deadline
+        })
+    }
+
+    fn until_transmitted(&mut self) -> Result<bool, Error> {
+        self.flush()?;
+        let mut deadline = Instant::now() + self.timeout;
+        loop {
+            let done = self
+                .events
+                .iter()
+                .position(|e| matches!(e, Event::Transmitted { .. } | Event::TransmitLost));
+            match done.and_then(|i| self.events.remove(i)) {
+                Some(Event::Transmitted { cancelled }) => return Ok(cancelled),
+                Some(_) => return Err(Error::TransmitLost),
+                None => deadline = self.read_for_transmit(deadline)?,
+            }
+        }
+    }
+
+    /// Cancels the message being transmitted (after a failed [`transmit`](Self::transmit)).
+    pub fn transmit_cancel(&mut self) -> Result<(), Error> {
+        self.session.transmit_cancel();
+        self.flush()
+    }
+
+    // ------------------------------------------------------------ operations
+
+    /// Records a slave's membership change (see [`Session::membership_store`]); returns
+    /// PSYCstore's result.
+    pub fn membership_store(
+        &mut self,
+        slave_pub_key: ecdsa::PublicKey,
+        did_join: bool,
+        announced_at: u64,
+        effective_since: u64,
+    ) -> Result<i64, Error> {
+        let op_id = self.session.membership_store(
+            slave_pub_key,
+            did_join,
+            announced_at,
+            effective_since,
+        )?;
+        let (_, result) = self.wait_op(op_id)?;
+        Ok(result)
+    }
+
+    /// Replays the stored messages `start..=end` (see [`Session::history_replay`]).
+    pub fn history_replay(
+        &mut self,
+        start: u64,
+        end: u64,
+        method_prefix: &str,
+        flags: u32,
+    ) -> Result<History, Error> {
+        let op_id = self
+            .session
+            .history_replay(start, end, method_prefix, flags)?;
+        self.history(op_id)
+    }
+
+    /// Replays the latest `limit` stored messages (see [`Session::history_latest`]).
+    pub fn history_latest(
+        &mut self,
+        limit: u64,
+        method_prefix: &str,
+        flags: u32,
+    ) -> Result<History, Error> {
+        let op_id = self.session.history_latest(limit, method_prefix, flags)?;
+        self.history(op_id)
+    }
+
+    fn history(&mut self, op_id: u64) -> Result<History, Error> {
+        let (events, result) = self.wait_op(op_id)?;
+        let mut history = History {
+            messages: Vec::new(),
+            invalid: Vec::new(),
+            result,
+        };
+        for event in events {
+            match event {
+                Event::HistoryMessage { message, .. } => history.messages.push(message),
+                Event::HistoryInvalid { error, .. } => history.invalid.push(error),
+                _ => {}
+            }
+        }
+        Ok(history)
+    }
+
+    /// Reads a state variable or its nearest family member (see [`Session::state_get`]).
+    pub fn state_get(&mut self, name: &str) -> Result<StateVars, Error> {
+        let op_id = self.session.state_get(name)?;
+        self.state(op_id)
+    }
+
+    /// Reads every state variable with a name starting with `prefix`.
+    pub fn state_get_prefix(&mut self, prefix: &str) -> Result<StateVars, Error> {
+        let op_id = self.session.state_get_prefix(prefix)?;
+        self.state(op_id)
+    }
+
+    fn state(&mut self, op_id: u64) -> Result<StateVars, Error> {
+        let (events, result) = self.wait_op(op_id)?;
+        let vars = events
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::StateVar { name, value, .. } => Some((name, value)),
+                _ => None,
+            })
+            .collect();
+        Ok(StateVars { vars, result })
+    }
+
+    /// Writes the request of operation `op_id` and collects its events up to its result.
+    fn wait_op(&mut self, op_id: u64) -> Result<(Vec<Event>, i64), Error> {
+        self.flush()?;
+        let mut events = Vec::new();
+        loop {
+            match self.wait_event(|e| e.op_id() == Some(op_id))? {
+                Event::OperationDone { result, .. } => return Ok((events, result)),
+                Event::OperationLost { .. } => return Err(Error::OperationLost(op_id)),
+                other => events.push(other),
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ admission and part
+
+    /// Master: answers a join request (see [`Session::join_decision`]).
+    pub fn join_decision(
+        &mut self,
+        slave_pub_key: ecdsa::PublicKey,
+        admit: bool,
+        response: Option<&PsycMessage>,
+        relays: &[PeerIdentity],
+    ) -> Result<(), Error> {
+        self.session
+            .join_decision(slave_pub_key, admit, response, relays)?;
+        self.flush()
+    }
+
+    /// Master: stop; slave: part. Waits for the service's PART_ACK.
+    pub fn part(&mut self) -> Result<(), Error> {
+        self.session.part()?;
+        self.flush()?;
+        self.wait_event(|e| matches!(e, Event::Parted))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,765 @@
+//! [`Session`]: the client side of one connection to the psyc service in one role, without
+//! I/O (see the [module docs](super) for the behaviour and how it maps to `psyc_api.c`).
+//!
+//! A session never touches a socket. Its owner reports the connection's state
+//! ([`connected`](Session::connected), [`disconnected`](Session::disconnected)), hands it
+//! every message the service sends ([`handle_message`](Session::handle_message)), and pulls
+//! what to write ([`poll_transmit`](Session::poll_transmit)) and what to tell the application
+//! ([`poll_event`](Session::poll_event)). The application's calls (transmit, operations, join
+//! decisions, part) only queue; nothing is written until the owner polls.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use gnunet_service::crypto::{ecdsa, eddsa};
+use gnunet_service::peer::PeerIdentity;
+use gnunet_service::wire::{Message, TooLarge};
+
+use super::ops::{Kind, Ops};
+use super::source::{Outgoing, Starting};
+use super::{parse_nested, DropReason, Event, ReceivedMessage};
+use crate::format::container::Delivery;
+use crate::format::env::Environment;
+use crate::format::message::{BuildError, PsycMessage};
+use crate::format::parts::{FRAGMENT_MAX_PAYLOAD, METHOD_STATE_MODIFY};
+use crate::format::receive::{self, Assembler, Completed, MessageMeta};
+use crate::format::transmit::{EnvSource, Outcome, TransmitError, Transmitter};
+use crate::msg::{
+    history_replay_flags, slave_join_flags, status, HistoryReplay, JoinDecision, MasterStart,
+    MembershipStore, MessageError, PartRequest, Reply, SlaveJoin, StateGet, StateGetPrefix,
+    JOIN_DECISION_HEADER_SIZE, TYPE_JOIN_DECISION,
+};
+
+/// Bounds of a [`Session`]'s queues and buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Operations (membership store, history, state) open at once.
+    pub max_pending_ops: usize,
+    /// Events waiting for [`Session::poll_event`]; beyond it
+    /// [`handle_message`](Session::handle_message) refuses input.
+    pub max_events: usize,
+    /// Body bytes of the message being transmitted that wait inside the session.
+    pub max_queued_data: usize,
+    /// Messages being received at once: the channel's, plus one per slave whose request is
+    /// arriving (master).
+    pub max_receive_streams: usize,
+    /// Join decisions and other writes waiting for [`Session::poll_transmit`].
+    pub max_outbox: usize,
+    /// Size bounds of one received message (live, history, join message, state value).
+    pub receive: receive::Limits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_pending_ops: 1024,
+            max_events: 4096,
+            max_queued_data: 16 << 20,
+            max_receive_streams: 64,
+            max_outbox: 1024,
+            receive: receive::Limits::default(),
+        }
+    }
+}
+
+/// The role a session has in its channel, fixed when it is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Started with MASTER_START.
+    Master,
+    /// Started with SLAVE_JOIN.
+    Slave,
+}
+
+/// Why a [`Session`] refused a call or a message from the service.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The service sent bytes that are not a psyc service → client message.
+    #[error("undecodable message from the service: {0}")]
+    Malformed(#[from] MessageError),
+    /// The service sent a message this role or operation never gets.
+    #[error("unexpected {got} for a {request}")]
+    Unexpected {
+        /// What arrived.
+        got: &'static str,
+        /// The role or request it arrived for.
+        request: &'static str,
+    },
+    /// A STATE_RESULT that is not a variable or the continuation of one.
+    #[error("bad STATE_RESULT for operation {op_id}: {reason}")]
+    BadStateResult {
+        /// The operation.
+        op_id: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Too many events wait for [`Session::poll_event`]; the message was not taken. Drain the
+    /// events and hand it in again.
+    #[error("event queue full")]
+    EventQueueFull,
+    /// A queue of the session is full (see [`Limits`]).
+    #[error("queue full: {0}")]
+    QueueFull(&'static str),
+    /// A message built from the caller's input would not fit one GNUnet message.
+    #[error(transparent)]
+    TooLarge(#[from] TooLarge),
+    /// A join message or join response cannot be built (bad method name, too large).
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// A transmission cannot start (one is going on, or the method name is invalid).
+    #[error(transparent)]
+    Transmit(#[from] TransmitError),
+    /// No transmission is going on to add body data to (or its body is already complete).
+    #[error("no message body is being transmitted")]
+    NoTransmission,
+    /// An argument the service would reject (a name with a NUL byte, a zero limit).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(&'static str),
+    /// The call belongs to the other role.
+    #[error("not available to a {0:?}")]
+    WrongRole(Role),
+    /// A LOCAL slave only reads the local history; it cannot transmit.
+    #[error("a LOCAL slave cannot transmit")]
+    LocalSlave,
+    /// The call answers something of the current connection, and there is none.
+    #[error("not connected")]
+    NotConnected,
+    /// The session parted (or is parting).
+    #[error("the session has parted")]
+    Parted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Active,
+    Parting,
+    Parted,
+}
+
+/// The client side of one connection to the psyc service in one role.
+#[derive(Debug)]
+pub struct Session {
+    limits: Limits,
+    role: Role,
+    /// MASTER_START or SLAVE_JOIN, written first on every connection.
+    start: Vec<u8>,
+    /// Slave joined with the LOCAL flag.
+    local: bool,
+    phase: Phase,
+    connected: bool,
+    /// The service accepts messages from this client on the current connection.
+    ready: bool,
+    outbox: VecDeque<Vec<u8>>,
+    events: VecDeque<Event>,
+    ops: Ops,
+    /// Messages being received, by (delivery flags, slave key).
+    streams: BTreeMap<(u32, [u8; 32]), Assembler>,
+    tx: Transmitter,
+    /// Content of the message being transmitted; `None` when none is.
+    outgoing: Option<Outgoing>,
+    /// A container was written and its MESSAGE_ACK has not come.
+    in_flight: bool,
+    /// A container of the current message was written on the current connection.
+    started_on_connection: bool,
+}
+
+impl Session {
+    fn new(role: Role, start: Vec<u8>, local: bool) -> Self {
+        let limits = Limits::default();
+        Self {
+            limits,
+            role,
+            start,
+            local,
+            phase: Phase::Active,
+            connected: false,
+            ready: false,
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            ops: Ops::new(limits.max_pending_ops, limits.receive),
+            streams: BTreeMap::new(),
+            tx: Transmitter::new(),
+            outgoing: None,
+            in_flight: false,
+            started_on_connection: false,
+        }
+    }
+
+    /// The master of the channel of `channel_key` with channel `policy`
+    /// ([`msg::policy`](crate::msg::policy); stored by the service, never used). Not
+    /// connected.
+    pub fn master(channel_key: eddsa::PrivateKey, policy: u32) -> Self {
+        let start = MasterStart {
+            policy,
+            channel_key,
+        }
+        .to_message();
+        Self::new(Role::Master, start, false)
+    }
+
+    /// A slave of channel `channel_pub_key` with `slave_key`, joining at the master's peer
+    /// `origin` through `relays`, with [`slave_join_flags`] `flags` and an optional join
+    /// message (sent as one container: method, modifiers and body must fit 64396 bytes). Not
+    /// connected.
+    pub fn slave(
+        channel_pub_key: eddsa::PublicKey,
+        slave_key: ecdsa::PrivateKey,
+        origin: PeerIdentity,
+        relays: Vec<PeerIdentity>,
+        flags: u32,
+        join_message: Option<&PsycMessage>,
+    ) -> Result<Self, SessionError> {
+        let join_msg = join_message
+            .map(|m| m.to_client_message().map(|c| c.to_message()))
+            .transpose()?;
+        let start = SlaveJoin {
+            channel_pub_key,
+            slave_key,
+            origin,
+            flags,
+            relays,
+            join_msg,
+        }
+        .try_to_message()?;
+        Ok(Self::new(
+            Role::Slave,
+            start,
+            flags & slave_join_flags::LOCAL != 0,
+        ))
+    }
+
+    /// The same session with other bounds (set before use: open operations keep theirs).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self.ops = Ops::new(limits.max_pending_ops, limits.receive);
+        self
+    }
+
+    // ------------------------------------------------------------ connection
+
+    /// A connection to the service is up: the start message goes first, then the requests
+    /// of the open operations (see the module docs for which survive a reconnect).
+    pub fn connected(&mut self) {
+        self.connected = true;
+        self.ready = false;
+        self.in_flight = false;
+        self.outbox.clear();
+        self.streams.clear();
+        if self.phase != Phase::Active {
+            return;
+        }
+        self.outbox.push_back(self.start.clone());
+        self.outbox.extend(self.ops.connected());
+    }
+
+    /// The connection is gone: unwritten messages are dropped, operations that cannot be sent
+    /// again are reported lost, a message partly transmitted is reported lost, a part in
+    /// progress is complete.
+    pub fn disconnected(&mut self) {
+        self.connected = false;
+        self.ready = false;
+        self.outbox.clear();
+        self.streams.clear();
+        for op_id in self.ops.disconnected() {
+            self.events.push_back(Event::OperationLost { op_id });
+        }
+        if self.started_on_connection {
+            // The service cancels (or never forwards) a message whose sender went away; its
+            // rest cannot continue on another connection.
+            self.drop_transmission();
+            self.events.push_back(Event::TransmitLost);
+        }
+        self.in_flight = false;
+        if self.phase == Phase::Parting {
+            self.finish_part();
+        }
+    }
+
+    /// The next message to write to the service, in order.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.outbox.pop_front()
+    }
+
+    /// The next thing to tell the application.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    // ------------------------------------------------------------ transmitting
+
+    /// Transmits a whole message: `method`, modifiers `env` and body `data` of any size up to
+    /// [`Limits::max_queued_data`], with master transmit `flags` (`parts::METHOD_*`;
+    /// STATE_MODIFY is added when `env` has a persistent modifier, as in C; the service
+    /// ignores a slave's flags). [`Event::Transmitted`] follows when the last container is
+    /// acknowledged.
+    ///
+    /// Containers go out one at a time, each after the MESSAGE_ACK of the one before, and
+    /// only once the service accepts messages from this client (see the module docs).
+    pub fn transmit(
+        &mut self,
+        method: &str,
+        flags: u32,
+        env: Environment,
+        data: Vec<u8>,
+    ) -> Result<(), SessionError> {
+        if data.len() > self.limits.max_queued_data {
+            return Err(SessionError::QueueFull("message body"));
+        }
+        let mut body = Outgoing::default();
+        body.push(data, true);
+        self.begin(method, flags, &env, body)
+    }
+
+    /// Starts a message whose body follows in chunks through
+    /// [`transmit_data`](Self::transmit_data).
+    pub fn transmit_start(
+        &mut self,
+        method: &str,
+        flags: u32,
+        env: Environment,
+    ) -> Result<(), SessionError> {
+        self.begin(method, flags, &env, Outgoing::default())
+    }
+
+    /// Adds a chunk to the body of the message being transmitted; `last` ends the message.
+    /// At most [`Limits::max_queued_data`] body bytes wait inside the session
+    /// ([`queued_data`](Self::queued_data)); more is refused with [`SessionError::QueueFull`]
+    /// until MESSAGE_ACKs have let some go.
+    pub fn transmit_data(&mut self, chunk: Vec<u8>, last: bool) -> Result<(), SessionError> {
+        let out = match &mut self.outgoing {
+            Some(out) if !out.is_closed() && self.tx.is_transmitting() => out,
+            _ => return Err(SessionError::NoTransmission),
+        };
+        if out.queued().saturating_add(chunk.len()) > self.limits.max_queued_data {
+            return Err(SessionError::QueueFull("message body"));
+        }
+        out.push(chunk, last);
+        self.tx.resume(out);
+        self.release();
+        Ok(())
+    }
+
+    /// Cancels the message being transmitted: a CANCEL part goes out (after what is already
+    /// segmented) and receivers drop the message. [`Event::Transmitted`] with `cancelled`
+    /// follows.
+    pub fn transmit_cancel(&mut self) {
+        self.tx.cancel();
+        self.release();
+    }
+
+    /// Whether a message is being transmitted (until its [`Event::Transmitted`]).
+    pub fn is_transmitting(&self) -> bool {
+        self.outgoing.is_some()
+    }
+
+    /// Body bytes of the message being transmitted that wait inside the session.
+    pub fn queued_data(&self) -> usize {
+        self.outgoing.as_ref().map_or(0, Outgoing::queued)
+    }
+
+    /// Whether the service accepts messages from this client on the current connection.
+    pub fn is_ready(&self) -> bool {
+        self.ready
+    }
+
+    fn begin(
+        &mut self,
+        method: &str,
+        flags: u32,
+        env: &Environment,
+        mut body: Outgoing,
+    ) -> Result<(), SessionError> {
+        self.check_active()?;
+        if self.local {
+            return Err(SessionError::LocalSlave);
+        }
+        if self.outgoing.is_some() {
+            return Err(TransmitError::Busy.into());
+        }
+        // As C's environment path: STATE_MODIFY when a modifier changes channel state.
+        let flags = if env.is_stateful() {
+            flags | METHOD_STATE_MODIFY
+        } else {
+            flags
+        };
+        self.tx = Transmitter::new();
+        let mut starting = Starting {
+            modifiers: EnvSource::new(env, &[]),
+            body: &mut body,
+        };
+        self.tx.start(method, flags, &mut starting)?;
+        self.outgoing = Some(body);
+        self.started_on_connection = false;
+        self.release();
+        Ok(())
+    }
+
+    /// Writes the next segmented container if the connection and the service allow and no
+    /// container waits for its MESSAGE_ACK.
+    fn release(&mut self) {
+        if !self.connected || !self.ready || self.in_flight {
+            return;
+        }
+        if let Some(container) = self.tx.poll_transmit() {
+            self.outbox.push_back(container);
+            self.in_flight = true;
+            self.started_on_connection = true;
+        }
+    }
+
+    fn message_ack(&mut self) {
+        if !self.in_flight {
+            tracing::debug!("ignoring a MESSAGE_ACK for no container");
+            return;
+        }
+        self.in_flight = false;
+        if let Some(out) = &mut self.outgoing {
+            self.tx.handle_ack(out);
+        }
+        self.release();
+        // Done once END or CANCEL is segmented and every container is acknowledged.
+        if self.outgoing.is_some() && !self.tx.is_transmitting() && self.tx.acks_pending() == 0 {
+            let cancelled = self.tx.outcome() == Outcome::Cancelled;
+            self.drop_transmission();
+            self.events.push_back(Event::Transmitted { cancelled });
+        }
+    }
+
+    fn drop_transmission(&mut self) {
+        self.tx = Transmitter::new();
+        self.outgoing = None;
+        self.in_flight = false;
+        self.started_on_connection = false;
+    }
+
+    // ------------------------------------------------------------ operations
+
+    /// Records in PSYCstore that `slave_pub_key` joined (`did_join`, effective from message
+    /// `effective_since`) or left the channel, as announced by message `announced_at`. A
+    /// removal is sent with `effective_since` 0, as in C. Returns the op id; the answer is an
+    /// [`Event::OperationDone`] with PSYCstore's result.
+    pub fn membership_store(
+        &mut self,
+        slave_pub_key: ecdsa::PublicKey,
+        did_join: bool,
+        announced_at: u64,
+        effective_since: u64,
+    ) -> Result<u64, SessionError> {
+        self.start_op(Kind::Membership, |op_id| MembershipStore {
+            op_id,
+            slave_pub_key,
+            announced_at,
+            effective_since: if did_join { effective_since } else { 0 },
+            did_join: u8::from(did_join),
+        })
+    }
+
+    /// Replays the stored messages `start..=end` whose method starts with `method_prefix`
+    /// (PSYCstore does not filter, gap P11) with [`history_replay_flags`] `flags` (REMOTE is
+    /// not implemented by the service). Returns the op id; [`Event::HistoryMessage`]s follow,
+    /// then an [`Event::OperationDone`] with the number of fragments.
+    pub fn history_replay(
+        &mut self,
+        start: u64,
+        end: u64,
+        method_prefix: &str,
+        flags: u32,
+    ) -> Result<u64, SessionError> {
+        self.history(start, end, 0, method_prefix, flags)
+    }
+
+    /// Replays the latest `limit` (≥ 1) stored messages, like
+    /// [`history_replay`](Self::history_replay).
+    pub fn history_latest(
+        &mut self,
+        limit: u64,
+        method_prefix: &str,
+        flags: u32,
+    ) -> Result<u64, SessionError> {
+        if limit == 0 {
+            return Err(SessionError::InvalidArgument("history limit 0"));
+        }
+        self.history(0, 0, limit, method_prefix, flags)
+    }
+
+    fn history(
+        &mut self,
+        start: u64,
+        end: u64,
+        limit: u64,
+        method_prefix: &str,
+        flags: u32,
+    ) -> Result<u64, SessionError> {
+        let prefix = c_string(method_prefix)?;
+        if flags & !history_replay_flags::REMOTE != 0 {
+            return Err(SessionError::InvalidArgument("unknown history flags"));
+        }
+        let kind = Kind::history(self.limits.receive);
+        self.start_op(kind, |op_id| HistoryReplay {
+            flags,
+            op_id,
+            start_message_id: start,
+            end_message_id: end,
+            message_limit: limit,
+            method_prefix: prefix,
+        })
+    }
+
+    /// Reads the state variable `name`, or the nearest one of its family (`_a_b` → `_a`).
+    /// Returns the op id; an [`Event::StateVar`] follows if found, then an
+    /// [`Event::OperationDone`] (1 found, 0 not, −1 error).
+    pub fn state_get(&mut self, name: &str) -> Result<u64, SessionError> {
+        let name = c_string(name)?;
+        self.start_op(Kind::state(), |op_id| StateGet { op_id, name })
+    }
+
+    /// Reads every state variable whose name starts with `prefix`: [`Event::StateVar`]s,
+    /// then an [`Event::OperationDone`].
+    pub fn state_get_prefix(&mut self, prefix: &str) -> Result<u64, SessionError> {
+        let name = c_string(prefix)?;
+        self.start_op(Kind::state(), |op_id| StateGetPrefix { op_id, name })
+    }
+
+    /// How many operations are open.
+    pub fn pending_operations(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether operation `op_id` is open.
+    pub fn is_open(&self, op_id: u64) -> bool {
+        self.ops.is_open(op_id)
+    }
+
+    fn start_op<M: Message>(
+        &mut self,
+        kind: Kind,
+        build: impl FnOnce(u64) -> M,
+    ) -> Result<u64, SessionError> {
+        self.check_active()?;
+        let (op_id, request) = self.ops.start(kind, self.connected, build)?;
+        if self.connected {
+            self.outbox.push_back(request);
+        }
+        Ok(op_id)
+    }
+
+    // ------------------------------------------------------------ admission and part
+
+    /// Master: answers the [`Event::JoinRequest`] of `slave_pub_key` — admit or refuse, with
+    /// an optional response message (one container). `relays` only reserve zeroed slots at
+    /// the end of the message, as the C library does; no service reads them (gap P6). Like
+    /// C, refused when the decision would exceed 64396 bytes.
+    pub fn join_decision(
+        &mut self,
+        slave_pub_key: ecdsa::PublicKey,
+        admit: bool,
+        response: Option<&PsycMessage>,
+        relays: &[PeerIdentity],
+    ) -> Result<(), SessionError> {
+        self.check_active()?;
+        if self.role != Role::Master {
+            return Err(SessionError::WrongRole(self.role));
+        }
+        if !self.connected {
+            return Err(SessionError::NotConnected);
+        }
+        if self.outbox.len() >= self.limits.max_outbox {
+            return Err(SessionError::QueueFull("outbox"));
+        }
+        let response = response
+            .map(|m| m.to_client_message().map(|c| c.to_message()))
+            .transpose()?;
+        let size =
+            JOIN_DECISION_HEADER_SIZE + response.as_ref().map_or(0, Vec::len) + 32 * relays.len();
+        let too_large = TooLarge {
+            type_name: std::any::type_name::<JoinDecision>(),
+            msg_type: TYPE_JOIN_DECISION,
+            size,
+        };
+        let relay_slots = u16::try_from(relays.len()).map_err(|_| too_large)?;
+        if size > FRAGMENT_MAX_PAYLOAD {
+            return Err(too_large.into());
+        }
+        let decision = JoinDecision {
+            is_admitted: if admit { status::OK } else { status::NO },
+            slave_pub_key,
+            response,
+            relay_slots,
+        };
+        self.outbox.push_back(decision.try_to_message()?);
+        Ok(())
+    }
+
+    /// Master: stop; slave: part. A message being transmitted is dropped; [`Event::Parted`]
+    /// follows once the service confirms (at once without a connection), and open operations
+    /// are reported lost.
+    pub fn part(&mut self) -> Result<(), SessionError> {
+        self.check_active()?;
+        self.drop_transmission();
+        if self.connected {
+            self.phase = Phase::Parting;
+            self.outbox.push_back(PartRequest.to_message());
+        } else {
+            self.finish_part();
+        }
+        Ok(())
+    }
+
+    fn finish_part(&mut self) {
+        if self.phase == Phase::Parted {
+            return;
+        }
+        self.phase = Phase::Parted;
+        self.ready = false;
+        self.drop_transmission();
+        for op_id in self.ops.clear() {
+            self.events.push_back(Event::OperationLost { op_id });
+        }
+        self.events.push_back(Event::Parted);
+    }
+
+    // ------------------------------------------------------------ receiving
+
+    /// One complete message from the service. An error other than
+    /// [`SessionError::EventQueueFull`] means the service broke the protocol (the message is
+    /// ignored; the caller may drop the connection). Never panics, whatever the bytes.
+    pub fn handle_message(&mut self, bytes: &[u8]) -> Result<(), SessionError> {
+        if self.events.len() >= self.limits.max_events {
+            return Err(SessionError::EventQueueFull);
+        }
+        let unexpected = |got| SessionError::Unexpected {
+            got,
+            request: match self.role {
+                Role::Master => "master",
+                Role::Slave => "slave",
+            },
+        };
+        match (Reply::decode(bytes)?, self.role) {
+            (Reply::MasterStartAck(ack), Role::Master) => {
+                self.ready = ack.result_code == status::OK || ack.result_code == status::NO;
+                self.events.push_back(Event::MasterStarted {
+                    result: ack.result_code,
+                    max_message_id: ack.max_message_id,
+                });
+                self.release();
+            }
+            (Reply::SlaveJoinAck(ack), Role::Slave) => {
+                self.events.push_back(Event::SlaveConnected {
+                    result: ack.result_code,
+                    max_message_id: ack.max_message_id,
+                });
+            }
+            (Reply::JoinRequest(r), Role::Master) => {
+                let message = r
+                    .join_msg
+                    .and_then(|m| parse_nested(&m, self.limits.receive));
+                self.events.push_back(Event::JoinRequest {
+                    slave_pub_key: r.slave_pub_key,
+                    message,
+                });
+            }
+            (Reply::JoinDecision(d), Role::Slave) => {
+                self.ready = d.is_admitted == status::OK && !self.local;
+                let response = d
+                    .response
+                    .and_then(|m| parse_nested(&m, self.limits.receive));
+                self.events.push_back(Event::JoinDecision {
+                    is_admitted: d.is_admitted,
+                    response,
+                });
+                self.release();
+            }
+            (Reply::Message(m), _) => self.delivery(m),
+            (Reply::MessageAck(_), _) => self.message_ack(),
+            (Reply::PartAck(_), _) => self.finish_part(),
+            (Reply::ResultCode(c), _) => self.ops.result_code(c, &mut self.events),
+            (Reply::HistoryResult(h), _) => self.ops.history_result(h, &mut self.events)?,
+            (Reply::StateResult(s), _) => self.ops.state_result(s, &mut self.events)?,
+            (Reply::MasterStartAck(_), _) => return Err(unexpected("MASTER_START_ACK")),
+            (Reply::SlaveJoinAck(_), _) => return Err(unexpected("SLAVE_JOIN_ACK")),
+            (Reply::JoinRequest(_), _) => return Err(unexpected("JOIN_REQUEST")),
+            (Reply::JoinDecision(_), _) => return Err(unexpected("JOIN_DECISION")),
+        }
+        Ok(())
+    }
+
+    /// A live container: through the receiver of its stream (channel messages, or one
+    /// slave's requests).
+    fn delivery(&mut self, m: Delivery) {
+        let meta = MessageMeta::from(&m.header);
+        let key = (meta.flags, meta.slave_pub_key);
+        let dropped = |reason| Event::MessageDropped {
+            message_id: meta.message_id,
+            flags: meta.flags,
+            reason,
+        };
+        if !self.streams.contains_key(&key) && self.streams.len() >= self.limits.max_receive_streams
+        {
+            self.events.push_back(dropped(DropReason::TooManyStreams));
+            return;
+        }
+        let assembler = self
+            .streams
+            .entry(key)
+            .or_insert_with(|| Assembler::new(self.limits.receive));
+        let result = assembler.push_parts(meta, &m.parts);
+        let event = match result {
+            Ok(None) => return,
+            Ok(Some(Completed::Message { meta, message })) => {
+                Event::Message(ReceivedMessage::new(meta, message))
+            }
+            Ok(Some(Completed::Cancelled { meta })) => Event::MessageCancelled {
+                message_id: meta.message_id,
+                flags: meta.flags,
+                slave_pub_key: ecdsa::PublicKey(meta.slave_pub_key),
+            },
+            Err(error) => dropped(DropReason::Invalid(error)),
+        };
+        // The stream is back at its start: forget it until its next message.
+        self.streams.remove(&key);
+        self.events.push_back(event);
+    }
+
+    // ------------------------------------------------------------ state
+
+    /// The session's bounds.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The session's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The MASTER_START or SLAVE_JOIN every connection starts with.
+    pub fn start_message(&self) -> &[u8] {
+        &self.start
+    }
+
+    /// Whether the session believes a connection is up.
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Whether the session is over.
+    pub fn is_parted(&self) -> bool {
+        self.phase == Phase::Parted
+    }
+
+    fn check_active(&self) -> Result<(), SessionError> {
+        match self.phase {
+            Phase::Active => Ok(()),
+            Phase::Parting | Phase::Parted => Err(SessionError::Parted),
+        }
+    }
+}
+
+/// A name or prefix for a NUL-terminated wire string: it must not contain NUL itself (C would
+/// cut it there).
+fn c_string(s: &str) -> Result<Vec<u8>, SessionError> {
+    if s.as_bytes().contains(&0) {
+        return Err(SessionError::InvalidArgument("name contains a NUL byte"));
+    }
+    Ok(s.as_bytes().to_vec())
+}
