@@ -124,6 +124,10 @@ pub struct Config {
     pub max_buffered_bytes: usize,
     /// Replay requests one record keeps outstanding at a time.
     pub max_replays: usize,
+    /// psycstore operations kept waiting for their answer, all records together (each with
+    /// its request, to be sent again after psycstore restarts). Only a psycstore that stopped
+    /// answering fills it; then the oldest fragment stores are forgotten first.
+    pub max_store_ops: usize,
     /// How long to wait for a replayed fragment before asking again.
     pub replay_timeout: Duration,
     /// Requests per missing message before it is skipped.
@@ -137,6 +141,7 @@ impl Default for Config {
             receive_window: 256,
             max_buffered_bytes: 8 << 20,
             max_replays: 8,
+            max_store_ops: 65_536,
             replay_timeout: Duration::from_secs(5),
             replay_attempts: 3,
         }

@@ -107,10 +107,10 @@ impl Channels {
     /// No records yet.
     pub fn new(cfg: Config) -> Self {
         Self {
+            ops: Ops::new(cfg.max_store_ops),
             cfg,
             records: HashMap::new(),
             clients: HashMap::new(),
-            ops: Ops::default(),
             out: Outbox::default(),
         }
     }

@@ -76,8 +76,10 @@ impl Op {
 /// of each as it was handed to the driver: psycstore may restart (or the connection to it
 /// break) with operations unanswered, and they are then sent again
 /// ([`super::Channels::handle_store_up`]).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Ops {
+    /// Most operations kept (see [`Config::max_store_ops`](super::Config::max_store_ops)).
+    max_pending: usize,
     last: u64,
     pending: HashMap<u64, Op>,
     /// The request of every pending operation that was handed out, by op id (so in the
@@ -89,11 +91,43 @@ pub(super) struct Ops {
 }
 
 impl Ops {
-    /// Registers `op` and returns its op id.
+    /// An empty table keeping at most `max_pending` operations.
+    pub(super) fn new(max_pending: usize) -> Self {
+        Self {
+            max_pending: max_pending.max(1),
+            last: 0,
+            pending: HashMap::new(),
+            requests: BTreeMap::new(),
+            partial: HashSet::new(),
+        }
+    }
+
+    /// Registers `op` and returns its op id. A full table first forgets its oldest fragment
+    /// store (the fragment stays out of this peer's history), or else its oldest operation
+    /// (whose answer is then ignored): only a psycstore that stopped answering fills it.
     pub(super) fn start(&mut self, op: Op) -> u64 {
+        if self.pending.len() >= self.max_pending {
+            self.evict_oldest();
+        }
         self.last = self.last.wrapping_add(1).max(1);
         self.pending.insert(self.last, op);
         self.last
+    }
+
+    fn evict_oldest(&mut self) {
+        let oldest_store = self
+            .requests
+            .keys()
+            .copied()
+            .find(|id| matches!(self.pending.get(id), Some(Op::FragmentStore(_))));
+        let victim = oldest_store.or_else(|| self.pending.keys().min().copied());
+        if let Some(op_id) = victim {
+            tracing::warn!(
+                op_id,
+                "too many psycstore operations pending; forgetting the oldest"
+            );
+            self.finish(op_id);
+        }
     }
 
     /// The operation `op_id` got part of its answer; it stays open.

@@ -160,3 +160,37 @@ fn a_part_in_progress_completes_when_multicast_goes_away() {
     let a = h.drain();
     assert_eq!(replies_to(&a, 1), vec![Reply::PartAck(crate::msg::PartAck)]);
 }
+
+#[test]
+fn a_silent_psycstore_fills_the_operation_table_only_up_to_its_bound() {
+    let mut h = Harness::with(Config {
+        max_store_ops: 4,
+        ..Config::default()
+    });
+    let a = h.client(
+        1,
+        Request::MasterStart(MasterStart {
+            policy: 0,
+            channel_key: channel_key(),
+        }),
+    );
+    h.counters(&a, 1, 0);
+    // psycstore stops answering; the master's own fragments come back and are stored.
+    for id in 1..=10 {
+        h.mcast(
+            master(),
+            Event::Message(fragment(id, 0, super::receive::stateless(true))),
+        );
+    }
+    h.ch.handle_store_up(h.now);
+    let again = store_ops(&h.drain());
+    assert_eq!(again.len(), 4, "the newest four are kept: {again:?}");
+    let ids: Vec<u64> = again
+        .iter()
+        .filter_map(|r| match r {
+            StoreRequest::FragmentStore(f) => Some(f.fragment.message_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, vec![7, 8, 9, 10], "{again:?}");
+}
