@@ -48,7 +48,9 @@
 //! # What differs from the C service, and who can see it
 //!
 //! Behaviour fixes only; every wire layout is the C one. Fixes of transmission and reception
-//! are listed in [`transmit`] and [`receive`]. Others:
+//! are listed in [`transmit`] and [`receive`]; a slave that joins late fetches the chain of
+//! earlier stateful messages by replay so that it holds the channel state ([`catchup`]).
+//! Others:
 //!
 //! - A client attaching to a record whose counters lookup is still pending gets its
 //!   START/JOIN ACK with the looked-up values when they arrive (the C service answered at once
