@@ -150,15 +150,16 @@ impl Record {
             // A run for a message that is no longer due (skipped): gone with it.
             self.catchup.run = None;
         }
-        let prev = id.checked_sub(state_delta).filter(|_| {
-            state_delta != STATE_DELTA_RESET && state_delta != STATE_DELTA_NOT_MODIFIED
-        });
-        let behind = prev.is_some_and(|p| p > self.rx.applied_state());
-        if !behind || !matches!(self.role, Role::Slave(_)) || ctx.cfg.max_state_chain == 0 {
+        // The predecessor in the state chain, if its changes are missing here.
+        let missing = id
+            .checked_sub(state_delta)
+            .filter(|_| state_delta != STATE_DELTA_RESET && state_delta != STATE_DELTA_NOT_MODIFIED)
+            .filter(|&prev| prev > self.rx.applied_state());
+        let slave = matches!(self.role, Role::Slave(_));
+        let Some(prev) = missing.filter(|_| slave && ctx.cfg.max_state_chain > 0) else {
             self.apply_state(id, state_delta, ctx);
             return;
-        }
-        let Some(prev) = prev else { return };
+        };
         debug!(
             message_id = id,
             prev, "state behind the channel: catching up"
@@ -375,7 +376,7 @@ impl Record {
             }));
         }
         debug!(
-            target = run.target,
+            message_id = run.target,
             messages = run.chain.len(),
             "state chain fetched"
         );
