@@ -106,6 +106,14 @@ pub enum Timer {
         /// Which request for it this timer belongs to.
         attempt: u32,
     },
+    /// A replay request of a state catch-up got no answer in time (see
+    /// [`catchup`](super::catchup)).
+    StateChain {
+        /// The catching-up record.
+        record: RecordKey,
+        /// Which request of the record's catch-ups this timer belongs to.
+        request: u64,
+    },
 }
 
 /// The knobs of the channel logic. Every queue is bounded by one of them.
@@ -132,6 +140,13 @@ pub struct Config {
     pub replay_timeout: Duration,
     /// Requests per missing message before it is skipped.
     pub replay_attempts: u32,
+    /// Longest chain of earlier stateful messages a record fetches to catch up with the
+    /// channel state (see [`catchup`](super::catchup)); beyond it the catch-up is given up.
+    /// 0 turns catch-up off.
+    pub max_state_chain: u64,
+    /// Fragments one catch-up fetches at most (the chain's messages may be long); beyond it
+    /// the catch-up is given up.
+    pub max_state_chain_fragments: u64,
 }
 
 impl Default for Config {
@@ -144,6 +159,8 @@ impl Default for Config {
             max_store_ops: 65_536,
             replay_timeout: Duration::from_secs(5),
             replay_attempts: 3,
+            max_state_chain: 1024,
+            max_state_chain_fragments: 8192,
         }
     }
 }

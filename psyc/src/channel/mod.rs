@@ -48,7 +48,9 @@
 //! # What differs from the C service, and who can see it
 //!
 //! Behaviour fixes only; every wire layout is the C one. Fixes of transmission and reception
-//! are listed in [`transmit`] and [`receive`]. Others:
+//! are listed in [`transmit`] and [`receive`]; a slave that joins late fetches the chain of
+//! earlier stateful messages by replay so that it holds the channel state ([`catchup`]).
+//! Others:
 //!
 //! - A client attaching to a record whose counters lookup is still pending gets its
 //!   START/JOIN ACK with the looked-up values when they arrive (the C service answered at once
@@ -70,6 +72,7 @@
 //!   always passed 0). psycstore files it but does not use it, as in C.
 
 mod action;
+pub mod catchup;
 mod query;
 pub mod receive;
 mod record;
@@ -241,7 +244,9 @@ impl Channels {
             Event::ReplayRequest(r) => self.replay_request(key, r),
             Event::ReplayResponse(r) => {
                 if let Some((record, mut ctx)) = self.record_ctx(key) {
-                    record.replay_failed(now, r.ids, &mut ctx);
+                    if !record.catchup_replay_failed(r.ids, &mut ctx) {
+                        record.replay_failed(now, r.ids, &mut ctx);
+                    }
                 }
             }
         }
@@ -286,6 +291,7 @@ impl Channels {
         ctx.out.multicast(key, start);
         record.transmit_resume(&mut ctx);
         record.receive_resume(now, &mut ctx);
+        record.catchup_resume(now, &mut ctx);
     }
 
     /// The connection of record `key` to multicast broke: nothing goes to multicast until it
@@ -300,6 +306,7 @@ impl Channels {
         }
         record.mc_up = false;
         record.receive_suspend();
+        record.catchup_suspend();
         if !record.parting.is_empty() {
             self.part_acked(key);
         }
@@ -307,17 +314,21 @@ impl Channels {
 
     /// A reply from psycstore. Replies to operations of records or clients that are gone are
     /// ignored.
-    pub fn handle_store(&mut self, _now: Instant, reply: StoreReply) {
+    pub fn handle_store(&mut self, now: Instant, reply: StoreReply) {
         let op_id = reply.op_id();
         // Multi-part answers (fragments, state variables) keep the operation open.
         match reply {
             StoreReply::Fragment(f) => self.store_fragment_result(op_id, f),
             StoreReply::State(s) => self.store_state_result(op_id, s),
-            StoreReply::Counters(c) => {
-                if let Some(Op::Counters(key)) = self.ops.finish(op_id) {
-                    self.counters_result(key, c);
+            StoreReply::Counters(c) => match self.ops.finish(op_id) {
+                Some(Op::Counters(key)) => self.counters_result(key, c),
+                Some(Op::CatchUpBase { record, target }) => {
+                    if let Some((rec, mut ctx)) = self.record_ctx(record) {
+                        rec.catchup_base(now, target, &c, &mut ctx);
+                    }
                 }
-            }
+                _ => {}
+            },
             StoreReply::ResultCode(r) => {
                 if let Some(op) = self.ops.finish(op_id) {
                     self.store_result_code(op, r);
@@ -345,6 +356,18 @@ impl Channels {
                     rec.state_applied(message_id, r.result_code, &mut ctx);
                 }
             }
+            Op::CatchUpModify { record, message_id } => {
+                if let Some((rec, _)) = self.record_ctx(record) {
+                    rec.catchup_modified(message_id, r.result_code);
+                }
+            }
+            Op::CatchUpBase { record, target } => {
+                // Answered by RESULT_COUNTERS only; should anything else end it, the
+                // catch-up must not wait for ever.
+                if let Some((rec, mut ctx)) = self.record_ctx(record) {
+                    rec.catchup_abort(target, "no counters from psycstore", &mut ctx);
+                }
+            }
             Op::Counters(_) => {} // answered by RESULT_COUNTERS only
             op @ (Op::MembershipStore { .. }
             | Op::History { .. }
@@ -363,6 +386,11 @@ impl Channels {
             } => {
                 if let Some((rec, mut ctx)) = self.record_ctx(record) {
                     rec.replay_timeout(now, message_id, attempt, &mut ctx);
+                }
+            }
+            Timer::StateChain { record, request } => {
+                if let Some((rec, mut ctx)) = self.record_ctx(record) {
+                    rec.catchup_timeout(now, request, &mut ctx);
                 }
             }
         }

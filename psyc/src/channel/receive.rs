@@ -74,6 +74,12 @@
 //! problem; a Rust slave next to a C master does not.
 
 //!
+//! # Slaves that join late (gap P4 family)
+//!
+//! A stateful message whose predecessor in the state chain is not applied here (a slave that
+//! joined an established channel) first fetches the missing chain by replay; see
+//! [`catchup`](super::catchup).
+//!
 //! # Requests (gap P5 stays, deliberately)
 //!
 //! Slave requests reach the master's clients as they arrive, not reordered and not stored, as
@@ -107,7 +113,7 @@ use crate::format::parts::{Part, PartKind, STATE_DELTA_NOT_MODIFIED};
 use crate::msg::Reply;
 
 /// The `state_delta` of a message sent with the METHOD flag STATE_RESET.
-const STATE_DELTA_RESET: u64 = 0;
+pub(super) const STATE_DELTA_RESET: u64 = 0;
 
 /// A fragment held for delivery.
 #[derive(Debug)]
@@ -206,6 +212,16 @@ impl Receive {
         self.max_state_message_id = max_state;
     }
 
+    /// The id of the last stateful message whose state is applied here, as far as known.
+    pub(super) fn applied_state(&self) -> u64 {
+        self.max_state_message_id
+    }
+
+    /// psycstore says the state of message `id` is applied (a state catch-up learnt it).
+    pub(super) fn raise_applied_state(&mut self, id: u64) {
+        self.max_state_message_id = self.max_state_message_id.max(id);
+    }
+
     /// The last message id delivered in order (0 before any).
     pub(super) fn max_message_id(&self) -> u64 {
         self.next.map_or(0, |n| n.saturating_sub(1))
@@ -262,6 +278,9 @@ impl Record {
         let Some(summary) = check_fragment(&f.payload, f.fragment_offset, f.message_id) else {
             return;
         };
+        if self.catchup_fragment(now, &f, &summary, ctx) {
+            return; // an earlier message of the state chain (see super::catchup)
+        }
         let next = *self.rx.next.get_or_insert(f.message_id);
         if f.message_id < next {
             return; // delivered already: a replay or duplicate
@@ -364,7 +383,7 @@ impl Record {
 
     /// Asks psycstore to apply the state of message `id` (complete, due next): a reset first
     /// if its `state_delta` says so, then its modifiers.
-    fn apply_state(&mut self, id: u64, state_delta: u64, ctx: &mut Ctx<'_>) {
+    pub(super) fn apply_state(&mut self, id: u64, state_delta: u64, ctx: &mut Ctx<'_>) {
         let channel_key = self.store_channel();
         if state_delta == STATE_DELTA_RESET {
             let op_id = ctx.ops.start(Op::StateReset(self.key));
@@ -386,7 +405,7 @@ impl Record {
     }
 
     /// Delivers every message that is due, in id order, as far as it is here.
-    fn deliver_due(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn deliver_due(&mut self, ctx: &mut Ctx<'_>) {
         while let Some(next) = self.rx.next {
             let Some(m) = self.rx.messages.get_mut(&next) else {
                 return;
@@ -404,7 +423,8 @@ impl Record {
             if m.stateful() && !m.applied {
                 if m.ended && self.rx.applying.is_none() {
                     let delta = m.state_delta.unwrap_or(STATE_DELTA_NOT_MODIFIED);
-                    self.apply_state(next, delta, ctx);
+                    // Applied now, or after a state catch-up (see super::catchup).
+                    self.state_due(next, delta, ctx);
                 }
                 return;
             }
@@ -452,7 +472,8 @@ impl Record {
             });
             match victim {
                 Some((id, offset)) => self.evict(id, offset),
-                None if self.rx.applying == Some(next) => return, // delivered once applied
+                // Delivered once applied (after its state catch-up, if any).
+                None if self.rx.applying == Some(next) || self.catching_up(next) => return,
                 None => self.skip(next, "a stateful message outgrew the buffer", ctx),
             }
         }

@@ -9,6 +9,7 @@ use psycstore::keys::{ChannelKey, SlaveKey};
 use psycstore::msg::Request as StoreRequest;
 
 use super::action::{ClientId, Config, Outbox, RecordKey};
+use super::catchup::CatchUp;
 use super::receive::Receive;
 use super::transmit::Transmit;
 use crate::msg::JoinDecision;
@@ -49,6 +50,11 @@ pub(super) enum Op {
         client: ClientId,
         op_id: u64,
     },
+    /// The counters lookup at the start of a state catch-up for stateful message `target`:
+    /// how far psycstore applied the channel state.
+    CatchUpBase { record: RecordKey, target: u64 },
+    /// The state changes of an earlier message fetched by a state catch-up.
+    CatchUpModify { record: RecordKey, message_id: u64 },
     /// A member's replay request the master answers from the store.
     Replay {
         record: RecordKey,
@@ -65,6 +71,8 @@ impl Op {
             Op::MembershipTest { record, .. }
             | Op::MembershipStore { record, .. }
             | Op::StateModify { record, .. }
+            | Op::CatchUpBase { record, .. }
+            | Op::CatchUpModify { record, .. }
             | Op::History { record, .. }
             | Op::StateGet { record, .. }
             | Op::Replay { record, .. } => *record,
@@ -285,6 +293,8 @@ pub(super) struct Record {
     pub(super) mc_up: bool,
     pub(super) tx: Transmit,
     pub(super) rx: Receive,
+    /// The state catch-up of the receive side (slaves only).
+    pub(super) catchup: CatchUp,
     pub(super) role: Role,
 }
 
@@ -300,6 +310,7 @@ impl Record {
             mc_up: false,
             tx: Transmit::default(),
             rx: Receive::default(),
+            catchup: CatchUp::default(),
             role,
         }
     }

@@ -1,5 +1,6 @@
 //! Unit tests of the channel logic: a harness that plays the clients, multicast and psycstore.
 
+mod catchup;
 mod generation;
 mod query;
 mod receive;
@@ -140,13 +141,7 @@ impl Harness {
         max_message_id: u64,
         generation: u64,
     ) -> Vec<Action> {
-        let op_id = store_ops(actions)
-            .into_iter()
-            .find_map(|r| match r {
-                StoreRequest::CountersGet(c) => Some(c.head.op_id),
-                _ => None,
-            })
-            .expect("a counters lookup");
+        let op_id = counters_op(actions);
         self.store(StoreReply::Counters(CountersResult {
             result_code: result,
             op_id,
@@ -224,6 +219,17 @@ fn store_ops(actions: &[Action]) -> Vec<StoreRequest> {
             _ => None,
         })
         .collect()
+}
+
+/// The op id of the counters lookup among `actions`.
+fn counters_op(actions: &[Action]) -> u64 {
+    store_ops(actions)
+        .into_iter()
+        .find_map(|r| match r {
+            StoreRequest::CountersGet(c) => Some(c.head.op_id),
+            _ => None,
+        })
+        .expect("a counters lookup")
 }
 
 /// The multicast messages among `actions`.

@@ -32,7 +32,7 @@ pub(super) fn with_delta(state_delta: u64, ends: bool) -> Vec<u8> {
 }
 
 /// The replay requests among `actions`, as (message id, offset).
-fn replays(actions: &[Action]) -> Vec<(u64, u64)> {
+pub(super) fn replays(actions: &[Action]) -> Vec<(u64, u64)> {
     mcast_msgs(actions)
         .into_iter()
         .filter_map(|m| match m {

@@ -12,19 +12,22 @@ use psycstore::store::SqliteStore;
 /// A master record whose psycstore requests are answered by a real psycstore, and whose
 /// multicast hands every fragment back delivered and acknowledged, as the origin's service
 /// does.
-struct WithStore {
-    h: Harness,
+pub(super) struct WithStore {
+    pub(super) h: Harness,
     store: SqliteStore,
     last_fragment_id: u64,
+    /// Every fragment the master sent, as multicast numbered it.
+    pub(super) sent: Vec<Fragment>,
 }
 
 impl WithStore {
     /// A started master (client 1) on a fresh channel.
-    fn master() -> Self {
+    pub(super) fn master() -> Self {
         let mut s = Self {
             h: Harness::new(),
             store: SqliteStore::open_in_memory().expect("an in-memory store"),
             last_fragment_id: 0,
+            sent: Vec::new(),
         };
         let a = s.h.client(
             1,
@@ -39,16 +42,13 @@ impl WithStore {
 
     /// Carries out `actions` and everything they cause in psycstore and multicast; returns
     /// the rest (client messages, timers).
-    fn run(&mut self, actions: Vec<Action>) -> Vec<Action> {
+    pub(super) fn run(&mut self, actions: Vec<Action>) -> Vec<Action> {
         let mut todo: VecDeque<Action> = actions.into();
         let mut rest = Vec::new();
         while let Some(action) = todo.pop_front() {
             match action {
                 Action::Store { request } => {
-                    for bytes in handle_now(&mut self.store, request) {
-                        let reply = StoreReply::decode(&bytes).expect("a psycstore reply");
-                        todo.extend(self.h.store(reply));
-                    }
+                    todo.extend(store_answers(&mut self.store, &mut self.h, request))
                 }
                 Action::Multicast {
                     record,
@@ -56,6 +56,7 @@ impl WithStore {
                 } => {
                     self.last_fragment_id += 1;
                     f.fragment_id = self.last_fragment_id;
+                    self.sent.push(f.clone());
                     todo.extend(self.h.mcast(record, Event::Message(f)));
                     todo.extend(self.h.mcast(record, Event::FragmentAck));
                 }
@@ -66,7 +67,7 @@ impl WithStore {
     }
 
     /// Client 1 sends a whole message (METHOD with `flags`, the modifiers, END).
-    fn send(&mut self, flags: u32, modifiers: &[(u8, &str, &str)]) -> Vec<Action> {
+    pub(super) fn send(&mut self, flags: u32, modifiers: &[(u8, &str, &str)]) -> Vec<Action> {
         let mut parts = method(flags, "_notice_state", true);
         for (oper, name, value) in modifiers {
             Part::Modifier(ModifierPart {
@@ -83,32 +84,53 @@ impl WithStore {
     }
 
     /// The channel state as client 1 reads it (STATE_GET_PREFIX `_`).
-    fn state(&mut self) -> Vec<(String, String)> {
-        let a = self.h.client(
-            1,
-            Request::StateGetPrefix(StateGetPrefix {
-                op_id: 5,
-                name: b"_".to_vec(),
-            }),
-        );
+    pub(super) fn state(&mut self) -> Vec<(String, String)> {
+        let a = self.h.client(1, state_get_all());
         let a = self.run(a);
-        replies_to(&a, 1)
-            .into_iter()
-            .filter_map(|r| match r {
-                Reply::StateResult(s) => match Part::parse(&s.part) {
-                    Ok((Part::Modifier(m), _)) => Some((
-                        String::from_utf8_lossy(&m.name).into_owned(),
-                        String::from_utf8_lossy(&m.value).into_owned(),
-                    )),
-                    other => panic!("a state result is a MODIFIER, got {other:?}"),
-                },
-                _ => None,
-            })
-            .collect()
+        state_results(&a, 1)
     }
 }
 
-fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
+/// Carries out `request` in `store` and hands the replies to `h`; returns what they cause.
+pub(super) fn store_answers(
+    store: &mut SqliteStore,
+    h: &mut Harness,
+    request: StoreRequest,
+) -> Vec<Action> {
+    let mut out = Vec::new();
+    for bytes in handle_now(store, request) {
+        let reply = StoreReply::decode(&bytes).expect("a psycstore reply");
+        out.extend(h.store(reply));
+    }
+    out
+}
+
+/// STATE_GET_PREFIX `_`: every variable of the channel.
+pub(super) fn state_get_all() -> Request {
+    Request::StateGetPrefix(StateGetPrefix {
+        op_id: 5,
+        name: b"_".to_vec(),
+    })
+}
+
+/// The variables client `c` got in STATE_RESULTs among `actions`.
+pub(super) fn state_results(actions: &[Action], c: u64) -> Vec<(String, String)> {
+    replies_to(actions, c)
+        .into_iter()
+        .filter_map(|r| match r {
+            Reply::StateResult(s) => match Part::parse(&s.part) {
+                Ok((Part::Modifier(m), _)) => Some((
+                    String::from_utf8_lossy(&m.name).into_owned(),
+                    String::from_utf8_lossy(&m.value).into_owned(),
+                )),
+                other => panic!("a state result is a MODIFIER, got {other:?}"),
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect()
