@@ -46,6 +46,8 @@ impl ServiceConfig {
     ///   (default 256);
     /// - `MAX_REPLAYS`: replay requests a record keeps outstanding (default 8);
     /// - `REPLAY_TIMEOUT`: how long to wait for a replayed fragment (default 5 s);
+    /// - `MAX_STATE_CHAIN`: stateful messages a late slave fetches to catch up with the
+    ///   channel state (default 1,024; 0 turns catch-up off);
     ///
     /// and the sockets of multicast, psycstore and statistics.
     pub fn from_config(cfg: &Config) -> Result<Self, ServiceError> {
@@ -58,6 +60,12 @@ impl ServiceConfig {
         }
         if let Some(n) = positive(cfg, "MAX_REPLAYS")? {
             channel.max_replays = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = cfg
+            .get_number(SECTION, "MAX_STATE_CHAIN")
+            .map_err(|e| bad("MAX_STATE_CHAIN", e.to_string()))?
+        {
+            channel.max_state_chain = usize::try_from(n).unwrap_or(usize::MAX);
         }
         if let Some(t) = cfg
             .get_time(SECTION, "REPLAY_TIMEOUT")
@@ -129,12 +137,13 @@ mod tests {
             ChannelConfig::default().max_transmit_queue
         );
         let c = ServiceConfig::from_config(&config(
-            "TRANSMIT_QUEUE = 9\nRECEIVE_WINDOW = 17\nMAX_REPLAYS = 2\nREPLAY_TIMEOUT = 700 ms\n",
+            "TRANSMIT_QUEUE = 9\nRECEIVE_WINDOW = 17\nMAX_REPLAYS = 2\nREPLAY_TIMEOUT = 700 ms\nMAX_STATE_CHAIN = 0\n",
         ))
         .unwrap();
         assert_eq!(c.channel.max_transmit_queue, 9);
         assert_eq!(c.channel.receive_window, 17);
         assert_eq!(c.channel.max_replays, 2);
+        assert_eq!(c.channel.max_state_chain, 0);
         assert_eq!(
             c.channel.replay_timeout,
             std::time::Duration::from_millis(700)
