@@ -65,7 +65,7 @@ impl ServiceConfig {
             .get_number(SECTION, "MAX_STATE_CHAIN")
             .map_err(|e| bad("MAX_STATE_CHAIN", e.to_string()))?
         {
-            channel.max_state_chain = usize::try_from(n).unwrap_or(usize::MAX);
+            channel.max_state_chain = n;
         }
         if let Some(t) = cfg
             .get_time(SECTION, "REPLAY_TIMEOUT")
