@@ -106,6 +106,13 @@ pub enum Timer {
         /// Which request for it this timer belongs to.
         attempt: u32,
     },
+    /// A replay request of a client's remote history replay got no answer in time.
+    HistoryFetch {
+        /// The record that asked.
+        record: RecordKey,
+        /// Which request this timer belongs to (a serial number the record hands out).
+        ask: u64,
+    },
 }
 
 /// The knobs of the channel logic. Every queue is bounded by one of them.
@@ -122,8 +129,18 @@ pub struct Config {
     pub max_replays: usize,
     /// How long to wait for a replayed fragment before asking again.
     pub replay_timeout: Duration,
-    /// Requests per missing message before it is skipped.
+    /// Requests per missing message before it is skipped (also per fragment of a remote
+    /// history replay).
     pub replay_attempts: u32,
+    /// Messages one record fetches from the channel at a time for remote history replays
+    /// (all of its clients' replays together); each holds at most one fragment waiting.
+    pub max_history_fetches: usize,
+    /// Remote history replays one record runs at a time; further ones are answered from the
+    /// local store only.
+    pub max_history_ops: usize,
+    /// Message ids one history replay covers remotely: of a larger range only the newest
+    /// this many are fetched.
+    pub max_history_span: u64,
 }
 
 impl Default for Config {
@@ -134,6 +151,9 @@ impl Default for Config {
             max_replays: 8,
             replay_timeout: Duration::from_secs(5),
             replay_attempts: 3,
+            max_history_fetches: 16,
+            max_history_ops: 8,
+            max_history_span: 10_000,
         }
     }
 }

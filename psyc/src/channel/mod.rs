@@ -65,11 +65,15 @@
 //!   forgotten. PART_ACK goes to the clients that asked.
 //! - History and state results go only to the client that asked (gap P11).
 //! - Replay requests of members are answered by message id *and* fragment offset (gap P18).
+//! - History replays are filtered by method, and a slave fetches what its psycstore lacks
+//!   from the channel (with the REMOTE flag, or for holes in its local history), see
+//!   [`remote`] (gap P11).
 
 mod action;
 mod query;
 pub mod receive;
 mod record;
+pub mod remote;
 mod start;
 pub mod transmit;
 
@@ -188,7 +192,7 @@ impl Channels {
 
     /// A client disconnected (or was dropped). The last client of a record takes the record
     /// with it.
-    pub fn handle_client_gone(&mut self, _now: Instant, client: ClientId) {
+    pub fn handle_client_gone(&mut self, now: Instant, client: ClientId) {
         self.ops.forget_client(client);
         let Some(key) = self.clients.remove(&client) else {
             return;
@@ -199,6 +203,7 @@ impl Channels {
         record.clients.retain(|&c| c != client);
         record.parting.retain(|&c| c != client);
         record.transmit_client_gone(client, &mut ctx);
+        record.history_client_gone(now, client, &mut ctx);
         if record.clients.is_empty() {
             let linked = record.linked;
             self.records.remove(&key);
@@ -239,6 +244,7 @@ impl Channels {
             Event::ReplayResponse(r) => {
                 if let Some((record, mut ctx)) = self.record_ctx(key) {
                     record.replay_failed(now, r.ids, &mut ctx);
+                    record.history_failed(now, r.ids, &mut ctx);
                 }
             }
         }
@@ -250,10 +256,11 @@ impl Channels {
     /// stored once, a state change already applied is answered "already applied", reads are
     /// read again), except for reads that passed part of their answer on: they end with
     /// an error for their client (a member's replay with what was sent).
-    pub fn handle_store_up(&mut self, _now: Instant) {
+    pub fn handle_store_up(&mut self, now: Instant) {
         let (requests, lost) = self.ops.resend();
         for op in lost {
             self.store_result_code(
+                now,
                 op,
                 psycstore::msg::ResultCode {
                     op_id: 0,
@@ -304,7 +311,7 @@ impl Channels {
 
     /// A reply from psycstore. Replies to operations of records or clients that are gone are
     /// ignored.
-    pub fn handle_store(&mut self, _now: Instant, reply: StoreReply) {
+    pub fn handle_store(&mut self, now: Instant, reply: StoreReply) {
         let op_id = reply.op_id();
         // Multi-part answers (fragments, state variables) keep the operation open.
         match reply {
@@ -317,14 +324,14 @@ impl Channels {
             }
             StoreReply::ResultCode(r) => {
                 if let Some(op) = self.ops.finish(op_id) {
-                    self.store_result_code(op, r);
+                    self.store_result_code(now, op, r);
                 }
             }
         }
     }
 
     /// The final RESULT_CODE of operation `op`.
-    fn store_result_code(&mut self, op: Op, r: psycstore::msg::ResultCode) {
+    fn store_result_code(&mut self, now: Instant, op: Op, r: psycstore::msg::ResultCode) {
         match op {
             Op::FragmentStore(_) => {
                 if r.result_code < 0 {
@@ -341,7 +348,7 @@ impl Channels {
             op @ (Op::MembershipStore { .. }
             | Op::History { .. }
             | Op::StateGet { .. }
-            | Op::Replay { .. }) => self.query_done(op, r),
+            | Op::Replay { .. }) => self.query_done(now, op, r),
         }
     }
 
@@ -355,6 +362,11 @@ impl Channels {
             } => {
                 if let Some((rec, mut ctx)) = self.record_ctx(record) {
                     rec.replay_timeout(now, message_id, attempt, &mut ctx);
+                }
+            }
+            Timer::HistoryFetch { record, ask } => {
+                if let Some((rec, mut ctx)) = self.record_ctx(record) {
+                    rec.history_timeout(now, ask, &mut ctx);
                 }
             }
         }

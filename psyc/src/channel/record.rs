@@ -10,6 +10,7 @@ use psycstore::msg::Request as StoreRequest;
 
 use super::action::{ClientId, Config, Outbox, RecordKey};
 use super::receive::Receive;
+use super::remote::{History, Scan};
 use super::transmit::Transmit;
 use crate::msg::JoinDecision;
 
@@ -33,12 +34,14 @@ pub(super) enum Op {
     },
     /// The state changes of a stateful message being applied before its delivery.
     StateModify { record: RecordKey, message_id: u64 },
-    /// A client's HISTORY_REPLAY; `fragments` counts the results passed on.
+    /// A client's HISTORY_REPLAY, local part; `fragments` counts the results passed on,
+    /// `scan` what they held (for the method filter and the remote part that may follow).
     History {
         record: RecordKey,
         client: ClientId,
         op_id: u64,
         fragments: i64,
+        scan: Box<Scan>,
     },
     /// A client's STATE_GET or STATE_GET_PREFIX.
     StateGet {
@@ -247,6 +250,8 @@ pub(super) struct Record {
     pub(super) mc_up: bool,
     pub(super) tx: Transmit,
     pub(super) rx: Receive,
+    /// Clients' history replays being fetched from the channel.
+    pub(super) history: History,
     pub(super) role: Role,
 }
 
@@ -262,6 +267,7 @@ impl Record {
             mc_up: false,
             tx: Transmit::default(),
             rx: Receive::default(),
+            history: History::default(),
             role,
         }
     }
