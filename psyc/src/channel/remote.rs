@@ -47,7 +47,8 @@
 //! error, *including* access denied: membership is tested per message, so a slave may see
 //! the messages since its admission but not the earlier ones), the message is skipped (with
 //! a CANCEL if part of it was passed on). While the record's multicast connection is down
-//! nothing is sent and the timers wait without using up attempts.
+//! nothing is sent and the timers wait without using up attempts; a request that could not
+//! be sent goes at the first timer after the connection is back.
 //!
 //! Finally one RESULT_CODE goes to the client with the number of HISTORY_RESULTs it got
 //! (local and remote, CANCELs included), as C's count of fragments (gap P20); a psycstore
@@ -266,6 +267,8 @@ struct Ask {
     serial: u64,
     /// 1 for the first request of this fragment.
     attempt: u32,
+    /// It went to multicast (it is not sent while the connection is down).
+    sent: bool,
 }
 
 /// How a message in progress ended.
@@ -351,6 +354,7 @@ impl Net<'_, '_> {
         let ask = Ask {
             serial: *self.serial,
             attempt,
+            sent: self.mc_up,
         };
         self.arm(ask);
         ask
@@ -481,16 +485,17 @@ fn step(fetches: &mut Vec<Fetch>, net: &mut Net<'_, '_>) {
     }
     let in_progress: usize = fetches.iter().map(|f| f.messages.len()).sum();
     let mut room = net.ctx.cfg.max_history_fetches.saturating_sub(in_progress);
+    // The replay with the fewest messages in progress goes first.
     while room > 0 {
-        let mut started = false;
-        for fetch in fetches.iter_mut() {
-            if room > 0 && fetch.start_next(net) {
-                room -= 1;
-                started = true;
-            }
-        }
-        if !started {
+        let Some(fetch) = fetches
+            .iter_mut()
+            .filter(|f| f.next <= f.last)
+            .min_by_key(|f| f.messages.len())
+        else {
             break;
+        };
+        if fetch.start_next(net) {
+            room -= 1;
         }
     }
     fetches.retain(|fetch| {
@@ -584,7 +589,8 @@ impl Record {
     }
 
     /// The timer of request `serial` fired: ask again, or skip the message after the last
-    /// attempt. While the connection is down the timer just waits again.
+    /// attempt. While the connection is down the timer just waits again; a request that
+    /// could not be sent then goes once it is up, as the same attempt.
     pub(super) fn history_timeout(&mut self, now: Instant, serial: u64, ctx: &mut Ctx<'_>) {
         let attempts = ctx.cfg.replay_attempts;
         self.with_history(now, ctx, |fetches, net| {
@@ -595,6 +601,8 @@ impl Record {
                     };
                     if !net.mc_up {
                         net.arm(ask);
+                    } else if !ask.sent {
+                        m.ask = Some(net.ask(id, m.offset, ask.attempt));
                     } else if ask.attempt < attempts {
                         m.ask = Some(net.ask(id, m.offset, ask.attempt + 1));
                     } else {

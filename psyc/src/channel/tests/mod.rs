@@ -2,6 +2,7 @@
 
 mod receive;
 mod reconnect;
+mod remote;
 mod start;
 mod transmit;
 
@@ -10,7 +11,6 @@ use std::time::Instant;
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
-use gnunet_service::wire::Codec;
 use multicast::client::Event;
 use multicast::msg::{Any, Fragment};
 use psycstore::msg::{CountersResult, Reply as StoreReply, Request as StoreRequest, ResultCode};
