@@ -5,12 +5,12 @@
 //! # Local part (every record)
 //!
 //! psycstore answers the range (or the latest N messages) as in C; it does not filter by
-//! method. [`Scan`] filters whole messages: a fragment is passed on (HISTORY_RESULT with the
-//! HISTORIC flag) only while its message is received in order from offset 0 and the message's
-//! METHOD name starts with the prefix (bytes up to its first NUL; the empty prefix matches
-//! every message). A message that stops before its END or CANCEL after part of it was passed
-//! on gets a CANCEL part (a HISTORY_RESULT too), so the client's receiver sees every message
-//! either whole or cancelled.
+//! method, so its answer is filtered here by whole messages: a fragment is passed on
+//! (HISTORY_RESULT with the HISTORIC flag) only while its message is received in order from
+//! offset 0 and the message's METHOD name starts with the prefix (bytes up to its first NUL;
+//! the empty prefix matches every message). A message that stops before its END or CANCEL
+//! after part of it was passed on gets a CANCEL part (a HISTORY_RESULT too), so the client's
+//! receiver sees every message either whole or cancelled; a slave then fetches it whole.
 //!
 //! # Remote part (admitted slave records)
 //!
@@ -50,9 +50,10 @@
 //! nothing is sent and the timers wait without using up attempts; a request that could not
 //! be sent goes at the first timer after the connection is back.
 //!
-//! Finally one RESULT_CODE goes to the client with the number of HISTORY_RESULTs it got
-//! (local and remote, CANCELs included), as C's count of fragments (gap P20); a psycstore
-//! error ends the replay with that error instead. A client that goes away takes its replays
+//! The local results come first (in psycstore's order), then the fetched ones. Finally one
+//! RESULT_CODE goes to the client with the number of HISTORY_RESULTs it got (local and
+//! remote, CANCELs included), as C's count of fragments (gap P20); a psycstore error ends the
+//! replay with that error instead. A client that goes away takes its replays
 //! with it; a record that goes away, the replays of its clients.
 //!
 //! [`Config::max_history_span`]: super::Config::max_history_span
