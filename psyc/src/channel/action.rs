@@ -114,6 +114,13 @@ pub enum Timer {
         /// Which request of the record's catch-ups this timer belongs to.
         request: u64,
     },
+    /// A replay request of a client's remote history replay got no answer in time.
+    HistoryFetch {
+        /// The record that asked.
+        record: RecordKey,
+        /// Which request this timer belongs to (a serial number the record hands out).
+        ask: u64,
+    },
 }
 
 /// The knobs of the channel logic. Every queue is bounded by one of them.
@@ -138,7 +145,8 @@ pub struct Config {
     pub max_store_ops: usize,
     /// How long to wait for a replayed fragment before asking again.
     pub replay_timeout: Duration,
-    /// Requests per missing message before it is skipped.
+    /// Requests per missing message before it is skipped (also per fragment of a remote
+    /// history replay).
     pub replay_attempts: u32,
     /// Longest chain of earlier stateful messages a record fetches to catch up with the
     /// channel state (see [`catchup`](super::catchup)); beyond it the catch-up is given up.
@@ -147,6 +155,15 @@ pub struct Config {
     /// Fragments one catch-up fetches at most (the chain's messages may be long); beyond it
     /// the catch-up is given up.
     pub max_state_chain_fragments: u64,
+    /// Messages one record fetches from the channel at a time for remote history replays
+    /// (all of its clients' replays together); each holds at most one fragment waiting.
+    pub max_history_fetches: usize,
+    /// Remote history replays one record runs at a time; further ones are answered from the
+    /// local store only.
+    pub max_history_ops: usize,
+    /// Message ids one history replay covers remotely: of a larger range only the newest
+    /// this many are fetched.
+    pub max_history_span: u64,
 }
 
 impl Default for Config {
@@ -161,6 +178,9 @@ impl Default for Config {
             replay_attempts: 3,
             max_state_chain: 1024,
             max_state_chain_fragments: 8192,
+            max_history_fetches: 16,
+            max_history_ops: 8,
+            max_history_span: 10_000,
         }
     }
 }

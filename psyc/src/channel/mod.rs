@@ -70,12 +70,16 @@
 //! - Memberships are stored (CHANNEL_MEMBERSHIP_STORE) and tested (join requests) with the
 //!   record's group generation, which the master advances on INC_GROUP_GEN (gap P16; C
 //!   always passed 0). psycstore files it but does not use it, as in C.
+//! - History replays are filtered by method, and a slave fetches what its psycstore lacks
+//!   from the channel (with the REMOTE flag, or for holes in its local history), see
+//!   [`remote`] (gap P11).
 
 mod action;
 pub mod catchup;
 mod query;
 pub mod receive;
 mod record;
+pub mod remote;
 mod start;
 pub mod transmit;
 
@@ -194,7 +198,7 @@ impl Channels {
 
     /// A client disconnected (or was dropped). The last client of a record takes the record
     /// with it.
-    pub fn handle_client_gone(&mut self, _now: Instant, client: ClientId) {
+    pub fn handle_client_gone(&mut self, now: Instant, client: ClientId) {
         self.ops.forget_client(client);
         let Some(key) = self.clients.remove(&client) else {
             return;
@@ -205,6 +209,7 @@ impl Channels {
         record.clients.retain(|&c| c != client);
         record.parting.retain(|&c| c != client);
         record.transmit_client_gone(client, &mut ctx);
+        record.history_client_gone(now, client, &mut ctx);
         if record.clients.is_empty() {
             let linked = record.linked;
             self.records.remove(&key);
@@ -246,6 +251,7 @@ impl Channels {
                 if let Some((record, mut ctx)) = self.record_ctx(key) {
                     if !record.catchup_replay_failed(r.ids, &mut ctx) {
                         record.replay_failed(now, r.ids, &mut ctx);
+                        record.history_failed(now, r.ids, &mut ctx);
                     }
                 }
             }
@@ -258,10 +264,11 @@ impl Channels {
     /// stored once, a state change already applied is answered "already applied", reads are
     /// read again), except for reads that passed part of their answer on: they end with
     /// an error for their client (a member's replay with what was sent).
-    pub fn handle_store_up(&mut self, _now: Instant) {
+    pub fn handle_store_up(&mut self, now: Instant) {
         let (requests, lost) = self.ops.resend();
         for op in lost {
             self.store_result_code(
+                now,
                 op,
                 psycstore::msg::ResultCode {
                     op_id: 0,
@@ -331,14 +338,14 @@ impl Channels {
             },
             StoreReply::ResultCode(r) => {
                 if let Some(op) = self.ops.finish(op_id) {
-                    self.store_result_code(op, r);
+                    self.store_result_code(now, op, r);
                 }
             }
         }
     }
 
     /// The final RESULT_CODE of operation `op`.
-    fn store_result_code(&mut self, op: Op, r: psycstore::msg::ResultCode) {
+    fn store_result_code(&mut self, now: Instant, op: Op, r: psycstore::msg::ResultCode) {
         match op {
             Op::FragmentStore(_) => {
                 if r.result_code < 0 {
@@ -372,7 +379,7 @@ impl Channels {
             op @ (Op::MembershipStore { .. }
             | Op::History { .. }
             | Op::StateGet { .. }
-            | Op::Replay { .. }) => self.query_done(op, r),
+            | Op::Replay { .. }) => self.query_done(now, op, r),
         }
     }
 
@@ -391,6 +398,11 @@ impl Channels {
             Timer::StateChain { record, request } => {
                 if let Some((rec, mut ctx)) = self.record_ctx(record) {
                     rec.catchup_timeout(now, request, &mut ctx);
+                }
+            }
+            Timer::HistoryFetch { record, ask } => {
+                if let Some((rec, mut ctx)) = self.record_ctx(record) {
+                    rec.history_timeout(now, ask, &mut ctx);
                 }
             }
         }

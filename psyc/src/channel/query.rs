@@ -2,13 +2,17 @@
 //! queries (`psyc.md` §8–§10), and the master's answers to members' replay requests.
 //!
 //! Results go only to the client that asked (the C service sent history results to every
-//! client of the record, gap P11). State results keep the C service's wire form: a MODIFIER
+//! client of the record, gap P11). History replays are filtered by method and may go on
+//! from the channel: [`super::remote`]. State results keep the C service's wire form: a MODIFIER
 //! part with operator byte 0 (gap P10) and result code 0.
 
 use std::borrow::Cow;
+use std::time::Instant;
 
 use gnunet_service::wire::{Message, MAX_MESSAGE_SIZE};
-use multicast::msg::{Any, ReplayError, ReplayRequest, ReplayResponse, ReplayResponseEnd};
+use multicast::msg::{
+    Any, Fragment, ReplayError, ReplayRequest, ReplayResponse, ReplayResponseEnd,
+};
 use psycstore::msg::{
     FragmentGet, FragmentResult, MembershipStore as StoreMembership, MessageGet,
     MessageGetFragment, Request as StoreRequest, RequestHead, ResultCode as StoreResultCode,
@@ -17,6 +21,7 @@ use psycstore::msg::{
 
 use super::action::{ClientId, RecordKey};
 use super::record::{Op, Record};
+use super::remote::Scan;
 use super::Channels;
 use crate::format::container::{Delivery, DeliveryHeader, DELIVERY_HISTORIC};
 use crate::format::parts::{ModifierPart, Part, MODIFIER_HEADER_SIZE};
@@ -53,26 +58,27 @@ impl Channels {
             }));
     }
 
-    /// HISTORY_REPLAY: the stored fragments, from this peer's psycstore (the REMOTE flag is
-    /// not implemented, as in C).
+    /// HISTORY_REPLAY: the stored fragments from this peer's psycstore, filtered by method;
+    /// what they lack may then be fetched from the channel ([`super::remote`]).
     pub(super) fn history_replay(&mut self, client: ClientId, key: RecordKey, h: HistoryReplay) {
         let Some(record) = self.records.get(&key) else {
             return;
         };
         let channel_key = record.store_channel();
+        let (scan, query) = Scan::new(&h, record.fetch_newest(), self.cfg.max_history_span);
         let op_id = self.ops.start(Op::History {
             record: key,
             client,
             op_id: h.op_id,
             fragments: 0,
+            scan,
         });
-        let range = h.message_limit == 0;
         self.out.store(StoreRequest::MessageGet(MessageGet {
             head: RequestHead::new(op_id, channel_key),
             slave_key: psycstore::keys::SlaveKey([0; 32]),
-            first_message_id: if range { h.start_message_id } else { 0 },
-            last_message_id: if range { h.end_message_id } else { 0 },
-            message_limit: h.message_limit,
+            first_message_id: query.first,
+            last_message_id: query.last,
+            message_limit: query.limit,
             fragment_limit: 0,
             do_membership_test: 0,
             method_prefix: h.method_prefix_c().to_vec(),
@@ -153,23 +159,22 @@ impl Channels {
                 client,
                 op_id: client_op,
                 fragments,
+                scan,
                 ..
             }) => {
-                *fragments += 1;
-                let delivery = Delivery {
-                    header: DeliveryHeader {
-                        flags: f.psycstore_flags | DELIVERY_HISTORIC,
-                        message_id: f.fragment.message_id,
-                        fragment_offset: f.fragment.fragment_offset,
-                        slave_pub_key: [0; 32],
-                    },
-                    parts: f.fragment.payload,
-                };
+                let (cancel, pass) = scan.local(&f.fragment);
                 let (client, client_op) = (*client, *client_op);
-                self.out.send(
-                    client,
-                    Reply::HistoryResult(HistoryResult::new(client_op, delivery)),
-                );
+                if let Some((id, offset)) = cancel {
+                    *fragments += 1;
+                    self.out.send(client, cancel_result(client_op, id, offset));
+                }
+                if pass {
+                    *fragments += 1;
+                    self.out.send(
+                        client,
+                        history_result(client_op, f.psycstore_flags, f.fragment),
+                    );
+                }
             }
             Some(Op::Replay {
                 record, ids, found, ..
@@ -225,9 +230,20 @@ impl Channels {
         );
     }
 
-    /// The final RESULT_CODE of a client's operation or a member's replay.
-    pub(super) fn query_done(&mut self, op: Op, r: StoreResultCode) {
+    /// The final RESULT_CODE of a client's operation or a member's replay. A history replay
+    /// that went well goes on with its remote part, if any.
+    pub(super) fn query_done(&mut self, now: Instant, op: Op, r: StoreResultCode) {
         let (client, client_op) = match op {
+            Op::History {
+                record,
+                client,
+                op_id,
+                fragments,
+                scan,
+            } if r.result_code >= 0 => {
+                self.history_local_done(now, record, client, op_id, fragments, scan);
+                return;
+            }
             Op::MembershipStore { client, op_id, .. }
             | Op::History { client, op_id, .. }
             | Op::StateGet { client, op_id, .. } => (client, op_id),
@@ -263,4 +279,37 @@ impl Channels {
             }),
         );
     }
+}
+
+/// A HISTORY_RESULT for client operation `client_op`: `fragment` as a PSYC_MESSAGE with
+/// psycstore `flags` and the HISTORIC flag.
+pub(super) fn history_result(client_op: u64, flags: u32, fragment: Fragment) -> Reply {
+    historic(
+        client_op,
+        flags,
+        fragment.message_id,
+        fragment.fragment_offset,
+        fragment.payload,
+    )
+}
+
+/// A HISTORY_RESULT with a CANCEL part at `offset` of message `message_id`: the message went
+/// to the client in part only.
+pub(super) fn cancel_result(client_op: u64, message_id: u64, offset: u64) -> Reply {
+    let mut parts = Vec::new();
+    Part::Cancel.emit(&mut parts);
+    historic(client_op, 0, message_id, offset, parts)
+}
+
+fn historic(client_op: u64, flags: u32, message_id: u64, offset: u64, parts: Vec<u8>) -> Reply {
+    let delivery = Delivery {
+        header: DeliveryHeader {
+            flags: flags | DELIVERY_HISTORIC,
+            message_id,
+            fragment_offset: offset,
+            slave_pub_key: [0; 32],
+        },
+        parts,
+    };
+    Reply::HistoryResult(HistoryResult::new(client_op, delivery))
 }

@@ -283,7 +283,9 @@ impl Record {
         }
         let next = *self.rx.next.get_or_insert(f.message_id);
         if f.message_id < next {
-            return; // delivered already: a replay or duplicate
+            // Delivered already: a replay or duplicate, unless a history replay asked for it.
+            self.history_fragment(now, &f, ctx);
+            return;
         }
         if f.message_id - next >= ctx.cfg.receive_window {
             if !self.rx.messages.is_empty() {

@@ -11,6 +11,7 @@ use psycstore::msg::Request as StoreRequest;
 use super::action::{ClientId, Config, Outbox, RecordKey};
 use super::catchup::CatchUp;
 use super::receive::Receive;
+use super::remote::{History, Scan};
 use super::transmit::Transmit;
 use crate::msg::JoinDecision;
 
@@ -37,12 +38,14 @@ pub(super) enum Op {
     StateReset(RecordKey),
     /// The state changes of a stateful message being applied before its delivery.
     StateModify { record: RecordKey, message_id: u64 },
-    /// A client's HISTORY_REPLAY; `fragments` counts the results passed on.
+    /// A client's HISTORY_REPLAY, local part; `fragments` counts the results passed on,
+    /// `scan` what they held (for the method filter and the remote part that may follow).
     History {
         record: RecordKey,
         client: ClientId,
         op_id: u64,
         fragments: i64,
+        scan: Box<Scan>,
     },
     /// A client's STATE_GET or STATE_GET_PREFIX.
     StateGet {
@@ -295,6 +298,8 @@ pub(super) struct Record {
     pub(super) rx: Receive,
     /// The state catch-up of the receive side (slaves only).
     pub(super) catchup: CatchUp,
+    /// Clients' history replays being fetched from the channel.
+    pub(super) history: History,
     pub(super) role: Role,
 }
 
@@ -311,6 +316,7 @@ impl Record {
             tx: Transmit::default(),
             rx: Receive::default(),
             catchup: CatchUp::default(),
+            history: History::default(),
             role,
         }
     }

@@ -5,6 +5,7 @@ mod generation;
 mod query;
 mod receive;
 mod reconnect;
+mod remote;
 mod start;
 mod state;
 mod transmit;
@@ -14,7 +15,6 @@ use std::time::Instant;
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
-use gnunet_service::wire::Codec;
 use multicast::client::Event;
 use multicast::msg::{Any, Fragment};
 use psycstore::msg::{CountersResult, Reply as StoreReply, Request as StoreRequest, ResultCode};
