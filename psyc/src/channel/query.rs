@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use gnunet_service::wire::{Codec, MAX_MESSAGE_SIZE};
+use gnunet_service::wire::{Message, MAX_MESSAGE_SIZE};
 use multicast::msg::{Any, ReplayError, ReplayRequest, ReplayResponse, ReplayResponseEnd};
 use psycstore::msg::{
     FragmentGet, FragmentResult, MembershipStore as StoreMembership, MessageGet,
@@ -177,9 +177,13 @@ impl Channels {
                 if *found {
                     return; // one fragment per replay request
                 }
+                // The whole MESSAGE, header included: multicast checks that its size fills
+                // the rest of the REPLAY_RESPONSE. It came in a psycstore message, so it fits;
+                // if not, psycstore's RESULT_CODE answers the request as not found.
+                let Ok(bytes) = f.fragment.try_to_message() else {
+                    return;
+                };
                 *found = true;
-                let mut bytes = Vec::new();
-                f.fragment.encode(&mut bytes);
                 let answer = Any::ReplayResponse(ReplayResponse {
                     ids: *ids,
                     error_code: ReplayError::Ok,

@@ -2,7 +2,7 @@
 
 use super::*;
 use gnunet_service::wire::Message;
-use multicast::msg::{ReplayError, ReplayIds, ReplayRequest};
+use multicast::msg::{ReplayError, ReplayIds, ReplayRequest, ReplayResponse};
 use psycstore::msg::FragmentResult;
 
 fn replay_request(fragment_id: u64, message_id: u64, fragment_offset: u64) -> Event {
@@ -32,7 +32,7 @@ fn a_message_replay_is_answered_by_message_id_and_fragment_offset() {
         }
         other => panic!("expected MESSAGE_GET_FRAGMENT, got {other:?}"),
     };
-    let stored = psycstore::fragment::Fragment::decode_exact(&Message::to_message(&fragment(
+    let stored = psycstore::fragment::Fragment::from_message(&Message::to_message(&fragment(
         5,
         300,
         data("x", true),
@@ -45,6 +45,11 @@ fn a_message_replay_is_answered_by_message_id_and_fragment_offset() {
     }));
     match mcast_msgs(&a).as_slice() {
         [Any::ReplayResponse(r)] => {
+            // On the wire the fragment is a whole nested MESSAGE, as multicast checks it.
+            assert_eq!(
+                ReplayResponse::from_message(&r.to_message()).as_ref(),
+                Ok(r)
+            );
             assert_eq!(r.error_code, ReplayError::Ok);
             assert_eq!((r.ids.message_id, r.ids.fragment_offset), (5, 300));
             let f = multicast::msg::Fragment::from_message(r.fragment.as_deref().unwrap_or(&[]))
