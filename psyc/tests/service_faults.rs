@@ -70,7 +70,7 @@ impl Channel {
         for i in range {
             let body = format!("message {i}").into_bytes();
             let mut env = Environment::new();
-            if i % 5 == 0 {
+            if i.is_multiple_of(5) {
                 env.add(Operator::Assign, "_count", i.to_string())
                     .expect("variable name");
             }

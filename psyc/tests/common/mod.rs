@@ -436,6 +436,19 @@ pub fn wait_restarted(net: &Testnet, k: usize, program: &str, old: u32) -> u32 {
     }
 }
 
+/// Master `master` waits for the join request of `member` and admits it.
+pub fn admit_join_request(master: &mut psyc::client::Client, member: ecdsa::PublicKey) {
+    use psyc::client::Event;
+    master
+        .wait_event(
+            |e| matches!(e, Event::JoinRequest { slave_pub_key, .. } if *slave_pub_key == member),
+        )
+        .expect("the join request reaches the master");
+    master
+        .join_decision(member, true, None, &[])
+        .expect("JOIN_DECISION");
+}
+
 /// Master `master` (a [`psyc::client::Client`]) gets the join request of `slave_key`, admits
 /// it and stores its membership from message `effective_since` (so the master also answers
 /// the slave's replays of history since then); `slave` then gets the admission.
@@ -447,14 +460,7 @@ pub fn admit_member(
 ) {
     use psyc::client::Event;
     let wanted = slave_key.public_key();
-    master
-        .wait_event(
-            |e| matches!(e, Event::JoinRequest { slave_pub_key, .. } if *slave_pub_key == wanted),
-        )
-        .expect("the slave's join request reaches the master");
-    master
-        .join_decision(wanted, true, None, &[])
-        .expect("JOIN_DECISION");
+    admit_join_request(master, wanted);
     let stored = master
         .membership_store(wanted, true, effective_since, effective_since)
         .expect("membership store");
