@@ -367,3 +367,207 @@ pub fn wait_log(net: &Testnet, mark: LogMark, needle: &str) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Like [`start_net`], with `[multicast]` options (e.g. `MAX_CHILDREN`) for every peer.
+pub fn start_net_with(n: usize, topology: Topology, multicast: &[(&str, &str)]) -> Testnet {
+    let psyc = ServiceConf::from_file(
+        &repo_conf_file("psyc"),
+        env!("CARGO_BIN_EXE_gnunet-service-psyc"),
+    )
+    .expect("conf/psyc.conf");
+    let mut mc = workspace_service("multicast");
+    for (k, v) in multicast {
+        mc.service.options.push((k.to_string(), v.to_string()));
+    }
+    Testnet::builder()
+        .peers(n)
+        .topology(topology)
+        .service_conf(psyc)
+        .service_conf(mc)
+        .service_conf(workspace_service("psycstore"))
+        .start()
+        .expect("peers up")
+}
+
+/// The psyc socket of peer `k`, for [`psyc::client::Client`].
+pub fn psyc_socket(net: &Testnet, k: usize) -> PathBuf {
+    net.peer(k).service_socket("psyc")
+}
+
+/// Pids of peer `k`'s processes whose program (first argument, file name) is `program`
+/// exactly (`gnunet-service-psyc` is a prefix of `gnunet-service-psycstore`).
+pub fn pids_of(net: &Testnet, k: usize, program: &str) -> Vec<u32> {
+    net.peer(k)
+        .service_pids()
+        .into_iter()
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let argv0 = cmdline.split(|&b| b == 0).next().unwrap_or_default();
+            let name = argv0.rsplit(|&b| b == b'/').next().unwrap_or_default();
+            name == program.as_bytes()
+        })
+        .collect()
+}
+
+/// `kill -9` of the one process of peer `k` running `program`; returns its pid.
+pub fn kill9(net: &Testnet, k: usize, program: &str) -> u32 {
+    let pids = pids_of(net, k, program);
+    assert_eq!(pids.len(), 1, "one {program} on peer {k}: {pids:?}");
+    let status = Command::new("kill")
+        .args(["-9", &pids[0].to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -9 {}", pids[0]);
+    pids[0]
+}
+
+/// Waits until peer `k` runs `program` again under a pid other than `old`; returns it.
+pub fn wait_restarted(net: &Testnet, k: usize, program: &str, old: u32) -> u32 {
+    let deadline = Instant::now() + T;
+    loop {
+        if let Some(&pid) = pids_of(net, k, program).iter().find(|&&p| p != old) {
+            return pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{program} on peer {k} was not started again after pid {old} died"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Master `master` waits for the join request of `member` and admits it.
+pub fn admit_join_request(master: &mut psyc::client::Client, member: ecdsa::PublicKey) {
+    use psyc::client::Event;
+    master
+        .wait_event(
+            |e| matches!(e, Event::JoinRequest { slave_pub_key, .. } if *slave_pub_key == member),
+        )
+        .expect("the join request reaches the master");
+    master
+        .join_decision(member, true, None, &[])
+        .expect("JOIN_DECISION");
+}
+
+/// Master `master` (a [`psyc::client::Client`]) gets the join request of `slave_key`, admits
+/// it and stores its membership from message `effective_since` (so the master also answers
+/// the slave's replays of history since then); `slave` then gets the admission.
+pub fn admit_member(
+    master: &mut psyc::client::Client,
+    slave: &mut psyc::client::Client,
+    slave_key: &ecdsa::PrivateKey,
+    effective_since: u64,
+) {
+    use psyc::client::Event;
+    let wanted = slave_key.public_key();
+    admit_join_request(master, wanted);
+    let stored = master
+        .membership_store(wanted, true, effective_since, effective_since)
+        .expect("membership store");
+    assert_eq!(stored, 1, "membership stored");
+    match slave
+        .wait_event(|e| matches!(e, Event::JoinDecision { .. }))
+        .expect("the decision reaches the slave")
+    {
+        Event::JoinDecision { is_admitted, .. } => assert_eq!(is_admitted, 1, "admitted"),
+        other => panic!("not a decision: {other:?}"),
+    }
+}
+
+/// The channel messages a [`psyc::client::Client`] received so far (other events are kept
+/// in its queue), waiting until `want` says enough arrived or [`T`] passed since the last
+/// message; returns (message id, body) in arrival order.
+pub fn collect_messages(
+    client: &mut psyc::client::Client,
+    name: &str,
+    mut want: impl FnMut(&[(u64, Vec<u8>)]) -> bool,
+) -> Vec<(u64, Vec<u8>)> {
+    use psyc::client::Event;
+    let mut got = Vec::new();
+    while !want(&got) {
+        match client.wait_event(|e| matches!(e, Event::Message(_))) {
+            Ok(Event::Message(m)) => got.push((m.message_id, m.message.data)),
+            Ok(_) => {}
+            Err(e) => panic!(
+                "{name}: waiting for messages: {e}; got {:?}",
+                got.iter()
+                    .map(|(id, d)| (*id, String::from_utf8_lossy(d).into_owned()))
+                    .collect::<Vec<_>>()
+            ),
+        }
+    }
+    got
+}
+
+/// `client` receives exactly `bodies` as the next channel messages: in order, once each, with
+/// consecutive ids, and nothing more (a duplicate of the last) within half a second. Returns
+/// the id of the first.
+pub fn expect_messages(client: &mut psyc::client::Client, name: &str, bodies: &[Vec<u8>]) -> u64 {
+    use psyc::client::Event;
+    let last = bodies.last().cloned().expect("some message expected");
+    let got = collect_messages(client, name, |got| {
+        got.last().is_some_and(|(_, body)| *body == last)
+    });
+    if let Ok(Event::Message(m)) = client.next_event(Some(Duration::from_millis(500))) {
+        panic!(
+            "{name}: got {:?} (id {}) after the last message",
+            String::from_utf8_lossy(&m.message.data),
+            m.message_id
+        );
+    }
+    let text = |b: &Vec<u8>| String::from_utf8_lossy(b).into_owned();
+    assert_eq!(
+        got.iter().map(|(_, b)| text(b)).collect::<Vec<_>>(),
+        bodies.iter().map(text).collect::<Vec<_>>(),
+        "{name}: every message, in order, once"
+    );
+    let first = got[0].0;
+    for (n, (id, _)) in got.iter().enumerate() {
+        assert_eq!(*id, first + n as u64, "{name}: consecutive message ids");
+    }
+    first
+}
+
+/// A history replay of messages `first..` with `flags` gives exactly `bodies`, in order.
+pub fn expect_history(
+    client: &mut psyc::client::Client,
+    name: &str,
+    first: u64,
+    bodies: &[Vec<u8>],
+    flags: u32,
+) {
+    let last = first + bodies.len() as u64 - 1;
+    let history = client
+        .history_replay(first, last, "", flags)
+        .unwrap_or_else(|e| panic!("{name}: history replay: {e}"));
+    assert!(history.invalid.is_empty(), "{name}: {:?}", history.invalid);
+    let mut got: Vec<(u64, String)> = history
+        .messages
+        .iter()
+        .map(|m| {
+            let body = String::from_utf8_lossy(&m.message.data).into_owned();
+            (m.message_id, body)
+        })
+        .collect();
+    if flags & psyc::msg::history_replay_flags::REMOTE != 0 {
+        // A remote replay answers what the peer stores first, then what it fetched from the
+        // channel, each part in id order (`psyc::channel::remote`).
+        got.sort_by_key(|(id, _)| *id);
+    }
+    let want: Vec<(u64, String)> = bodies
+        .iter()
+        .enumerate()
+        .map(|(n, b)| (first + n as u64, String::from_utf8_lossy(b).into_owned()))
+        .collect();
+    assert_eq!(got, want, "{name}: history of messages {first}..={last}");
+}
+
+/// Every state variable of the channel as the client's peer has it (psycstore, like C,
+/// refuses the empty prefix; every variable name starts with `_`).
+pub fn channel_state(client: &mut psyc::client::Client, name: &str) -> Vec<(String, Vec<u8>)> {
+    let vars = client
+        .state_get_prefix("_")
+        .unwrap_or_else(|e| panic!("{name}: state get: {e}"));
+    assert!(vars.result >= 0, "{name}: state result {}", vars.result);
+    vars.vars
+}
