@@ -126,12 +126,12 @@ impl Bench {
         mc::Client::connect(&cfg, LONG).unwrap()
     }
 
-    /// A slave of `channel` on peer 2 whose join the master admits through `admit` (which
-    /// gets the joining key); returns once the slave has the decision.
+    /// A slave of `channel` on peer 2 whose join the master admits in `admit` (called once the
+    /// join is on its way); returns the slave and its key once it has the decision.
     fn join_slave(
         &mut self,
         channel: eddsa::PublicKey,
-        admit: impl FnOnce(ecdsa::PublicKey),
+        admit: impl FnOnce(),
     ) -> (Client, ecdsa::PublicKey) {
         let slave_key = self.slave_key();
         let slave_pub = slave_key.public_key();
@@ -146,7 +146,7 @@ impl Bench {
         )
         .unwrap();
         slave.set_timeout(LONG);
-        admit(slave_pub);
+        admit();
         match slave
             .wait_event(|e| matches!(e, Event::JoinDecision { .. }))
             .unwrap()
@@ -163,17 +163,7 @@ impl Bench {
         let (mut master, _) =
             Client::master_start(&self.socket(0), key.clone(), policy::PRIVATE).unwrap();
         master.set_timeout(LONG);
-        let (slave, slave_pub) = self.join_slave(key.public_key(), |_| {
-            match master
-                .wait_event(|e| matches!(e, Event::JoinRequest { .. }))
-                .unwrap()
-            {
-                Event::JoinRequest { slave_pub_key, .. } => master
-                    .join_decision(slave_pub_key, true, None, &[])
-                    .unwrap(),
-                other => panic!("join request expected, got {other:?}"),
-            }
-        });
+        let (slave, slave_pub) = self.join_slave(key.public_key(), || admit_next(&mut master));
         (master, slave, slave_pub)
     }
 
@@ -206,6 +196,19 @@ impl Bench {
             }
         }
         (origin, member)
+    }
+}
+
+/// Master: admits the next slave that asks to join.
+fn admit_next(master: &mut Client) {
+    match master
+        .wait_event(|e| matches!(e, Event::JoinRequest { .. }))
+        .unwrap()
+    {
+        Event::JoinRequest { slave_pub_key, .. } => master
+            .join_decision(slave_pub_key, true, None, &[])
+            .unwrap(),
+        other => panic!("join request expected, got {other:?}"),
     }
 }
 
@@ -276,7 +279,7 @@ fn raw_master(b: &mut Bench) -> (BlockingClient, Client) {
         )
         .unwrap();
     while !matches!(next_reply(&mut master), Reply::MasterStartAck(_)) {}
-    let (slave, _) = b.join_slave(key.public_key(), |_| loop {
+    let (slave, _) = b.join_slave(key.public_key(), || loop {
         if let Reply::JoinRequest(j) = next_reply(&mut master) {
             let decision = JoinDecision::new(status::OK, j.slave_pub_key);
             master
@@ -588,17 +591,7 @@ fn catch_up(b: &mut Bench, stored: usize, latest: usize) {
         drain(&mut master);
     }
     let fill = t0.elapsed().as_secs_f64();
-    let (mut slave, slave_pub) = b.join_slave(key.public_key(), |_| {
-        match master
-            .wait_event(|e| matches!(e, Event::JoinRequest { .. }))
-            .unwrap()
-        {
-            Event::JoinRequest { slave_pub_key, .. } => master
-                .join_decision(slave_pub_key, true, None, &[])
-                .unwrap(),
-            other => panic!("join request expected, got {other:?}"),
-        }
-    });
+    let (mut slave, slave_pub) = b.join_slave(key.public_key(), || admit_next(&mut master));
     // Member from the start, so the master's replay answers pass psycstore's membership test.
     let stored_result = master
         .membership_store(slave_pub, true, stored as u64, 0)
@@ -611,11 +604,18 @@ fn catch_up(b: &mut Bench, stored: usize, latest: usize) {
     let t1 = Instant::now();
     let local = master.history_latest(latest as u64, "", 0).unwrap();
     let local_s = t1.elapsed().as_secs_f64();
+    let cpu_before = cpu_seconds(&b.net);
     let t2 = Instant::now();
     let remote = slave
         .history_latest(latest as u64, "", history_replay_flags::REMOTE)
         .unwrap();
     let remote_s = t2.elapsed().as_secs_f64();
+    if verbose() {
+        eprintln!(
+            "  catch-up cpu s: {}",
+            cpu_delta(&cpu_before, &cpu_seconds(&b.net))
+        );
+    }
     println!(
         "history: {stored} messages stored in {fill:.1} s ({:.0} msgs/s, psyc client); master's \
          local replay of the latest {latest}: {} msgs in {:.3} s ({:.0} msgs/s)",
