@@ -357,51 +357,36 @@ fn join_message() -> PsycMessage {
     }
 }
 
+/// `len` bytes of `fill` with a digit every 10000 bytes (its ten-thousands), as the C test
+/// fills its values, so a misplaced chunk shows.
+fn patterned(len: usize, fill: u8) -> impl Iterator<Item = u8> {
+    (0..len).map(move |i| {
+        if i.is_multiple_of(10_000) {
+            b'0' + (i / 10_000) as u8
+        } else {
+            fill
+        }
+    })
+}
+
 /// `_test_max`'s value: name, NUL and value fill a maximal MODIFIER part exactly.
 fn test_max_value() -> Vec<u8> {
-    let len = MODIFIER_MAX_PAYLOAD - "_test_max".len() - 1;
-    (0..len)
-        .map(|i| {
-            if i % 10_000 == 0 {
-                b'0' + (i / 10_000) as u8
-            } else {
-                b'.'
-            }
-        })
-        .collect()
+    patterned(MODIFIER_MAX_PAYLOAD - "_test_max".len() - 1, b'.').collect()
 }
 
 /// `_test_cont`'s value: what a MODIFIER part has room for after the name, plus a whole
 /// MOD_CONT part.
 fn test_cont_value() -> Vec<u8> {
-    let first = MODIFIER_MAX_PAYLOAD - "_test_cont".len() - 1;
-    let digit = |i: usize, fill: u8| {
-        if i % 10_000 == 0 {
-            b'0' + (i / 10_000) as u8
-        } else {
-            fill
-        }
-    };
-    (0..first)
-        .map(|i| digit(i, b':'))
-        .chain((0..MOD_CONT_MAX_PAYLOAD).map(|j| digit(j, b'!')))
+    patterned(MODIFIER_MAX_PAYLOAD - "_test_cont".len() - 1, b':')
+        .chain(patterned(MOD_CONT_MAX_PAYLOAD, b'!'))
         .collect()
 }
 
 /// The body of the C test: "foo", a maximal DATA block, "foo bar", "foo bar baz".
 fn body_chunks() -> Vec<Vec<u8>> {
-    let block = (0..DATA_MAX_PAYLOAD)
-        .map(|i| {
-            if i % 10_000 == 0 {
-                b'0' + (i / 10_000) as u8
-            } else {
-                b'_'
-            }
-        })
-        .collect();
     vec![
         b"foo".to_vec(),
-        block,
+        patterned(DATA_MAX_PAYLOAD, b'_').collect(),
         b"foo bar".to_vec(),
         b"foo bar baz".to_vec(),
     ]

@@ -65,7 +65,7 @@ fn master_and_slaves_on_two_peers() {
     let mut model = StateModel::default();
     let mut sent: Vec<ReceivedMessage> = Vec::new();
     for id in 1..=FIRST {
-        if id % 5 == 0 {
+        if id.is_multiple_of(5) {
             request(&mut slave1, &mut master, &key1, id);
         }
         let own = transmit(&mut master, id, &mut model);
@@ -229,7 +229,7 @@ fn content(id: u64) -> (u32, Environment) {
             METHOD_STATE_RESET,
             assign_env(&[("_reset", b"at 15"), ("_count", count.as_bytes())]),
         ),
-        _ if id % 4 == 0 => (0, assign_env(&[("_count", count.as_bytes())])),
+        _ if id.is_multiple_of(4) => (0, assign_env(&[("_count", count.as_bytes())])),
         _ => (0, env_of(Operator::Set, &[("_seq", count.as_bytes())])),
     }
 }
