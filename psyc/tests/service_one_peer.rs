@@ -42,23 +42,13 @@ fn test_psyc_scenario_with_state() {
 
     // 2. The first join is refused; the master sees the join message as sent.
     let join = join_message();
-    let mut slave = s.join(&join);
-    s.join_request(&mut master, &join);
-    master
-        .join_decision(s.slave_pub(), false, None, &[])
-        .expect("refuse");
-    assert_eq!(s.decision(&mut slave), status::NO);
+    let mut slave = s.join_decided(&mut master, &join, false);
     slave.part().expect("refused slave parts");
     // The C library disconnects on PART_ACK.
     drop(slave);
 
     // 3. The same slave key joins again and is admitted.
-    let mut slave = s.join(&join);
-    s.join_request(&mut master, &join);
-    master
-        .join_decision(s.slave_pub(), true, None, &[])
-        .expect("admit");
-    assert_eq!(s.decision(&mut slave), status::OK);
+    let mut slave = s.join_decided(&mut master, &join, true);
 
     // 4. Membership add, then remove (psycstore's result: 1 = stored).
     let added = master
@@ -186,12 +176,7 @@ fn test_psyc_scenario_with_state() {
         .expect("master restart");
     assert_eq!(started.result, status::OK, "stored history");
     assert_eq!(started.max_message_id, 1);
-    let mut slave = s.join(&join);
-    s.join_request(&mut master, &join);
-    master
-        .join_decision(s.slave_pub(), true, None, &[])
-        .expect("admit");
-    assert_eq!(s.decision(&mut slave), status::OK);
+    let slave = s.join_decided(&mut master, &join, true);
     let mut more = More {
         master,
         slave,
@@ -315,6 +300,19 @@ impl Scene {
             started.result == status::OK || started.result == status::NO,
             "SLAVE_JOIN_ACK {started:?}"
         );
+        slave
+    }
+
+    /// The slave joins with `join`, the master gets the request and decides `admit`, the
+    /// slave learns the decision.
+    fn join_decided(&self, master: &mut Client, join: &PsycMessage, admit: bool) -> Client {
+        let mut slave = self.join(join);
+        self.join_request(master, join);
+        master
+            .join_decision(self.slave_pub(), admit, None, &[])
+            .expect("join decision");
+        let expected = if admit { status::OK } else { status::NO };
+        assert_eq!(self.decision(&mut slave), expected);
         slave
     }
 
