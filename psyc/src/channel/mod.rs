@@ -60,8 +60,10 @@
 //! - SLAVE_JOIN with the LOCAL flag does not join the network (gap P8); the joining client
 //!   itself gets an admitting decision (C sent a fresh one to the *other* clients).
 //! - Join requests reaching a slave record are ignored; only the master answers (gap P7).
-//! - A refused slave leaves the multicast group (its connection is closed, gap P21); a later
-//!   SLAVE_JOIN of the record joins again.
+//! - A refused slave leaves the multicast group (PART_REQUEST, then its connection is closed,
+//!   gap P21); a later SLAVE_JOIN of the record joins again once multicast confirmed the part.
+//! - A MASTER_START for a master record that was stopped but is still held by a client (the
+//!   stopping client's disconnect not seen yet) starts the channel again, from fresh counters.
 //! - When the last client of a record leaves, the record's multicast connection is closed,
 //!   which stops the origin or parts the member (gap P13), and its pending operations are
 //!   forgotten. PART_ACK goes to the clients that asked.
@@ -314,7 +316,7 @@ impl Channels {
         record.mc_up = false;
         record.receive_suspend();
         record.catchup_suspend();
-        if !record.parting.is_empty() {
+        if !record.parting.is_empty() || record.is_leaving() {
             self.part_acked(key);
         }
     }

@@ -241,8 +241,10 @@ pub(super) enum SlaveNet {
     Joining,
     /// Admitted.
     Admitted,
-    /// Refused: the multicast connection was closed; a new non-LOCAL SLAVE_JOIN joins again.
-    Refused,
+    /// Refused and leaving the group: PART_REQUEST sent to multicast. At its PART_ACK the
+    /// connection closes and the record is `Idle`; a non-LOCAL SLAVE_JOIN that came
+    /// meanwhile then joins again.
+    Leaving,
 }
 
 /// The slave's side of a record.
@@ -329,6 +331,11 @@ impl Record {
     /// A slave key as psycstore files it.
     pub(super) fn store_slave(key: &ecdsa::PublicKey) -> SlaveKey {
         SlaveKey(key.0)
+    }
+
+    /// A refused slave leaving the group ([`SlaveNet::Leaving`]).
+    pub(super) fn is_leaving(&self) -> bool {
+        matches!(&self.role, Role::Slave(s) if s.net == SlaveNet::Leaving)
     }
 
     pub(super) fn is_master(&self) -> bool {

@@ -24,9 +24,20 @@ impl Channels {
         self.clients.insert(client, key);
         if let Some(record) = self.records.get_mut(&key) {
             record.clients.push(client);
-            if let Counters::Done(result) = record.counters {
-                let ack = start_ack(record, result);
-                self.out.send(client, ack);
+            match record.counters {
+                // Stopped (PART_ACK) but still held by a client, typically the stopping one
+                // whose disconnect is not seen yet: the channel starts again, as a new
+                // record would, from fresh counters (the old ones predate its messages).
+                Counters::Done(_) if !record.linked => {
+                    record.counters = Counters::Pending;
+                    let channel = record.store_channel();
+                    self.request_counters(key, channel);
+                }
+                Counters::Done(result) => {
+                    let ack = start_ack(record, result);
+                    self.out.send(client, ack);
+                }
+                Counters::Pending => {}
             }
             return;
         }
@@ -86,12 +97,16 @@ impl Channels {
     }
 
     fn lookup_counters(&mut self, record: Record) {
-        let key = record.key;
+        self.request_counters(record.key, record.store_channel());
+        self.records.insert(record.key, record);
+    }
+
+    /// Asks psycstore for the counters of record `key`'s channel.
+    fn request_counters(&mut self, key: RecordKey, channel: psycstore::keys::ChannelKey) {
         let op_id = self.ops.start(Op::Counters(key));
         self.out.store(StoreRequest::CountersGet(CountersGet {
-            head: RequestHead::new(op_id, record.store_channel()),
+            head: RequestHead::new(op_id, channel),
         }));
-        self.records.insert(key, record);
     }
 
     /// psycstore's counters for a new record: start the origin or join, ACK every client.
@@ -166,12 +181,14 @@ impl Channels {
         let Role::Slave(s) = &mut record.role else {
             return;
         };
-        if s.wants_network && matches!(s.net, SlaveNet::Idle | SlaveNet::Refused) {
+        if s.wants_network && s.net == SlaveNet::Idle {
             s.net = SlaveNet::Joining;
             s.decision = None;
             record.linked = true;
             // MEMBER_JOIN goes once the connection is up (`multicast_start`).
             self.out.push(super::Action::OpenMulticast { record: key });
+        } else if s.net == SlaveNet::Leaving && s.wants_network {
+            // Joins again once multicast confirmed the refused member's part.
         } else if let Some(d) = &s.decision {
             let reply = Reply::JoinDecision(d.clone());
             self.out.send_all(clients, &reply);
@@ -271,7 +288,7 @@ impl Channels {
             // Joined again after multicast restarted: the clients know they are in.
             SlaveNet::Admitted if admitted => return,
             SlaveNet::Admitted => {}
-            SlaveNet::Idle | SlaveNet::Refused => return,
+            SlaveNet::Idle | SlaveNet::Leaving => return,
         }
         let decision = JoinDecision {
             response: d.decision.response,
@@ -283,12 +300,15 @@ impl Channels {
             s.net = SlaveNet::Admitted;
             record.ready = true;
         } else {
-            // A refused slave leaves the group (gap P21).
-            s.net = SlaveNet::Refused;
+            // A refused slave leaves the group (gap P21): PART_REQUEST, and the connection
+            // closes at multicast's PART_ACK. Closing at once would race a quick join again:
+            // multicast could take the new connection's MEMBER_JOIN before it saw the old
+            // one close, and answer it with this refusal.
+            s.net = SlaveNet::Leaving;
+            s.wants_network = false;
             record.ready = false;
-            record.linked = false;
-            record.mc_up = false;
-            self.out.push(super::Action::CloseMulticast { record: key });
+            self.out
+                .multicast(key, Any::PartRequest(multicast::msg::PartRequest));
         }
         self.out.send_all(&clients, &Reply::JoinDecision(decision));
     }
@@ -309,7 +329,7 @@ impl Channels {
             self.part_acked(key);
             return;
         }
-        if record.parting.is_empty() {
+        if record.parting.is_empty() && !record.is_leaving() {
             self.out
                 .multicast(key, Any::PartRequest(multicast::msg::PartRequest));
         }
@@ -324,14 +344,21 @@ impl Channels {
         record.ready = false;
         record.linked = false;
         record.mc_up = false;
+        // A SLAVE_JOIN that came while a refused slave was leaving joins now.
+        let mut rejoin = false;
         if let Role::Slave(s) = &mut record.role {
+            rejoin = s.net == SlaveNet::Leaving && s.wants_network;
             s.net = SlaveNet::Idle;
-            s.wants_network = false;
+            s.wants_network = rejoin;
         }
         for client in std::mem::take(&mut record.parting) {
             self.out.send(client, Reply::PartAck(PartAck));
         }
         self.out.push(super::Action::CloseMulticast { record: key });
+        if rejoin {
+            let clients = self.records.get(&key).map(|r| r.clients.clone());
+            self.slave_network_step(key, &clients.unwrap_or_default(), false);
+        }
     }
 }
 

@@ -571,3 +571,66 @@ pub fn channel_state(client: &mut psyc::client::Client, name: &str) -> Vec<(Stri
     assert!(vars.result >= 0, "{name}: state result {}", vars.result);
     vars.vars
 }
+
+// ------------------------------------------------------------ psyc::client helpers
+
+/// The psyc socket of peer `k`, for [`psyc::client::Client`].
+/// An environment of `=` (assigning) modifiers.
+pub fn assign_env(mods: &[(&str, &[u8])]) -> psyc::format::env::Environment {
+    env_of(psyc::format::env::Operator::Assign, mods)
+}
+
+/// An environment of modifiers that all have operator `oper`.
+pub fn env_of(
+    oper: psyc::format::env::Operator,
+    mods: &[(&str, &[u8])],
+) -> psyc::format::env::Environment {
+    let mut env = psyc::format::env::Environment::new();
+    for (name, value) in mods {
+        env.add(oper, name, value.to_vec())
+            .unwrap_or_else(|e| panic!("modifier {name:?}: {e}"));
+    }
+    env
+}
+
+/// Waits on `client` (named `who` in panics) for the next whole message (requests included)
+/// and returns it; the other events stay queued.
+pub fn next_message(client: &mut psyc::client::Client, who: &str) -> psyc::client::ReceivedMessage {
+    match client.wait_event(|e| matches!(e, psyc::client::Event::Message(_))) {
+        Ok(psyc::client::Event::Message(m)) => m,
+        Ok(other) => panic!("{who}: expected a message, got {other:?}"),
+        Err(e) => panic!("{who}: waiting for a message: {e}"),
+    }
+}
+
+/// Reads `client`'s events for `quiet` and panics if any arrives: nothing is due.
+pub fn expect_no_event(client: &mut psyc::client::Client, who: &str, quiet: Duration) {
+    match client.next_event(Some(quiet)) {
+        Err(psyc::client::Error::Service(ClientError::Timeout(_))) => {}
+        Ok(event) => panic!("{who}: unexpected event {event:?}"),
+        Err(e) => panic!("{who}: waiting for quiet: {e}"),
+    }
+}
+
+/// Every state variable of the channel as `client` reads it, sorted by name: prefix `_`,
+/// which every variable name starts with (psycstore refuses the empty prefix, as in C).
+pub fn all_state(client: &mut psyc::client::Client, who: &str) -> Vec<(String, Vec<u8>)> {
+    let state = client
+        .state_get_prefix("_")
+        .unwrap_or_else(|e| panic!("{who}: state_get_prefix(\"_\"): {e}"));
+    let found = i64::from(!state.vars.is_empty());
+    assert_eq!(state.result, found, "{who}: state_get_prefix(\"_\") result");
+    let mut vars = state.vars;
+    vars.sort();
+    vars
+}
+
+/// `(name, value)` pairs, owned and sorted by name, to compare with [`all_state`].
+pub fn sorted_vars(vars: &[(&str, &[u8])]) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = vars
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), v.to_vec()))
+        .collect();
+    out.sort();
+    out
+}

@@ -130,6 +130,8 @@ fn a_rejoined_slave_keeps_its_decision_unless_refused_now() {
         replies_to(&a, 1).as_slice(),
         [Reply::JoinDecision(d)] if d.is_admitted == 0
     ));
+    assert!(matches!(mcast_msgs(&a).as_slice(), [Any::PartRequest(_)]));
+    let a = h.mcast(slave(), Event::PartAck);
     assert!(a
         .iter()
         .any(|x| matches!(x, Action::CloseMulticast { record } if *record == slave())));

@@ -135,9 +135,76 @@ fn a_refused_slave_leaves_the_group_and_may_join_again() {
     h.counters(&a, 0, 0);
     let a = h.mcast(slave(), Event::JoinDecision(decision(0)));
     assert!(matches!(replies_to(&a, 1).as_slice(), [Reply::JoinDecision(d)] if d.is_admitted == 0));
+    // It parts, and the connection closes when multicast confirmed it.
+    assert!(matches!(mcast_msgs(&a).as_slice(), [Any::PartRequest(_)]));
+    assert!(!a.contains(&Action::CloseMulticast { record: slave() }));
+    let a = h.mcast(slave(), Event::PartAck);
     assert!(a.contains(&Action::CloseMulticast { record: slave() }));
+    assert!(
+        replies_to(&a, 1).is_empty(),
+        "the client did not ask to part"
+    );
     let a = h.join(2, slave_join_flags::NONE);
     assert!(matches!(mcast_msgs(&a).as_slice(), [Any::MemberJoin(_)]));
+}
+
+#[test]
+fn a_join_while_a_refused_slave_leaves_waits_for_the_part() {
+    let mut h = Harness::new();
+    let a = h.join(1, slave_join_flags::NONE);
+    h.counters(&a, 0, 0);
+    h.mcast(slave(), Event::JoinDecision(decision(0)));
+    // Joining again before multicast confirmed the part: no MEMBER_JOIN yet (multicast could
+    // still hold the refused member) and not the old refusal.
+    let a = h.join(2, slave_join_flags::NONE);
+    assert!(mcast_msgs(&a).is_empty());
+    assert!(matches!(
+        replies_to(&a, 2).as_slice(),
+        [Reply::SlaveJoinAck(_)]
+    ));
+    // The part confirmed: the old connection closes, a new one joins.
+    let a = h.mcast(slave(), Event::PartAck);
+    let close = a
+        .iter()
+        .position(|x| *x == Action::CloseMulticast { record: slave() });
+    let open = a
+        .iter()
+        .position(|x| *x == Action::OpenMulticast { record: slave() });
+    assert!(
+        matches!((close, open), (Some(c), Some(o)) if c < o),
+        "{a:?}"
+    );
+    assert!(matches!(mcast_msgs(&a).as_slice(), [Any::MemberJoin(_)]));
+    let a = h.mcast(slave(), Event::JoinDecision(decision(1)));
+    for c in [1, 2] {
+        assert!(
+            matches!(replies_to(&a, c).as_slice(), [Reply::JoinDecision(d)] if d.is_admitted == 1)
+        );
+    }
+}
+
+#[test]
+fn a_master_start_on_a_stopped_record_starts_the_channel_again() {
+    let mut h = Harness::started_master(0);
+    h.client(1, Request::PartRequest(PartRequest));
+    let a = h.mcast(master(), Event::PartAck);
+    assert!(a.contains(&Action::CloseMulticast { record: master() }));
+    // Client 1 has not gone yet when client 2 starts the channel again: fresh counters, then
+    // the origin starts again.
+    let a = h.client(
+        2,
+        Request::MasterStart(MasterStart {
+            policy: 0,
+            channel_key: channel_key(),
+        }),
+    );
+    assert!(replies_to(&a, 2).is_empty(), "waits for the counters");
+    let a = h.counters(&a, 1, 7);
+    assert!(matches!(
+        replies_to(&a, 2).as_slice(),
+        [Reply::MasterStartAck(ack)] if ack.result_code == 1 && ack.max_message_id == 7
+    ));
+    assert!(matches!(mcast_msgs(&a).as_slice(), [Any::OriginStart(_)]));
 }
 
 pub(super) fn join_request() -> multicast::msg::JoinRequest {
