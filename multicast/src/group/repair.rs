@@ -201,7 +201,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     }
 
     /// We (re-)attached: pass on joins that waited for us, announce our subtree again after a
-    /// re-attach, and pull what we missed meanwhile.
+    /// re-attach, ask again the replays that went to the old parent and wait for their
+    /// answer (it went away with them), and pull what we missed meanwhile.
     pub(super) fn after_attach(&mut self, now: Instant, gid: HashCode, pull_gap: bool) {
         let Some(g) = self.groups.get_mut(&gid) else {
             return;
@@ -223,6 +224,10 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         for j in to_send {
             self.out.send_channel(up, j);
             self.out.stat(stat::JOINS_FORWARDED, 1);
+        }
+        for r in g.replays.open_requests() {
+            self.out.send_channel(up, r.to_message());
+            self.out.stat(stat::REPLAYS_FORWARDED, 1);
         }
         if pull_gap {
             self.probe_next(now, gid);

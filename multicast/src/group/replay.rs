@@ -8,7 +8,7 @@ use gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE;
 use gnunet_service::crypto::{ecdsa, HashCode};
 use gnunet_service::wire::Message;
 use rand_core::RngCore;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::action::{stat, ChannelId, ClientId, Timer};
 use super::member::MemberStatus;
@@ -120,6 +120,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         };
         let signed = self.crypto.verify_fragment_message(&g.verifier, &f, raw);
         let requesters = g.replays.requesters(&r.ids);
+        debug!(?r.ids, signed, requesters = requesters.len(), "replay answer from a client");
         if signed {
             self.answer_requesters(gid, &requesters, &f, raw);
             if let Some(g) = self.groups.get_mut(&gid) {
@@ -355,7 +356,9 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let Some(g) = self.groups.get_mut(&gid) else {
             return;
         };
-        match g.replays.join(who, &r, shared) {
+        let joined = g.replays.join(who, &r, shared);
+        debug!(?r.ids, ?who, shared, ?joined, "replay request");
+        match joined {
             Some(Joined::Shares | Joined::Queued) => return,
             Some(Joined::Full) => {
                 self.reply_error(gid, r.ids, who, ReplayError::InternalError);

@@ -198,6 +198,23 @@ impl ReplayRounds {
         self.rounds.remove(ids).map(|r| (r.requesters, r.queued))
     }
 
+    /// The requests of the rounds still waiting for their answer, as they went out: after a
+    /// re-attach they are asked of the new parent (the old one took them with it).
+    pub(super) fn open_requests(&self) -> Vec<ReplayRequest> {
+        let mut open: Vec<ReplayRequest> = self
+            .rounds
+            .iter()
+            .filter(|(_, r)| !r.expired && !r.requesters.is_empty())
+            .map(|(ids, r)| ReplayRequest {
+                member_pub_key: r.member,
+                ids: *ids,
+                uid: 0,
+            })
+            .collect();
+        open.sort_by_key(|r| (r.ids.fragment_id, r.ids.message_id, r.ids.fragment_offset));
+        open
+    }
+
     /// Ends every round `fragment` answers.
     pub(super) fn answered_by(&mut self, fragment: &Fragment) -> Answered {
         let matched: Vec<ReplayIds> = self

@@ -11,7 +11,7 @@ use gnunet_service::crypto::{ecdsa, HashCode};
 use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::Message;
 use rand_core::RngCore;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::action::{stat, ChannelId, ClientId};
 use super::history::Seen;
@@ -452,6 +452,14 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         };
         let answered = g.replays.answered_by(&f);
         let seen = g.history.record(f.fragment_id, self.cfg.max_gap_request);
+        if !answered.requesters.is_empty() {
+            debug!(
+                fragment_id = f.fragment_id,
+                message_id = f.message_id,
+                requesters = answered.requesters.len(),
+                "fragment answers replays"
+            );
+        }
         // A probe of ours got its answer: probe further, unless others are still out.
         let probe_on = answered.was_mine && g.repair.is_probing() && !g.replays.awaits_mine();
         self.answer_requesters(gid, &answered.requesters, &f, &bytes);

@@ -127,6 +127,13 @@ impl Channels {
         };
         let channel_key = record.store_channel();
         let slave_key = Record::store_slave(&r.member_pub_key);
+        tracing::debug!(
+            message_id = r.ids.message_id,
+            fragment_id = r.ids.fragment_id,
+            offset = r.ids.fragment_offset,
+            member = %hex4(&r.member_pub_key.0),
+            "replay request from a member"
+        );
         let op_id = self.ops.start(Op::Replay {
             record: key,
             ids: r.ids,
@@ -250,6 +257,12 @@ impl Channels {
             Op::Replay {
                 record, ids, found, ..
             } => {
+                tracing::debug!(
+                    message_id = ids.message_id,
+                    found,
+                    result = r.result_code,
+                    "replay request answered"
+                );
                 let answer = if found {
                     Any::ReplayResponseEnd(ReplayResponseEnd { ids, error_code: 0 })
                 } else {
@@ -312,4 +325,9 @@ fn historic(client_op: u64, flags: u32, message_id: u64, offset: u64, parts: Vec
         parts,
     };
     Reply::HistoryResult(HistoryResult::new(client_op, delivery))
+}
+
+/// The first bytes of a key in hex, for logs.
+fn hex4(bytes: &[u8]) -> String {
+    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }

@@ -414,3 +414,46 @@ fn an_admitted_members_replay_answer_counts_only_with_the_group_signature() {
     let got = fragments(&net.take(0, 2));
     assert_eq!((got.len(), got[0].payload.as_slice()), (1, &b"signed"[..]));
 }
+
+/// A replay that went up to a relay that then died is asked again of the new parent once the
+/// member re-attached: it does not wait for the round to expire (PSYC's late-joiner state
+/// catch-up and history fetches sat out that timeout when a relay stopped).
+#[test]
+fn a_replay_lost_with_the_parent_is_asked_again_after_the_reattach() {
+    let cfg = Config {
+        replay_cache_bytes: 0,
+        ..one_child_each()
+    };
+    let mut net = origin_and_first_member(3, cfg.clone());
+    join(&mut net, 2, 1, 2, 0);
+    decide_all(&mut net, true);
+    send_fragment(&mut net, b"one");
+    let sent = fragments(&net.take(2, 1));
+    assert_eq!(sent.len(), 1);
+    net.take(0, 1);
+
+    net.client(2, 1, replay_of(1));
+    let first = asked_origin(&mut net);
+    assert_eq!(first.len(), 1, "asked through the relay");
+    // The relay goes as the origin's application answers: the answer has no way down.
+    net.kill(1);
+    answer_replay(&mut net, first[0].ids, Some(sent[0].to_message()));
+    let meanwhile = net.take(2, 1);
+    assert!(fragments(&meanwhile).is_empty());
+    assert_eq!(replay_errors(&meanwhile), 0, "the member still waits");
+
+    // After the jitter peer 2 is re-admitted by the origin from the stored decision (its
+    // application is not asked) and asks for the fragment again on the new path.
+    net.advance(cfg.reattach_jitter);
+    assert_eq!(net.stat(stat::JOINS_READMITTED), 1);
+    let asked = asked_origin(&mut net);
+    assert!(!asked.is_empty(), "asked again on the new path");
+    for r in asked {
+        answer_replay(&mut net, r.ids, Some(sent[0].to_message()));
+    }
+    let got = fragments(&net.take(2, 1));
+    assert!(
+        got.iter().any(|f| f.fragment_id == 1),
+        "the member gets its replay: {got:?}"
+    );
+}
