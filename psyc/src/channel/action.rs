@@ -130,6 +130,11 @@ pub struct Config {
     /// that sends beyond it is dropped. The C library waits for a MESSAGE_ACK after each data
     /// container, but sends the containers of the modifiers without waiting.
     pub max_transmit_queue: usize,
+    /// Fragments of one record handed to multicast without its FRAGMENT_ACK; a client's
+    /// container is acknowledged (MESSAGE_ACK) when it is handed out within this window, so
+    /// it bounds how far a client runs ahead of the channel (see
+    /// [`transmit`](super::transmit)).
+    pub max_fragments_in_flight: usize,
     /// How far past the next message to deliver fragments are buffered (in message ids);
     /// fragments further ahead are dropped and fetched by replay later.
     pub receive_window: u64,
@@ -170,6 +175,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             max_transmit_queue: 256,
+            max_fragments_in_flight: 4,
             receive_window: 256,
             max_buffered_bytes: 8 << 20,
             max_replays: 8,

@@ -39,8 +39,8 @@
 //! - A record's ORIGIN_START / MEMBER_JOIN goes first on every multicast connection: a
 //!   master starts after the highest fragment id of the channel it has seen (so fragment ids
 //!   stay unique in every psycstore), a member joins again with the same origin, relays and
-//!   join message and keeps its admission (a refusal now reaches its clients). The fragment
-//!   that had no FRAGMENT_ACK yet goes again (receivers drop a fragment they have);
+//!   join message and keeps its admission (a refusal now reaches its clients). The fragments
+//!   that had no FRAGMENT_ACK yet go again (receivers drop a fragment they have);
 //!   outstanding replay requests are asked again; a part in progress is done.
 //!
 //! The C service had no such handling: it lost its records when either service restarted.

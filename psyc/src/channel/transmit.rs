@@ -16,11 +16,16 @@
 //!   `state_delta` from STATE_RESET (0) and STATE_MODIFY (distance to the previous stateful
 //!   message), so receivers really apply channel state. A C peer receiving our messages sees
 //!   stateful deltas where a C master (on little-endian hosts) always sent NOT_MODIFIED.
-//! - **MESSAGE_ACK follows the channel** (gap P14): at most one fragment per record is with the
-//!   multicast service at a time, and a client gets the MESSAGE_ACK for its container when
-//!   multicast acknowledged the fragment (FRAGMENT_ACK), not when it was queued. A client's
-//!   sending is therefore paced by what the channel carries (backpressure); the C library
-//!   waits for these ACKs already, so C clients see only the timing change.
+//! - **MESSAGE_ACK follows the channel** (gap P14): at most
+//!   [`Config::max_fragments_in_flight`](super::Config::max_fragments_in_flight) fragments of a
+//!   record are with the multicast service without its FRAGMENT_ACK, and a client gets the
+//!   MESSAGE_ACK for its container when the container is handed to multicast within that
+//!   window — at once while the window has room, else when multicast acknowledged an earlier
+//!   fragment. A client that waits for each MESSAGE_ACK (the C library does) is therefore at
+//!   most one container plus the window ahead of what the channel carries (backpressure),
+//!   while the window keeps the channel busy between its round trips. The C service
+//!   acknowledged when multicast pulled the fragment, with no bound; C clients see only the
+//!   timing change.
 //! - **Every queued message is sent** regardless of how the previous one completed (gap P23).
 //! - **The group generation advances** (gap P16): a master message whose METHOD carries the
 //!   flag INC_GROUP_GEN (8, `GNUNET_PSYC_MASTER_TRANSMIT_INC_GROUP_GEN`; the C library puts
@@ -75,10 +80,9 @@ pub(super) struct Transmit {
     queue: VecDeque<Entry>,
     /// The message whose fragments are going out, until its END/CANCEL went.
     current: Option<Current>,
-    /// A fragment is with multicast, waiting for its FRAGMENT_ACK; the client to ACK.
-    in_flight: Option<Option<ClientId>>,
-    /// That fragment, to send again if the multicast connection breaks before the ACK.
-    in_flight_msg: Option<Any>,
+    /// The fragments with multicast that have no FRAGMENT_ACK yet, oldest first, to send
+    /// again if the multicast connection breaks before their ACK.
+    in_flight: VecDeque<Any>,
     /// Clients whose latest queued container left a message open.
     open: HashSet<ClientId>,
 }
@@ -140,14 +144,10 @@ impl Record {
         Ok(())
     }
 
-    /// Multicast acknowledged the fragment in flight: ACK its client, send the next.
+    /// Multicast acknowledged the oldest fragment in flight: the window has room for the
+    /// next.
     pub(super) fn fragment_acked(&mut self, ctx: &mut Ctx<'_>) {
-        self.tx.in_flight_msg = None;
-        if let Some(Some(client)) = self.tx.in_flight.take() {
-            if self.clients.contains(&client) {
-                ctx.out.send(client, Reply::MessageAck(MessageAck));
-            }
-        }
+        self.tx.in_flight.pop_front();
         self.kick(ctx);
     }
 
@@ -174,14 +174,24 @@ impl Record {
         }
     }
 
-    /// Hands the next container to multicast if none is in flight.
+    /// Hands queued containers to multicast while the window has room, and acknowledges
+    /// each to its client.
     pub(super) fn kick(&mut self, ctx: &mut Ctx<'_>) {
-        if self.tx.in_flight.is_some() || !self.mc_up {
-            return;
+        while self.mc_up && self.tx.in_flight.len() < ctx.cfg.max_fragments_in_flight.max(1) {
+            let Some(entry) = self.tx.take_next() else {
+                return;
+            };
+            let client = entry.client;
+            self.hand_out(entry, ctx);
+            if let Some(client) = client.filter(|c| self.clients.contains(c)) {
+                ctx.out.send(client, Reply::MessageAck(MessageAck));
+            }
         }
-        let Some(mut entry) = self.tx.take_next() else {
-            return;
-        };
+    }
+
+    /// Numbers `entry` as the next fragment of the message going out and hands it to
+    /// multicast.
+    fn hand_out(&mut self, mut entry: Entry, ctx: &mut Ctx<'_>) {
         let mut current = match self.tx.current {
             Some(c) => c,
             None => {
@@ -218,18 +228,17 @@ impl Record {
         };
         current.offset += header as u64 + size;
         self.tx.current = (!entry.ends).then_some(current);
-        self.tx.in_flight = Some(entry.client);
-        self.tx.in_flight_msg = Some(msg.clone());
+        self.tx.in_flight.push_back(msg.clone());
         ctx.out.multicast(self.key, msg);
     }
 
-    /// The multicast connection is up again: the fragment that was with the old one goes
-    /// again (its FRAGMENT_ACK never came), then the queue moves on.
+    /// The multicast connection is up again: the fragments that were with the old one go
+    /// again (their FRAGMENT_ACKs never came), then the queue moves on.
     pub(super) fn transmit_resume(&mut self, ctx: &mut Ctx<'_>) {
-        match &self.tx.in_flight_msg {
-            Some(msg) => ctx.out.multicast(self.key, msg.clone()),
-            None => self.kick(ctx),
+        for msg in &self.tx.in_flight {
+            ctx.out.multicast(self.key, msg.clone());
         }
+        self.kick(ctx);
     }
 
     /// Numbers a message that starts going out and, at the master, fills in its METHOD's

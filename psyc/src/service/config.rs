@@ -42,6 +42,8 @@ pub struct ServiceConfig {
 impl ServiceConfig {
     /// Reads `[psyc]`:
     /// - `TRANSMIT_QUEUE`: client messages a channel record holds for sending (default 256);
+    /// - `FRAGMENTS_IN_FLIGHT`: fragments a record hands to multicast before multicast
+    ///   acknowledged the oldest (default 4);
     /// - `RECEIVE_WINDOW`: how many message ids past the next one to deliver are buffered
     ///   (default 256);
     /// - `MAX_REPLAYS`: replay requests a record keeps outstanding (default 8);
@@ -54,6 +56,9 @@ impl ServiceConfig {
         let mut channel = ChannelConfig::default();
         if let Some(n) = positive(cfg, "TRANSMIT_QUEUE")? {
             channel.max_transmit_queue = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = positive(cfg, "FRAGMENTS_IN_FLIGHT")? {
+            channel.max_fragments_in_flight = usize::try_from(n).unwrap_or(usize::MAX);
         }
         if let Some(n) = positive(cfg, "RECEIVE_WINDOW")? {
             channel.receive_window = n;
@@ -137,10 +142,11 @@ mod tests {
             ChannelConfig::default().max_transmit_queue
         );
         let c = ServiceConfig::from_config(&config(
-            "TRANSMIT_QUEUE = 9\nRECEIVE_WINDOW = 17\nMAX_REPLAYS = 2\nREPLAY_TIMEOUT = 700 ms\nMAX_STATE_CHAIN = 0\n",
+            "TRANSMIT_QUEUE = 9\nFRAGMENTS_IN_FLIGHT = 2\nRECEIVE_WINDOW = 17\nMAX_REPLAYS = 2\nREPLAY_TIMEOUT = 700 ms\nMAX_STATE_CHAIN = 0\n",
         ))
         .unwrap();
         assert_eq!(c.channel.max_transmit_queue, 9);
+        assert_eq!(c.channel.max_fragments_in_flight, 2);
         assert_eq!(c.channel.receive_window, 17);
         assert_eq!(c.channel.max_replays, 2);
         assert_eq!(c.channel.max_state_chain, 0);

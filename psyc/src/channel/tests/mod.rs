@@ -160,7 +160,12 @@ impl Harness {
     /// A started master with client 1 on a channel whose last message was `max_message_id`,
     /// sent with group generation `generation`.
     fn started_master_at(max_message_id: u64, generation: u64) -> Self {
-        let mut h = Self::new();
+        Self::started_master_with(Config::default(), max_message_id, generation)
+    }
+
+    /// [`Self::started_master_at`] with the knobs `cfg`.
+    fn started_master_with(cfg: Config, max_message_id: u64, generation: u64) -> Self {
+        let mut h = Self::with(cfg);
         let a = h.client(
             1,
             Request::MasterStart(MasterStart {

@@ -47,24 +47,38 @@ fn master_messages_are_numbered_after_the_stored_counter_with_state_flags_read_b
     assert_eq!(sent(&a), vec![(15, 0, Some(2))], "15 − 13");
 }
 
+/// A master whose records keep at most `window` fragments with multicast.
+fn windowed_master(window: usize) -> Harness {
+    Harness::started_master_with(
+        Config {
+            max_fragments_in_flight: window,
+            ..Config::default()
+        },
+        0,
+        0,
+    )
+}
+
 #[test]
-fn message_ack_waits_until_multicast_acknowledged_the_fragment() {
-    let mut h = Harness::started_master(0);
+fn message_ack_comes_when_the_container_is_handed_out_within_the_window() {
+    let mut h = windowed_master(2);
     let a = h.send(1, method(0, "_m", true));
-    assert_eq!(sent(&a).len(), 1);
-    assert_eq!(acks(&a, 1), 0, "not before multicast took it");
+    assert_eq!((sent(&a).len(), acks(&a, 1)), (1, 1), "room in the window");
     let a = h.send(1, data("x", false));
-    assert!(sent(&a).is_empty(), "one fragment in flight at a time");
-    let a = h.mcast(master(), Event::FragmentAck);
-    assert_eq!(acks(&a, 1), 1);
     let frag_size = (multicast::msg::FRAGMENT_HEADER_SIZE + method(0, "_m", true).len()) as u64;
     assert_eq!(
         sent(&a),
         vec![(1, frag_size, None)],
         "offsets count whole fragments"
     );
-    let a = h.mcast(master(), Event::FragmentAck);
     assert_eq!(acks(&a, 1), 1);
+    let a = h.send(1, data("y", true));
+    assert!(sent(&a).is_empty(), "the window is full");
+    assert_eq!(acks(&a, 1), 0, "no ACK before the channel took more");
+    let a = h.mcast(master(), Event::FragmentAck);
+    assert_eq!((sent(&a).len(), acks(&a, 1)), (1, 1));
+    let a = h.mcast(master(), Event::FragmentAck);
+    assert!(sent(&a).is_empty() && acks(&a, 1) == 0, "nothing left");
 }
 
 #[test]
@@ -97,12 +111,12 @@ fn two_clients_messages_do_not_interleave() {
 
 #[test]
 fn a_sender_leaving_mid_message_closes_it_with_cancel() {
-    let mut h = Harness::started_master(0);
+    let mut h = windowed_master(1);
     h.send(1, method(0, "_a", true));
     h.ch.handle_client_gone(h.now, ClientId(1));
     let _ = h.ch.drain_actions();
     // The record is gone with its last client; a record with another client keeps going.
-    let mut h = Harness::started_master(0);
+    let mut h = windowed_master(1);
     h.client(
         2,
         Request::MasterStart(MasterStart {
@@ -164,6 +178,7 @@ fn slave_requests_are_numbered_from_one_and_never_carry_state() {
 fn a_full_transmit_queue_drops_the_sender() {
     let mut h = Harness::with(Config {
         max_transmit_queue: 2,
+        max_fragments_in_flight: 1,
         ..Config::default()
     });
     let a = h.client(
@@ -183,7 +198,7 @@ fn a_full_transmit_queue_drops_the_sender() {
 #[test]
 fn a_second_message_leaves_after_a_first_sent_in_one_piece() {
     // gap P23: the C service lost message 2 when message 1 went out whole.
-    let mut h = Harness::started_master(0);
+    let mut h = windowed_master(1);
     let mut out = h.send(1, method(0, "_notice_one", false));
     out.extend(h.send(1, method(0, "_notice_two", false)));
     assert_eq!(sent(&out).len(), 1, "one fragment with multicast at a time");
