@@ -32,8 +32,10 @@
 //! - **One container in flight.** The session writes the next PSYC_MESSAGE container only
 //!   after the MESSAGE_ACK of the one before; the rest wait inside the session (modifiers
 //!   already segmented, body chunks in a bounded queue). The service acknowledges a container
-//!   once the channel has carried it, so this is the backpressure from the channel to the
-//!   application. The C transmitter let modifier containers pile up unacknowledged.
+//!   once it is with multicast within a small window of fragments multicast has not
+//!   acknowledged yet ([`crate::channel::transmit`]), so this is the backpressure from the
+//!   channel to the application. The C transmitter let modifier containers pile up
+//!   unacknowledged.
 //! - **Transmission waits for the channel**: a master's containers go out after a
 //!   MASTER_START_ACK with result 1 or 0, a slave's after an admitting join decision (never
 //!   for a LOCAL slave): the service drops a client that transmits earlier.
