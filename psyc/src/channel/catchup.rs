@@ -65,10 +65,10 @@
 
 use std::time::Instant;
 
-use multicast::msg::{Any, Fragment, ReplayIds, ReplayRequest};
+use multicast::msg::{Fragment, ReplayIds};
 use psycstore::msg::{
-    message_flags, status, CountersGet, CountersResult, FragmentStore, Request as StoreRequest,
-    RequestHead, StateModify, StateReset,
+    message_flags, status, CountersGet, CountersResult, Request as StoreRequest, RequestHead,
+    StateModify, StateReset,
 };
 use tracing::{debug, warn};
 
@@ -255,19 +255,9 @@ impl Record {
         self.catchup.requests += 1;
         let request = self.catchup.requests;
         fetch.request = Some(request);
-        let ids = ReplayIds {
-            fragment_id: 0,
-            message_id: fetch.message_id,
-            fragment_offset: fetch.offset,
-            flags: 0,
-        };
         ctx.out.multicast(
             self.key,
-            Any::ReplayRequest(ReplayRequest {
-                member_pub_key: gnunet_service::crypto::ecdsa::PublicKey([0; 32]),
-                ids,
-                uid: 0,
-            }),
+            super::fetch::replay_request(fetch.message_id, fetch.offset),
         );
         ctx.out.push(Action::SetTimer {
             at: now + ctx.cfg.replay_timeout,
@@ -313,13 +303,7 @@ impl Record {
             }
         }
         run.fragments += 1;
-        let op_id = ctx.ops.start(Op::FragmentStore(self.key));
-        ctx.out.store(StoreRequest::FragmentStore(FragmentStore {
-            psycstore_flags,
-            channel_key,
-            op_id,
-            fragment: f.clone(),
-        }));
+        super::fetch::store(self.key, channel_key, f.clone(), psycstore_flags, ctx);
         if !matches!(summary.last, Some(PartKind::End | PartKind::Cancel)) {
             fetch.offset = fetch.offset.saturating_add(f.wire_size() as u64);
             fetch.attempt = 1;

@@ -78,6 +78,7 @@
 
 mod action;
 pub mod catchup;
+mod fetch;
 mod query;
 pub mod receive;
 mod record;

@@ -98,13 +98,12 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use multicast::msg::{Any, Fragment, ReplayIds, ReplayRequest};
-use psycstore::msg::{
-    message_flags, FragmentStore, Request as StoreRequest, RequestHead, StateModify, StateReset,
-};
+use multicast::msg::{Fragment, ReplayIds};
+use psycstore::msg::{Request as StoreRequest, RequestHead, StateModify, StateReset};
 use tracing::{debug, warn};
 
 use super::action::{Action, Timer};
+use super::fetch;
 use super::record::{Ctx, Op, Record};
 use crate::format::container::{
     check_parts, Delivery, DeliveryHeader, PartsSummary, DELIVERY_REQUEST,
@@ -305,7 +304,6 @@ impl Record {
             );
             self.rx.next = Some(f.message_id);
         }
-        let channel_key = self.store_channel();
         let m = self.rx.messages.entry(f.message_id).or_default();
         // Below `contiguous` everything was held already or delivered and released.
         if m.skipped
@@ -314,23 +312,15 @@ impl Record {
         {
             return;
         }
-        let mut psycstore_flags = 0;
         if f.fragment_offset == 0 {
             if let Ok((Part::Method(method), _)) = Part::parse(&f.payload) {
                 m.state_delta = Some(method.state_delta);
-                if method.state_delta != STATE_DELTA_NOT_MODIFIED {
-                    psycstore_flags = message_flags::STATE;
-                }
             }
         }
-        let op_id = ctx.ops.start(Op::FragmentStore(self.key));
-        // psycstore stores multicast's own fragment type: no conversion.
-        ctx.out.store(StoreRequest::FragmentStore(FragmentStore {
-            psycstore_flags,
-            channel_key,
-            op_id,
-            fragment: f.clone(),
-        }));
+        fetch::store_fragment(self, f.clone(), fetch::store_flags(&f), ctx);
+        let Some(m) = self.rx.messages.get_mut(&f.message_id) else {
+            return;
+        };
         let ends = matches!(summary.last, Some(PartKind::End | PartKind::Cancel));
         let message_id = f.message_id;
         let before = m.contiguous;
@@ -553,19 +543,8 @@ impl Record {
         ctx: &mut Ctx<'_>,
     ) {
         self.rx.replays.insert(message_id, Pending { attempt });
-        ctx.out.multicast(
-            self.key,
-            Any::ReplayRequest(ReplayRequest {
-                member_pub_key: gnunet_service::crypto::ecdsa::PublicKey([0; 32]),
-                ids: ReplayIds {
-                    fragment_id: 0,
-                    message_id,
-                    fragment_offset: offset,
-                    flags: 0,
-                },
-                uid: 0,
-            }),
-        );
+        ctx.out
+            .multicast(self.key, fetch::replay_request(message_id, offset));
         ctx.out.push(Action::SetTimer {
             at: now + ctx.cfg.replay_timeout,
             timer: Timer::Replay {
