@@ -36,6 +36,35 @@ fn message_get(actions: &[Action]) -> (u64, (u64, u64, u64)) {
     }
 }
 
+/// The (op id, first, last) of every reread (range MESSAGE_GET) among `actions`.
+fn rereads(actions: &[Action]) -> Vec<(u64, u64, u64)> {
+    store_ops(actions)
+        .iter()
+        .filter_map(|r| match r {
+            StoreRequest::MessageGet(m) => {
+                assert_eq!(m.message_limit, 0, "a reread is a range");
+                Some((m.head.op_id, m.first_message_id, m.last_message_id))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The one reread among `actions`, checked to cover `first..=last`; psycstore answers it
+/// with `fragments`.
+fn reread(
+    h: &mut Harness,
+    actions: &[Action],
+    (first, last): (u64, u64),
+    fragments: Vec<Fragment>,
+) -> Vec<Action> {
+    let [(op, from, to)] = rereads(actions)[..] else {
+        panic!("expected one reread, got {:?}", rereads(actions))
+    };
+    assert_eq!((from, to), (first, last), "the ids read again");
+    local(h, op, fragments)
+}
+
 /// psycstore answers op `op` with `fragments`, then its count.
 fn local(h: &mut Harness, op: u64, fragments: Vec<Fragment>) -> Vec<Action> {
     let mut out = Vec::new();
@@ -162,10 +191,12 @@ fn a_remote_range_fetches_the_local_gaps_and_answers_in_order_with_the_count() {
             whole(6, "_a"),
         ],
     );
-    assert_eq!(results(&a, 1), vec![(1, 0), (4, 0), (5, 0), (6, 0)]);
+    // 4, 5 and 6 come after the gap: held back, to be read again in their turn.
+    assert_eq!(results(&a, 1), vec![(1, 0)]);
     assert_eq!(result_code(&a, 1), None, "the remote part follows");
     assert_eq!(asked(&a), vec![(2, 0), (3, 0)]);
     assert_eq!(timers(&a).len(), 2);
+    assert!(rereads(&a).is_empty(), "not before 2 and 3");
 
     // 3 comes first: it waits for 2.
     let a = replayed(&mut h, whole(3, "_a"));
@@ -177,6 +208,14 @@ fn a_remote_range_fetches_the_local_gaps_and_answers_in_order_with_the_count() {
     assert!(deliveries(&a, 1).is_empty(), "not delivered live again");
     let a = replayed(&mut h, whole(2, "_a"));
     assert_eq!(results(&a, 1), vec![(2, 0), (3, 0)]);
+    assert_eq!(result_code(&a, 1), None);
+    let a = reread(
+        &mut h,
+        &a,
+        (4, 6),
+        vec![whole(4, "_a"), whole(5, "_a"), whole(6, "_a")],
+    );
+    assert_eq!(results(&a, 1), vec![(4, 0), (5, 0), (6, 0)]);
     assert_eq!(result_code(&a, 1), Some(6));
     // Nothing more is wanted: a duplicate is dropped, not stored.
     let a = replayed(&mut h, whole(2, "_a"));
@@ -242,7 +281,8 @@ fn a_local_message_that_stops_short_is_cancelled_and_fetched_whole() {
     );
     let first = fragment(1, 0, method(0, "_m", true));
     let end = first.wire_size() as u64;
-    assert_eq!(results(&a, 1), vec![(1, 0), (1, end), (2, 0)]);
+    // 2 follows the message to fetch: held back.
+    assert_eq!(results(&a, 1), vec![(1, 0), (1, end)]);
     match &replies_to(&a, 1)[1] {
         Reply::HistoryResult(r) => {
             let summary = crate::format::container::check_parts(&r.message.parts).expect("parts");
@@ -257,6 +297,8 @@ fn a_local_message_that_stops_short_is_cancelled_and_fetched_whole() {
     assert_eq!(asked(&a), vec![(1, end)]);
     let a = replayed(&mut h, fragment(1, end, data("z", true)));
     assert_eq!(results(&a, 1), vec![(1, end)]);
+    let a = reread(&mut h, &a, (2, 2), vec![whole(2, "_m")]);
+    assert_eq!(results(&a, 1), vec![(2, 0)]);
     assert_eq!(result_code(&a, 1), Some(5));
 }
 
@@ -319,11 +361,10 @@ fn an_unanswered_request_is_asked_again_then_skipped() {
     h.ch.handle_timeout(h.now, second);
     let a = h.drain();
     assert!(asked(&a).is_empty());
-    assert_eq!(
-        result_code(&a, 1),
-        Some(1),
-        "skipped after the last attempt"
-    );
+    // Skipped after the last attempt: the held-back 2 follows.
+    let a = reread(&mut h, &a, (2, 2), vec![whole(2, "_a")]);
+    assert_eq!(results(&a, 1), vec![(2, 0)]);
+    assert_eq!(result_code(&a, 1), Some(1));
 }
 
 #[test]
