@@ -14,9 +14,8 @@
 //!
 //! # Remote part (admitted slave records)
 //!
-//! After psycstore's final answer, the record fetches from the channel, in increasing id
-//! order, every message of a span that the local answer did not hold whole (nor showed to
-//! be of another method):
+//! The record fetches from the channel, in increasing id order, every message of a span
+//! that the local answer did not hold whole (nor showed to be of another method):
 //!
 //! - with the REMOTE flag: the asked range; in latest-N mode the N ids ending at the newest
 //!   message this record delivered (psycstore is then asked for that range too, so both
@@ -24,12 +23,13 @@
 //! - without it: the holes of the local answer, i.e. the ids between the lowest and the
 //!   highest message id it held.
 //!
-//! The span ends at the newest message the record delivered in order (or skipped): newer ones
-//! are still being received and reach the clients live. Of a larger span only the newest
-//! [`Config::max_history_span`] ids are fetched. A master record has the whole history and a
-//! slave that is not admitted (or delivered nothing yet) has no channel to ask: both answer
-//! locally only; so does a record already running [`Config::max_history_ops`] remote
-//! replays.
+//! The span ends at the newest message the record had delivered in order (or skipped) when
+//! the request came: newer ones are still being received and reach the clients live. Of a
+//! larger span only the newest [`Config::max_history_span`] ids are fetched. A master record
+//! has the whole history and a slave that is not admitted (or delivered nothing yet) has no
+//! channel to ask: both answer locally only, and exactly as psycstore answers; so does a
+//! record already running [`Config::max_history_ops`] remote replays (it still keeps the
+//! order below, but fetches nothing).
 //!
 //! Each message is asked for by REPLAY_REQUEST (message id, fragment offset 0); the master
 //! answers from its psycstore after testing the slave's membership at that message, and
@@ -37,10 +37,10 @@
 //! ([`receive`](super::receive) routes fragments of messages it delivered already here). A
 //! fragment that does not end its message is followed by a request for the next offset. At
 //! most [`Config::max_history_fetches`] messages are in progress per record (all its
-//! replays together). Results go to the client message by message in id order: the oldest
-//! message in progress streams, later ones fetch their first fragment and wait with it (so
-//! a single-fragment message needs no further request). Fetched fragments are stored in
-//! psycstore (flags as in [`receive`](super::receive)), so later local replays have them.
+//! replays together): the oldest streams, later ones fetch their first fragment and wait
+//! with it (so a single-fragment message needs no further request). Fetched fragments are
+//! stored in psycstore (flags as in [`receive`](super::receive)), so later local replays
+//! have them.
 //!
 //! A request without answer after [`Config::replay_timeout`] is asked again, up to
 //! [`Config::replay_attempts`] times; then, or when the replay fails (REPLAY_RESPONSE with an
@@ -50,11 +50,32 @@
 //! nothing is sent and the timers wait without using up attempts; a request that could not
 //! be sent goes at the first timer after the connection is back.
 //!
-//! The local results come first (in psycstore's order), then the fetched ones. Finally one
-//! RESULT_CODE goes to the client with the number of HISTORY_RESULTs it got (local and
-//! remote, CANCELs included), as C's count of fragments (gap P20); a psycstore error ends the
-//! replay with that error instead. A client that goes away takes its replays
-//! with it; a record that goes away, the replays of its clients.
+//! # Order and memory
+//!
+//! A client gets a replay's HISTORY_RESULTs in message-id order overall, local and fetched
+//! messages interleaved (a late joiner whose store holds only the stateful messages its
+//! catch-up fetched gets 1, 2, 3, … not 5, 7, 10, … then 1, 2, …). psycstore answers a range
+//! in id order; its answer passes to the client until the first message of the span to fetch
+//! (a missing id, or one held in part only, which then gets its CANCEL and comes again
+//! whole). From the next message on, a record that can fetch holds the local answer back:
+//! it keeps no fragment of it, only which ids of the span it held whole (or of another
+//! method), as runs of consecutive ids. Then the ids from the first one to fetch on are
+//! gone through in order: an id to fetch comes from the channel; a run of held-back ids
+//! between two of them (or after the last, up to the highest id of the local answer) is
+//! read again from psycstore (one MESSAGE_GET for the run, asked when everything before it
+//! went out, so its fragments go straight to the client, filtered as above).
+//!
+//! What one replay holds is therefore bounded: the runs (at most one per id to fetch, so at
+//! most the span cap, and a few in the usual case: one run for a large local answer with one
+//! early gap), a read-again run in progress, and its share of the record's
+//! [`Config::max_history_fetches`] messages in progress, each with at most one fragment
+//! waiting. A local answer of 10,000 messages is never kept in memory.
+//!
+//! Finally one RESULT_CODE goes to the client with the number of HISTORY_RESULTs it got
+//! (local, read again and fetched, CANCELs included), as C's count of fragments (gap P20); a
+//! psycstore error of the local answer ends the replay with that error instead (one of a
+//! read-again run only skips that run). A client that goes away takes its replays (and their
+//! reads in psycstore) with it; a record that goes away, the replays of its clients.
 //!
 //! [`Config::max_history_span`]: super::Config::max_history_span
 //! [`Config::max_history_ops`]: super::Config::max_history_ops

@@ -345,4 +345,10 @@ impl Scan {
             prefix: self.prefix,
         })
     }
+
+    /// The runs of settled held-back ids kept (what the scan costs beyond its fixed part).
+    #[cfg(test)]
+    pub(in crate::channel) fn held_runs(&self) -> usize {
+        self.settled.runs()
+    }
 }
