@@ -251,7 +251,7 @@ impl Channels {
                 fragments,
                 scan,
             } if r.result_code >= 0 => {
-                self.history_local_done(now, record, client, op_id, fragments, scan);
+                self.history_local_done(now, record, client, op_id, fragments, *scan);
                 return;
             }
             Op::HistoryReread { record, fetch, .. } => {

@@ -715,7 +715,7 @@ impl Channels {
         client: ClientId,
         client_op: u64,
         mut sent: i64,
-        mut scan: Box<Scan>,
+        mut scan: Scan,
     ) {
         let Some((record, mut ctx)) = self.record_ctx(key) else {
             return;
