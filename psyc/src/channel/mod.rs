@@ -381,6 +381,7 @@ impl Channels {
             Op::Counters(_) => {} // answered by RESULT_COUNTERS only
             op @ (Op::MembershipStore { .. }
             | Op::History { .. }
+            | Op::HistoryReread { .. }
             | Op::StateGet { .. }
             | Op::Replay { .. }) => self.query_done(now, op, r),
         }

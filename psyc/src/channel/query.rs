@@ -13,6 +13,7 @@ use gnunet_service::wire::{Message, MAX_MESSAGE_SIZE};
 use multicast::msg::{
     Any, Fragment, ReplayError, ReplayRequest, ReplayResponse, ReplayResponseEnd,
 };
+use psycstore::keys::ChannelKey;
 use psycstore::msg::{
     FragmentGet, FragmentResult, MembershipStore as StoreMembership, MessageGet,
     MessageGetFragment, Request as StoreRequest, RequestHead, ResultCode as StoreResultCode,
@@ -73,16 +74,12 @@ impl Channels {
             fragments: 0,
             scan,
         });
-        self.out.store(StoreRequest::MessageGet(MessageGet {
-            head: RequestHead::new(op_id, channel_key),
-            slave_key: psycstore::keys::SlaveKey([0; 32]),
-            first_message_id: query.first,
-            last_message_id: query.last,
-            message_limit: query.limit,
-            fragment_limit: 0,
-            do_membership_test: 0,
-            method_prefix: h.method_prefix_c().to_vec(),
-        }));
+        self.out.store(message_get(
+            op_id,
+            channel_key,
+            (query.first, query.last, query.limit),
+            h.method_prefix_c(),
+        ));
     }
 
     /// STATE_GET / STATE_GET_PREFIX for `name` (as C reads it, up to its first NUL).
@@ -183,6 +180,12 @@ impl Channels {
                     );
                 }
             }
+            Some(Op::HistoryReread { record, fetch, .. }) => {
+                let (record, fetch) = (*record, *fetch);
+                if let Some((rec, mut ctx)) = self.record_ctx(record) {
+                    rec.history_reread_fragment(fetch, f, &mut ctx);
+                }
+            }
             Some(Op::Replay {
                 record, ids, found, ..
             }) => {
@@ -248,7 +251,13 @@ impl Channels {
                 fragments,
                 scan,
             } if r.result_code >= 0 => {
-                self.history_local_done(now, record, client, op_id, fragments, scan);
+                self.history_local_done(now, record, client, op_id, fragments, *scan);
+                return;
+            }
+            Op::HistoryReread { record, fetch, .. } => {
+                if let Some((rec, mut ctx)) = self.record_ctx(record) {
+                    rec.history_reread_done(now, fetch, r.result_code, &mut ctx);
+                }
                 return;
             }
             Op::MembershipStore { client, op_id, .. }
@@ -292,6 +301,27 @@ impl Channels {
             }),
         );
     }
+}
+
+/// The MESSAGE_GET of history replay operation `op_id`: messages `(first, last, limit)` of
+/// channel `channel_key` as psycstore takes them (a range, or the latest `limit`), without
+/// membership test.
+pub(super) fn message_get(
+    op_id: u64,
+    channel_key: ChannelKey,
+    (first, last, limit): (u64, u64, u64),
+    method_prefix: &[u8],
+) -> StoreRequest {
+    StoreRequest::MessageGet(MessageGet {
+        head: RequestHead::new(op_id, channel_key),
+        slave_key: psycstore::keys::SlaveKey([0; 32]),
+        first_message_id: first,
+        last_message_id: last,
+        message_limit: limit,
+        fragment_limit: 0,
+        do_membership_test: 0,
+        method_prefix: method_prefix.to_vec(),
+    })
 }
 
 /// A HISTORY_RESULT for client operation `client_op`: `fragment` as a PSYC_MESSAGE with

@@ -47,6 +47,13 @@ pub(super) enum Op {
         fragments: i64,
         scan: Box<Scan>,
     },
+    /// A reread of held-back history for the remote part of a client's HISTORY_REPLAY
+    /// (the record's replay `fetch`, see [`super::remote`]).
+    HistoryReread {
+        record: RecordKey,
+        client: ClientId,
+        fetch: u64,
+    },
     /// A client's STATE_GET or STATE_GET_PREFIX.
     StateGet {
         record: RecordKey,
@@ -77,6 +84,7 @@ impl Op {
             | Op::CatchUpBase { record, .. }
             | Op::CatchUpModify { record, .. }
             | Op::History { record, .. }
+            | Op::HistoryReread { record, .. }
             | Op::StateGet { record, .. }
             | Op::Replay { record, .. } => *record,
         }
@@ -196,6 +204,7 @@ impl Ops {
         self.pending.retain(|_, op| match op {
             Op::MembershipStore { client, .. }
             | Op::History { client, .. }
+            | Op::HistoryReread { client, .. }
             | Op::StateGet { client, .. } => *client != gone,
             _ => true,
         });

@@ -14,9 +14,8 @@
 //!
 //! # Remote part (admitted slave records)
 //!
-//! After psycstore's final answer, the record fetches from the channel, in increasing id
-//! order, every message of a span that the local answer did not hold whole (nor showed to
-//! be of another method):
+//! The record fetches from the channel, in increasing id order, every message of a span
+//! that the local answer did not hold whole (nor showed to be of another method):
 //!
 //! - with the REMOTE flag: the asked range; in latest-N mode the N ids ending at the newest
 //!   message this record delivered (psycstore is then asked for that range too, so both
@@ -24,12 +23,13 @@
 //! - without it: the holes of the local answer, i.e. the ids between the lowest and the
 //!   highest message id it held.
 //!
-//! The span ends at the newest message the record delivered in order (or skipped): newer ones
-//! are still being received and reach the clients live. Of a larger span only the newest
-//! [`Config::max_history_span`] ids are fetched. A master record has the whole history and a
-//! slave that is not admitted (or delivered nothing yet) has no channel to ask: both answer
-//! locally only; so does a record already running [`Config::max_history_ops`] remote
-//! replays.
+//! The span ends at the newest message the record had delivered in order (or skipped) when
+//! the request came: newer ones are still being received and reach the clients live. Of a
+//! larger span only the newest [`Config::max_history_span`] ids are fetched. A master record
+//! has the whole history and a slave that is not admitted (or delivered nothing yet) has no
+//! channel to ask: both answer locally only, and exactly as psycstore answers; so does a
+//! record already running [`Config::max_history_ops`] remote replays (it still keeps the
+//! order below, but fetches nothing).
 //!
 //! Each message is asked for by REPLAY_REQUEST (message id, fragment offset 0); the master
 //! answers from its psycstore after testing the slave's membership at that message, and
@@ -37,10 +37,10 @@
 //! ([`receive`](super::receive) routes fragments of messages it delivered already here). A
 //! fragment that does not end its message is followed by a request for the next offset. At
 //! most [`Config::max_history_fetches`] messages are in progress per record (all its
-//! replays together). Results go to the client message by message in id order: the oldest
-//! message in progress streams, later ones fetch their first fragment and wait with it (so
-//! a single-fragment message needs no further request). Fetched fragments are stored in
-//! psycstore (flags as in [`receive`](super::receive)), so later local replays have them.
+//! replays together): the oldest streams, later ones fetch their first fragment and wait
+//! with it (so a single-fragment message needs no further request). Fetched fragments are
+//! stored in psycstore (flags as in [`receive`](super::receive)), so later local replays
+//! have them.
 //!
 //! A request without answer after [`Config::replay_timeout`] is asked again, up to
 //! [`Config::replay_attempts`] times; then, or when the replay fails (REPLAY_RESPONSE with an
@@ -50,11 +50,32 @@
 //! nothing is sent and the timers wait without using up attempts; a request that could not
 //! be sent goes at the first timer after the connection is back.
 //!
-//! The local results come first (in psycstore's order), then the fetched ones. Finally one
-//! RESULT_CODE goes to the client with the number of HISTORY_RESULTs it got (local and
-//! remote, CANCELs included), as C's count of fragments (gap P20); a psycstore error ends the
-//! replay with that error instead. A client that goes away takes its replays
-//! with it; a record that goes away, the replays of its clients.
+//! # Order and memory
+//!
+//! A client gets a replay's HISTORY_RESULTs in message-id order overall, local and fetched
+//! messages interleaved (a late joiner whose store holds only the stateful messages its
+//! catch-up fetched gets 1, 2, 3, … not 5, 7, 10, … then 1, 2, …). psycstore answers a range
+//! in id order; its answer passes to the client until the first message of the span to fetch
+//! (a missing id, or one held in part only, which then gets its CANCEL and comes again
+//! whole). From the next message on, a record that can fetch holds the local answer back:
+//! it keeps no fragment of it, only which ids of the span it held whole (or of another
+//! method), as runs of consecutive ids. Then the ids from the first one to fetch on are
+//! gone through in order: an id to fetch comes from the channel; a run of held-back ids
+//! between two of them (or after the last, up to the highest id of the local answer) is
+//! read again from psycstore (one MESSAGE_GET for the run, asked when everything before it
+//! went out, so its fragments go straight to the client, filtered as above).
+//!
+//! What one replay holds is therefore bounded: the runs (at most one per id to fetch, so at
+//! most the span cap, and a few in the usual case: one run for a large local answer with one
+//! early gap), a read-again run in progress, and its share of the record's
+//! [`Config::max_history_fetches`] messages in progress, each with at most one fragment
+//! waiting. A local answer of 10,000 messages is never kept in memory.
+//!
+//! Finally one RESULT_CODE goes to the client with the number of HISTORY_RESULTs it got
+//! (local, read again and fetched, CANCELs included), as C's count of fragments (gap P20); a
+//! psycstore error of the local answer ends the replay with that error instead (one of a
+//! read-again run only skips that run). A client that goes away takes its replays (and their
+//! reads in psycstore) with it; a record that goes away, the replays of its clients.
 //!
 //! [`Config::max_history_span`]: super::Config::max_history_span
 //! [`Config::max_history_ops`]: super::Config::max_history_ops
@@ -62,204 +83,23 @@
 //! [`Config::replay_timeout`]: super::Config::replay_timeout
 //! [`Config::replay_attempts`]: super::Config::replay_attempts
 
-use std::collections::{BTreeMap, BTreeSet};
+mod scan;
+
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use multicast::msg::{Any, Fragment, ReplayIds, ReplayRequest};
-use psycstore::msg::{message_flags, FragmentStore, Request as StoreRequest};
+use psycstore::keys::ChannelKey;
+use psycstore::msg::{FragmentResult, FragmentStore, Request as StoreRequest};
 use tracing::debug;
 
 use super::action::{Action, ClientId, RecordKey, Timer};
-use super::query::{cancel_result, history_result};
+use super::query::{cancel_result, history_result, message_get};
 use super::record::{Ctx, Op, Record, Role, SlaveNet};
 use super::Channels;
-use crate::format::container::check_parts;
-use crate::format::parts::{Part, PartKind, STATE_DELTA_NOT_MODIFIED};
-use crate::msg::{history_replay_flags, HistoryReplay, Reply, ResultCode};
-
-/// What one fragment says about its message.
-struct Look {
-    /// The fragment starts with a METHOD whose name starts with the prefix.
-    matches: bool,
-    /// The psycstore flags to store it with: STATE on a METHOD fragment of a message that
-    /// changes state.
-    store_flags: u32,
-    /// Its last part is END or CANCEL.
-    ends: bool,
-}
-
-/// Looks at a fragment's parts; `None` if they are malformed.
-fn look(f: &Fragment, prefix: &[u8]) -> Option<Look> {
-    let summary = check_parts(&f.payload).ok()?;
-    let method = match Part::parse(&f.payload) {
-        Ok((Part::Method(m), _)) => Some(m),
-        _ => None,
-    };
-    Some(Look {
-        matches: method.as_ref().is_some_and(|m| m.name.starts_with(prefix)),
-        store_flags: match method {
-            Some(m) if m.state_delta != STATE_DELTA_NOT_MODIFIED => message_flags::STATE,
-            _ => 0,
-        },
-        ends: matches!(summary.last, Some(PartKind::End | PartKind::Cancel)),
-    })
-}
-
-/// What the local answer held of one message.
-#[derive(Debug, Clone, Copy, Default)]
-struct Seen {
-    /// Offset after the fragments received in order from offset 0.
-    next_offset: u64,
-    /// Those end the message (END or CANCEL).
-    ended: bool,
-    /// Whether the METHOD matches the prefix; `None` until offset 0 was seen.
-    matches: Option<bool>,
-}
-
-/// The psycstore query a HISTORY_REPLAY becomes: a range, or the latest `limit` messages.
-pub(super) struct LocalQuery {
-    pub(super) first: u64,
-    pub(super) last: u64,
-    pub(super) limit: u64,
-}
-
-/// The local part of a client's HISTORY_REPLAY, kept with its psycstore operation: the method
-/// filter, and what the local answer held, for the remote part.
-#[derive(Debug, Clone)]
-pub(super) struct Scan {
-    prefix: Vec<u8>,
-    /// With REMOTE: the ids to cover (before clamping and capping). `None`: the holes of the
-    /// local answer.
-    asked: Option<(u64, u64)>,
-    /// The newest messages of the local answer (at most the span cap of them).
-    seen: BTreeMap<u64, Seen>,
-    cap: usize,
-    lowest: Option<u64>,
-    highest: Option<u64>,
-    /// The message of the latest fragment looked at.
-    current: Option<u64>,
-}
-
-impl Scan {
-    /// The scan of HISTORY_REPLAY `h` and the psycstore query to run. `newest` is the newest
-    /// message id the record could fetch up to (see [`Record::fetch_newest`]); `cap` the span
-    /// cap.
-    pub(super) fn new(h: &HistoryReplay, newest: Option<u64>, cap: u64) -> (Box<Self>, LocalQuery) {
-        let remote = h.flags & history_replay_flags::REMOTE != 0;
-        let range = |first, last| LocalQuery {
-            first,
-            last,
-            limit: 0,
-        };
-        let (query, asked) = match (h.message_limit, newest.filter(|_| remote)) {
-            (0, Some(_)) => (
-                range(h.start_message_id, h.end_message_id),
-                Some((h.start_message_id, h.end_message_id)),
-            ),
-            (0, None) => (range(h.start_message_id, h.end_message_id), None),
-            (n, Some(newest)) => {
-                let first = newest.saturating_sub(n - 1).max(1);
-                (range(first, newest), Some((first, newest)))
-            }
-            (n, None) => (
-                LocalQuery {
-                    first: 0,
-                    last: 0,
-                    limit: n,
-                },
-                None,
-            ),
-        };
-        let scan = Self {
-            prefix: h.method_prefix_c().to_vec(),
-            asked,
-            seen: BTreeMap::new(),
-            cap: usize::try_from(cap).unwrap_or(usize::MAX).max(1),
-            lowest: None,
-            highest: None,
-            current: None,
-        };
-        (Box::new(scan), query)
-    }
-
-    /// One fragment of the local answer: whether it goes to the client, and first the
-    /// (message id, offset) of a CANCEL for the message before it, if that one stopped short
-    /// after part of it went.
-    pub(super) fn local(&mut self, f: &Fragment) -> (Option<(u64, u64)>, bool) {
-        let id = f.message_id;
-        let cancel = if self.current == Some(id) {
-            None
-        } else {
-            let cancel = self.close();
-            self.current = Some(id);
-            cancel
-        };
-        self.lowest = Some(self.lowest.map_or(id, |l| l.min(id)));
-        self.highest = Some(self.highest.map_or(id, |h| h.max(id)));
-        let s = self.seen.entry(id).or_default();
-        let mut pass = false;
-        if !s.ended && f.fragment_offset == s.next_offset {
-            if let Some(l) = look(f, &self.prefix) {
-                if f.fragment_offset == 0 {
-                    s.matches = Some(l.matches);
-                }
-                s.next_offset += f.wire_size() as u64;
-                s.ended = l.ends;
-                pass = s.matches == Some(true);
-            }
-        }
-        if self.seen.len() > self.cap {
-            self.seen.pop_first();
-        }
-        (cancel, pass)
-    }
-
-    /// The local answer moved past the current message (or ended): if that message went to
-    /// the client in part only, the (message id, offset) of its CANCEL; it is then fetched
-    /// again from offset 0 by the remote part.
-    pub(super) fn close(&mut self) -> Option<(u64, u64)> {
-        let id = self.current.take()?;
-        let s = self.seen.get_mut(&id)?;
-        if s.ended || s.matches != Some(true) {
-            return None;
-        }
-        let offset = s.next_offset;
-        *s = Seen::default();
-        Some((id, offset))
-    }
-
-    /// The remote part for `client`'s operation `client_op`, fetching up to `newest`, which
-    /// already passed on `sent` results; `None` if there is no span to fetch.
-    fn into_fetch(self, newest: u64, client: ClientId, client_op: u64, sent: i64) -> Option<Fetch> {
-        let (lo, hi) = match self.asked {
-            Some(span) => span,
-            None => (self.lowest?, self.highest?),
-        };
-        let last = hi.min(newest);
-        let cap = u64::try_from(self.cap).unwrap_or(u64::MAX);
-        let next = lo.max(1).max(last.saturating_sub(cap - 1));
-        if next > last {
-            return None;
-        }
-        // Whole messages and messages of another method need no fetching.
-        let skip = self
-            .seen
-            .iter()
-            .filter(|(_, s)| s.ended || s.matches == Some(false))
-            .map(|(&id, _)| id)
-            .collect();
-        Some(Fetch {
-            client,
-            client_op,
-            prefix: self.prefix,
-            next,
-            last,
-            skip,
-            messages: BTreeMap::new(),
-            sent,
-        })
-    }
-}
+use crate::msg::{Reply, ResultCode};
+pub(super) use scan::Scan;
+use scan::{look, Closed, Filter, Look, Planned, Runs};
 
 /// A request for one fragment.
 #[derive(Debug, Clone, Copy)]
@@ -290,27 +130,113 @@ struct Msg {
     matches: Option<bool>,
     /// Part of it went to the client.
     passed: bool,
-    /// A fragment that arrived while an earlier message was in progress, with its store
-    /// flags.
+    /// A fragment that arrived while an earlier item was in progress, with its store flags.
     held: Option<(Fragment, u32)>,
     /// The outstanding request, if any.
     ask: Option<Ask>,
     end: Option<End>,
 }
 
+/// Held-back local messages read again from psycstore: ids from the item's key to `last`.
+#[derive(Debug)]
+struct Reread {
+    last: u64,
+    /// The MESSAGE_GET went (only when this is the oldest item: its fragments go straight
+    /// to the client).
+    asked: bool,
+    filter: Filter,
+}
+
+/// What a replay has in progress at one id, in id order.
+#[derive(Debug)]
+enum Item {
+    Fetch(Msg),
+    Reread(Reread),
+}
+
+/// What comes next of a [`Plan`].
+enum Next {
+    /// Fetch this id from the channel.
+    Fetch(u64),
+    /// Read these ids (first, last) again from psycstore.
+    Reread(u64, u64),
+    /// The next is a fetch, and there is no room for it.
+    Wait,
+    Done,
+}
+
+/// The ids a replay has yet to start, in order: each is fetched (in the window and not
+/// settled locally), read again from psycstore (held back), or skipped.
+#[derive(Debug)]
+struct Plan {
+    next: u64,
+    window: Option<(u64, u64)>,
+    settled: Runs,
+    reread_end: Option<u64>,
+    done: bool,
+}
+
+impl Plan {
+    /// The lowest id at or after `id` to fetch.
+    fn fetchable_from(&self, id: u64) -> Option<u64> {
+        let (first, last) = self.window?;
+        let mut id = id.max(first);
+        while let Some(end) = self.settled.run_end(id) {
+            id = end.checked_add(1)?;
+        }
+        (id <= last).then_some(id)
+    }
+
+    /// Moves past `id`.
+    fn advance(&mut self, id: u64) {
+        match id.checked_add(1) {
+            Some(next) => {
+                self.next = next;
+                self.settled.forget_below(next);
+            }
+            None => self.done = true,
+        }
+    }
+
+    /// The next item to start; a fetch only if `may_fetch`.
+    fn next(&mut self, may_fetch: bool) -> Next {
+        while !self.done {
+            let id = self.next;
+            let fetch = self.fetchable_from(id);
+            if fetch == Some(id) {
+                if !may_fetch {
+                    return Next::Wait;
+                }
+                self.advance(id);
+                return Next::Fetch(id);
+            }
+            match (self.reread_end.filter(|&end| end >= id), fetch) {
+                (Some(end), fetch) => {
+                    let last = fetch.map_or(end, |f| end.min(f - 1));
+                    self.advance(last);
+                    return Next::Reread(id, last);
+                }
+                (None, Some(f)) => self.next = f,
+                (None, None) => self.done = true,
+            }
+        }
+        Next::Done
+    }
+}
+
 /// The remote part of one client's HISTORY_REPLAY.
 #[derive(Debug)]
 struct Fetch {
+    /// Names it for the psycstore operations of its rereads.
+    serial: u64,
     client: ClientId,
     client_op: u64,
     prefix: Vec<u8>,
-    /// The next id to start; done when past `last`.
-    next: u64,
-    last: u64,
-    /// Ids the local answer settled.
-    skip: BTreeSet<u64>,
-    /// Messages in progress, by id; the first streams to the client.
-    messages: BTreeMap<u64, Msg>,
+    /// It fetches from the channel (and counts towards the record's remote replays).
+    remote: bool,
+    plan: Plan,
+    /// What is in progress, by id; the first streams to the client.
+    items: BTreeMap<u64, Item>,
     /// HISTORY_RESULTs sent so far.
     sent: i64,
 }
@@ -319,13 +245,14 @@ struct Fetch {
 #[derive(Debug, Default)]
 pub(super) struct History {
     fetches: Vec<Fetch>,
-    /// Serial number of the latest request.
+    /// Serial number of the latest request or replay.
     serial: u64,
 }
 
 /// What asking and answering needs besides the replays.
 struct Net<'a, 'c> {
     key: RecordKey,
+    channel: ChannelKey,
     mc_up: bool,
     now: Instant,
     serial: &'a mut u64,
@@ -378,12 +305,31 @@ impl Net<'_, '_> {
 }
 
 impl Fetch {
-    /// Passes on what the oldest messages in progress have, drops the ones that ended, and
-    /// asks for the next fragment of the one left streaming.
+    /// Passes on what the oldest items have, drops the ones that ended, and asks for what
+    /// the one left streaming needs next.
     fn flush(&mut self, net: &mut Net<'_, '_>) {
-        while let Some(mut entry) = self.messages.first_entry() {
+        while let Some(mut entry) = self.items.first_entry() {
             let id = *entry.key();
-            let m = entry.get_mut();
+            let m = match entry.get_mut() {
+                Item::Fetch(m) => m,
+                Item::Reread(r) => {
+                    if !r.asked {
+                        r.asked = true;
+                        let op_id = net.ctx.ops.start(Op::HistoryReread {
+                            record: net.key,
+                            client: self.client,
+                            fetch: self.serial,
+                        });
+                        net.ctx.out.store(message_get(
+                            op_id,
+                            net.channel,
+                            (id, r.last, 0),
+                            &self.prefix,
+                        ));
+                    }
+                    return;
+                }
+            };
             if let Some((f, flags)) = m.held.take() {
                 m.passed = true;
                 let reply = history_result(self.client_op, flags, f);
@@ -410,38 +356,49 @@ impl Fetch {
         }
     }
 
-    /// Starts the next message to fetch, if any is left; whether one was started.
-    fn start_next(&mut self, net: &mut Net<'_, '_>) -> bool {
-        while self.next <= self.last {
-            let id = self.next;
-            self.next = self.next.saturating_add(1);
-            if self.next == id {
-                self.last = id.saturating_sub(1); // u64::MAX was the last id
+    /// Starts what comes next: rereads up to the next message to fetch, and that message if
+    /// `may_fetch`; whether a fetch was started.
+    fn start_next(&mut self, may_fetch: bool, net: &mut Net<'_, '_>) -> bool {
+        loop {
+            match self.plan.next(may_fetch) {
+                Next::Reread(first, last) => {
+                    let reread = Reread {
+                        last,
+                        asked: false,
+                        filter: Filter::default(),
+                    };
+                    self.items.insert(first, Item::Reread(reread));
+                }
+                Next::Fetch(id) => {
+                    let ask = net.ask(id, 0, 1);
+                    let msg = Msg {
+                        ask: Some(ask),
+                        ..Msg::default()
+                    };
+                    self.items.insert(id, Item::Fetch(msg));
+                    return true;
+                }
+                Next::Wait | Next::Done => return false,
             }
-            if self.skip.remove(&id) {
-                continue;
-            }
-            let ask = net.ask(id, 0, 1);
-            self.messages.insert(
-                id,
-                Msg {
-                    ask: Some(ask),
-                    ..Msg::default()
-                },
-            );
-            return true;
         }
-        false
+    }
+
+    /// Messages being fetched from the channel.
+    fn fetching(&self) -> usize {
+        self.items
+            .values()
+            .filter(|i| matches!(i, Item::Fetch(_)))
+            .count()
     }
 
     fn done(&self) -> bool {
-        self.messages.is_empty() && self.next > self.last
+        self.items.is_empty() && self.plan.done
     }
 
     /// A fragment from the channel: whether this replay wanted it (then it has taken it).
     fn take(&mut self, f: &Fragment, look: &Look, net: &mut Net<'_, '_>) -> bool {
-        let head = self.messages.keys().next().copied();
-        let Some(m) = self.messages.get_mut(&f.message_id) else {
+        let head = self.items.keys().next().copied();
+        let Some(Item::Fetch(m)) = self.items.get_mut(&f.message_id) else {
             return false;
         };
         if m.ask.is_none() || m.end.is_some() || m.offset != f.fragment_offset {
@@ -467,8 +424,8 @@ impl Fetch {
 
     /// The request for fragment `offset` of message `id` failed: the message is skipped.
     fn failed(&mut self, id: u64, offset: u64) -> bool {
-        match self.messages.get_mut(&id) {
-            Some(m) if m.ask.is_some() && m.offset == offset && m.end.is_none() => {
+        match self.items.get_mut(&id) {
+            Some(Item::Fetch(m)) if m.ask.is_some() && m.offset == offset && m.end.is_none() => {
                 m.ask = None;
                 m.end = Some(End::Failed);
                 true
@@ -478,26 +435,39 @@ impl Fetch {
     }
 }
 
-/// After any change to a record's replays: streams what is due, starts messages while there
-/// is room (one per replay in turn), and finishes the replays that are done.
+/// The reread in progress among a replay's `items`: the oldest item, with its first id.
+fn reread_in(items: &mut BTreeMap<u64, Item>) -> Option<(u64, &mut Reread)> {
+    match items.iter_mut().next() {
+        Some((&first, Item::Reread(r))) if r.asked => Some((first, r)),
+        _ => None,
+    }
+}
+
+/// After any change to a record's replays: streams what is due, starts rereads and messages
+/// to fetch while there is room (one per replay in turn), and finishes the replays that are
+/// done.
 fn step(fetches: &mut Vec<Fetch>, net: &mut Net<'_, '_>) {
     for fetch in fetches.iter_mut() {
         fetch.flush(net);
+        fetch.start_next(false, net);
     }
-    let in_progress: usize = fetches.iter().map(|f| f.messages.len()).sum();
+    let in_progress: usize = fetches.iter().map(Fetch::fetching).sum();
     let mut room = net.ctx.cfg.max_history_fetches.saturating_sub(in_progress);
     // The replay with the fewest messages in progress goes first.
     while room > 0 {
         let Some(fetch) = fetches
             .iter_mut()
-            .filter(|f| f.next <= f.last)
-            .min_by_key(|f| f.messages.len())
+            .filter(|f| !f.plan.done)
+            .min_by_key(|f| f.fetching())
         else {
             break;
         };
-        if fetch.start_next(net) {
+        if fetch.start_next(true, net) {
             room -= 1;
         }
+    }
+    for fetch in fetches.iter_mut() {
+        fetch.flush(net);
     }
     fetches.retain(|fetch| {
         if !fetch.done() {
@@ -513,6 +483,35 @@ fn step(fetches: &mut Vec<Fetch>, net: &mut Net<'_, '_>) {
         );
         false
     });
+}
+
+/// What a record's replays hold, for tests of the memory bound.
+#[cfg(test)]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Footprint {
+    /// Items in progress (messages being fetched, rereads).
+    pub(super) items: usize,
+    /// Fragments waiting for their turn.
+    pub(super) fragments: usize,
+    /// Runs of settled held-back ids.
+    pub(super) runs: usize,
+}
+
+#[cfg(test)]
+impl History {
+    pub(super) fn footprint(&self) -> Footprint {
+        let mut fp = Footprint::default();
+        for f in &self.fetches {
+            fp.items += f.items.len();
+            fp.runs += f.plan.settled.runs();
+            fp.fragments += f
+                .items
+                .values()
+                .filter(|i| matches!(i, Item::Fetch(Msg { held: Some(_), .. })))
+                .count();
+        }
+        fp
+    }
 }
 
 impl Record {
@@ -534,9 +533,11 @@ impl Record {
         ctx: &mut Ctx<'_>,
         f: impl FnOnce(&mut Vec<Fetch>, &mut Net<'_, '_>),
     ) {
+        let channel = self.store_channel();
         let History { fetches, serial } = &mut self.history;
         let mut net = Net {
             key: self.key,
+            channel,
             mc_up: self.mc_up,
             now,
             serial,
@@ -596,7 +597,10 @@ impl Record {
         let attempts = ctx.cfg.replay_attempts;
         self.with_history(now, ctx, |fetches, net| {
             for fetch in fetches {
-                for (&id, m) in &mut fetch.messages {
+                for (&id, item) in &mut fetch.items {
+                    let Item::Fetch(m) = item else {
+                        continue;
+                    };
                     let Some(ask) = m.ask.filter(|a| a.serial == serial) else {
                         continue;
                     };
@@ -613,6 +617,74 @@ impl Record {
                     }
                     return;
                 }
+            }
+        });
+    }
+
+    /// One fragment of replay `fetch`'s reread: to the client as the local answer's are.
+    pub(super) fn history_reread_fragment(
+        &mut self,
+        fetch: u64,
+        r: FragmentResult,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let Some(fetch) = self.history.fetches.iter_mut().find(|f| f.serial == fetch) else {
+            return;
+        };
+        let (client, client_op) = (fetch.client, fetch.client_op);
+        let Some((first, reread)) = reread_in(&mut fetch.items) else {
+            return;
+        };
+        let f = r.fragment;
+        if f.message_id < first || f.message_id > reread.last {
+            return;
+        }
+        let mut replies = Vec::new();
+        if let Some(Closed {
+            id,
+            cancel: Some(offset),
+            ..
+        }) = reread.filter.enter(f.message_id)
+        {
+            replies.push(cancel_result(client_op, id, offset));
+        }
+        if reread.filter.take(&f, &fetch.prefix, true) {
+            replies.push(history_result(client_op, r.psycstore_flags, f));
+        }
+        for reply in replies {
+            fetch.sent += 1;
+            ctx.out.send(client, reply);
+        }
+    }
+
+    /// Replay `fetch`'s reread ended (with psycstore's `result`): what follows it goes on.
+    pub(super) fn history_reread_done(
+        &mut self,
+        now: Instant,
+        fetch: u64,
+        result: i64,
+        ctx: &mut Ctx<'_>,
+    ) {
+        self.with_history(now, ctx, |fetches, net| {
+            let Some(fetch) = fetches.iter_mut().find(|f| f.serial == fetch) else {
+                return;
+            };
+            let Some((first, reread)) = reread_in(&mut fetch.items) else {
+                return;
+            };
+            if result < 0 {
+                debug!(first, result, "held-back history not read again");
+            }
+            let closed = reread.filter.close();
+            fetch.items.remove(&first);
+            if let Some(Closed {
+                id,
+                cancel: Some(offset),
+                ..
+            }) = closed
+            {
+                let reply = cancel_result(fetch.client_op, id, offset);
+                net.send(fetch, reply);
             }
         });
     }
@@ -643,21 +715,18 @@ impl Channels {
         client: ClientId,
         client_op: u64,
         mut sent: i64,
-        mut scan: Box<Scan>,
+        mut scan: Scan,
     ) {
         let Some((record, mut ctx)) = self.record_ctx(key) else {
             return;
         };
-        if let Some((id, offset)) = scan.close() {
+        if let Some((id, offset)) = scan.end() {
             sent += 1;
             ctx.out.send(client, cancel_result(client_op, id, offset));
         }
-        let room = record.history.fetches.len() < ctx.cfg.max_history_ops;
-        let fetch = record
-            .fetch_newest()
-            .filter(|_| room)
-            .and_then(|newest| scan.into_fetch(newest, client, client_op, sent));
-        let Some(fetch) = fetch else {
+        let remote = record.history.fetches.iter().filter(|f| f.remote).count();
+        let fetch = record.fetch_newest().is_some() && remote < ctx.cfg.max_history_ops;
+        let Some(planned) = scan.into_plan(fetch) else {
             ctx.out.send(
                 client,
                 Reply::ResultCode(ResultCode {
@@ -667,6 +736,30 @@ impl Channels {
                 }),
             );
             return;
+        };
+        let Planned {
+            next,
+            window,
+            settled,
+            reread_end,
+            prefix,
+        } = planned;
+        record.history.serial += 1;
+        let fetch = Fetch {
+            serial: record.history.serial,
+            client,
+            client_op,
+            prefix,
+            remote: window.is_some(),
+            plan: Plan {
+                next,
+                window,
+                settled,
+                reread_end,
+                done: false,
+            },
+            items: BTreeMap::new(),
+            sent,
         };
         record.with_history(now, &mut ctx, |fetches, _| fetches.push(fetch));
     }

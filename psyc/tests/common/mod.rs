@@ -541,7 +541,9 @@ pub fn expect_history(
         .history_replay(first, last, "", flags)
         .unwrap_or_else(|e| panic!("{name}: history replay: {e}"));
     assert!(history.invalid.is_empty(), "{name}: {:?}", history.invalid);
-    let mut got: Vec<(u64, String)> = history
+    // In id order as they came, a remote replay's local and fetched messages interleaved
+    // (`psyc::channel::remote`).
+    let got: Vec<(u64, String)> = history
         .messages
         .iter()
         .map(|m| {
@@ -549,11 +551,6 @@ pub fn expect_history(
             (m.message_id, body)
         })
         .collect();
-    if flags & psyc::msg::history_replay_flags::REMOTE != 0 {
-        // A remote replay answers what the peer stores first, then what it fetched from the
-        // channel, each part in id order (`psyc::channel::remote`).
-        got.sort_by_key(|(id, _)| *id);
-    }
     let want: Vec<(u64, String)> = bodies
         .iter()
         .enumerate()

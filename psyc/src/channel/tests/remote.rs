@@ -36,6 +36,35 @@ fn message_get(actions: &[Action]) -> (u64, (u64, u64, u64)) {
     }
 }
 
+/// The (op id, first, last) of every reread (range MESSAGE_GET) among `actions`.
+fn rereads(actions: &[Action]) -> Vec<(u64, u64, u64)> {
+    store_ops(actions)
+        .iter()
+        .filter_map(|r| match r {
+            StoreRequest::MessageGet(m) => {
+                assert_eq!(m.message_limit, 0, "a reread is a range");
+                Some((m.head.op_id, m.first_message_id, m.last_message_id))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The one reread among `actions`, checked to cover `first..=last`; psycstore answers it
+/// with `fragments`.
+fn reread(
+    h: &mut Harness,
+    actions: &[Action],
+    (first, last): (u64, u64),
+    fragments: Vec<Fragment>,
+) -> Vec<Action> {
+    let [(op, from, to)] = rereads(actions)[..] else {
+        panic!("expected one reread, got {:?}", rereads(actions))
+    };
+    assert_eq!((from, to), (first, last), "the ids read again");
+    local(h, op, fragments)
+}
+
 /// psycstore answers op `op` with `fragments`, then its count.
 fn local(h: &mut Harness, op: u64, fragments: Vec<Fragment>) -> Vec<Action> {
     let mut out = Vec::new();
@@ -162,10 +191,12 @@ fn a_remote_range_fetches_the_local_gaps_and_answers_in_order_with_the_count() {
             whole(6, "_a"),
         ],
     );
-    assert_eq!(results(&a, 1), vec![(1, 0), (4, 0), (5, 0), (6, 0)]);
+    // 4, 5 and 6 come after the gap: held back, to be read again in their turn.
+    assert_eq!(results(&a, 1), vec![(1, 0)]);
     assert_eq!(result_code(&a, 1), None, "the remote part follows");
     assert_eq!(asked(&a), vec![(2, 0), (3, 0)]);
     assert_eq!(timers(&a).len(), 2);
+    assert!(rereads(&a).is_empty(), "not before 2 and 3");
 
     // 3 comes first: it waits for 2.
     let a = replayed(&mut h, whole(3, "_a"));
@@ -177,6 +208,14 @@ fn a_remote_range_fetches_the_local_gaps_and_answers_in_order_with_the_count() {
     assert!(deliveries(&a, 1).is_empty(), "not delivered live again");
     let a = replayed(&mut h, whole(2, "_a"));
     assert_eq!(results(&a, 1), vec![(2, 0), (3, 0)]);
+    assert_eq!(result_code(&a, 1), None);
+    let a = reread(
+        &mut h,
+        &a,
+        (4, 6),
+        vec![whole(4, "_a"), whole(5, "_a"), whole(6, "_a")],
+    );
+    assert_eq!(results(&a, 1), vec![(4, 0), (5, 0), (6, 0)]);
     assert_eq!(result_code(&a, 1), Some(6));
     // Nothing more is wanted: a duplicate is dropped, not stored.
     let a = replayed(&mut h, whole(2, "_a"));
@@ -242,7 +281,8 @@ fn a_local_message_that_stops_short_is_cancelled_and_fetched_whole() {
     );
     let first = fragment(1, 0, method(0, "_m", true));
     let end = first.wire_size() as u64;
-    assert_eq!(results(&a, 1), vec![(1, 0), (1, end), (2, 0)]);
+    // 2 follows the message to fetch: held back.
+    assert_eq!(results(&a, 1), vec![(1, 0), (1, end)]);
     match &replies_to(&a, 1)[1] {
         Reply::HistoryResult(r) => {
             let summary = crate::format::container::check_parts(&r.message.parts).expect("parts");
@@ -257,6 +297,8 @@ fn a_local_message_that_stops_short_is_cancelled_and_fetched_whole() {
     assert_eq!(asked(&a), vec![(1, end)]);
     let a = replayed(&mut h, fragment(1, end, data("z", true)));
     assert_eq!(results(&a, 1), vec![(1, end)]);
+    let a = reread(&mut h, &a, (2, 2), vec![whole(2, "_m")]);
+    assert_eq!(results(&a, 1), vec![(2, 0)]);
     assert_eq!(result_code(&a, 1), Some(5));
 }
 
@@ -319,11 +361,10 @@ fn an_unanswered_request_is_asked_again_then_skipped() {
     h.ch.handle_timeout(h.now, second);
     let a = h.drain();
     assert!(asked(&a).is_empty());
-    assert_eq!(
-        result_code(&a, 1),
-        Some(1),
-        "skipped after the last attempt"
-    );
+    // Skipped after the last attempt: the held-back 2 follows.
+    let a = reread(&mut h, &a, (2, 2), vec![whole(2, "_a")]);
+    assert_eq!(results(&a, 1), vec![(2, 0)]);
+    assert_eq!(result_code(&a, 1), Some(1));
 }
 
 #[test]
@@ -521,4 +562,222 @@ fn a_psycstore_error_ends_the_replay_without_fetching() {
     let a = h.store(StoreReply::ResultCode(ResultCode::new(op, -1)));
     assert!(asked(&a).is_empty());
     assert_eq!(result_code(&a, 1), Some(-1));
+}
+
+/// The record of client 1's peer.
+fn footprint(h: &Harness) -> crate::channel::remote::Footprint {
+    h.ch.records
+        .get(&slave())
+        .expect("the slave record")
+        .history
+        .footprint()
+}
+
+#[test]
+fn interleaved_local_and_fetched_messages_come_in_id_order() {
+    // A late joiner's store holds the stateful messages its catch-up fetched: 5, 7 and 10.
+    let mut h = Harness::admitted_slave(10);
+    let a = remote(
+        &mut h,
+        1,
+        1,
+        10,
+        vec![whole(5, "_a"), whole(7, "_a"), whole(10, "_a")],
+    );
+    let mut got = results(&a, 1);
+    assert!(
+        got.is_empty(),
+        "1 is missing: everything local is held back"
+    );
+    assert_eq!(
+        asked(&a),
+        vec![(1, 0), (2, 0), (3, 0), (4, 0), (6, 0), (8, 0), (9, 0)]
+    );
+    // The channel answers in any order; psycstore is asked again for each held-back run
+    // when its turn comes.
+    for id in [9, 4, 2, 8, 6, 3] {
+        let a = replayed(&mut h, whole(id, "_a"));
+        assert!(results(&a, 1).is_empty(), "{id} waits for 1");
+        assert!(rereads(&a).is_empty());
+    }
+    let a = replayed(&mut h, whole(1, "_a"));
+    got.extend(results(&a, 1));
+    let a = reread(&mut h, &a, (5, 5), vec![whole(5, "_a")]);
+    got.extend(results(&a, 1));
+    let a = reread(&mut h, &a, (7, 7), vec![whole(7, "_a")]);
+    got.extend(results(&a, 1));
+    assert_eq!(result_code(&a, 1), None);
+    let a = reread(&mut h, &a, (10, 10), vec![whole(10, "_a")]);
+    got.extend(results(&a, 1));
+    assert_eq!(got, (1..=10).map(|id| (id, 0)).collect::<Vec<_>>());
+    assert_eq!(result_code(&a, 1), Some(10));
+    assert_eq!(footprint(&h), Default::default(), "nothing left");
+}
+
+#[test]
+fn a_large_local_answer_with_an_early_gap_is_held_back_as_a_run_not_kept() {
+    const N: u64 = 10_000;
+    let mut h = Harness::admitted_slave(N);
+    let stored: Vec<Fragment> = (1..=N)
+        .filter(|&id| id != 2)
+        .map(|id| whole(id, "_a"))
+        .collect();
+    let a = remote(&mut h, 1, 1, N, stored.clone());
+    assert_eq!(results(&a, 1), vec![(1, 0)], "up to the gap");
+    assert_eq!(asked(&a), vec![(2, 0)]);
+    assert!(rereads(&a).is_empty());
+    // What waits: the message being fetched and the reread of 3..=N after it.
+    let held = footprint(&h);
+    assert_eq!((held.items, held.fragments), (2, 0), "{held:?}");
+    assert!(held.runs <= 1, "{held:?}");
+    let a = replayed(&mut h, whole(2, "_a"));
+    assert_eq!(results(&a, 1), vec![(2, 0)]);
+    let a = reread(&mut h, &a, (3, N), stored[1..].to_vec());
+    assert_eq!(
+        results(&a, 1),
+        (3..=N).map(|id| (id, 0)).collect::<Vec<_>>()
+    );
+    assert_eq!(result_code(&a, 1), Some(N as i64));
+}
+
+#[test]
+fn multi_fragment_messages_local_and_fetched_keep_their_order() {
+    let mut h = Harness::admitted_slave(4);
+    let head = |id| fragment(id, 0, method(0, "_m", true));
+    let second = head(1).wire_size() as u64;
+    let tail = |id| fragment(id, second, data("t", true));
+    // 1 whole, 2 missing, 3 stored in part only (held back: no CANCEL, fetched whole), 4
+    // whole in two fragments.
+    let a = remote(
+        &mut h,
+        1,
+        1,
+        4,
+        vec![head(1), tail(1), head(3), head(4), tail(4)],
+    );
+    assert_eq!(results(&a, 1), vec![(1, 0), (1, second)]);
+    assert_eq!(asked(&a), vec![(2, 0), (3, 0)]);
+    // 3's head is here first: it waits with it; 2 streams fragment by fragment.
+    let a = replayed(&mut h, head(3));
+    assert!(results(&a, 1).is_empty());
+    assert!(asked(&a).is_empty());
+    let a = replayed(&mut h, head(2));
+    assert_eq!(results(&a, 1), vec![(2, 0)]);
+    assert_eq!(asked(&a), vec![(2, second)]);
+    let a = replayed(&mut h, tail(2));
+    assert_eq!(results(&a, 1), vec![(2, second), (3, 0)]);
+    assert_eq!(asked(&a), vec![(3, second)]);
+    assert!(rereads(&a).is_empty(), "4 waits for 3");
+    let a = replayed(&mut h, tail(3));
+    assert_eq!(results(&a, 1), vec![(3, second)]);
+    let a = reread(&mut h, &a, (4, 4), vec![head(4), tail(4)]);
+    assert_eq!(results(&a, 1), vec![(4, 0), (4, second)]);
+    assert_eq!(result_code(&a, 1), Some(8));
+}
+
+#[test]
+fn a_reread_that_finds_a_message_in_part_cancels_it() {
+    // 3 is newer than what the record delivered: not fetched, read again as it is stored.
+    let mut h = Harness::admitted_slave(2);
+    let a = remote(
+        &mut h,
+        1,
+        1,
+        3,
+        vec![whole(2, "_a"), fragment(3, 0, method(0, "_a", true))],
+    );
+    assert!(results(&a, 1).is_empty());
+    assert_eq!(asked(&a), vec![(1, 0)]);
+    let a = replayed(&mut h, whole(1, "_a"));
+    assert_eq!(results(&a, 1), vec![(1, 0)]);
+    let head = fragment(3, 0, method(0, "_a", true));
+    let end = head.wire_size() as u64;
+    let a = reread(&mut h, &a, (2, 3), vec![whole(2, "_a"), head]);
+    assert_eq!(results(&a, 1), vec![(2, 0), (3, 0), (3, end)]);
+    assert_eq!(result_code(&a, 1), Some(4));
+}
+
+#[test]
+fn without_room_to_fetch_a_held_back_answer_is_read_again_in_order() {
+    let mut h = slave_with(
+        Config {
+            max_history_ops: 0,
+            ..Config::default()
+        },
+        3,
+    );
+    let a = range(&mut h, 1, history_replay_flags::LOCAL, 1, 3, "");
+    let (op, _) = message_get(&a);
+    let a = local(&mut h, op, vec![whole(1, "_a"), whole(3, "_a")]);
+    assert_eq!(results(&a, 1), vec![(1, 0)]);
+    assert!(asked(&a).is_empty(), "no room: 2 is not fetched");
+    let a = reread(&mut h, &a, (2, 3), vec![whole(3, "_a")]);
+    assert_eq!(results(&a, 1), vec![(3, 0)]);
+    assert_eq!(result_code(&a, 1), Some(2));
+}
+
+#[test]
+fn a_client_gone_midway_takes_its_reread_with_it() {
+    let mut h = Harness::admitted_slave(3);
+    h.join(2, slave_join_flags::NONE);
+    let a = remote(&mut h, 1, 1, 3, vec![whole(1, "_a"), whole(3, "_a")]);
+    assert_eq!(results(&a, 1), vec![(1, 0)]);
+    let a = remote(&mut h, 2, 1, 3, vec![whole(1, "_a"), whole(3, "_a")]);
+    assert_eq!(results(&a, 2), vec![(1, 0)]);
+    let a = replayed(&mut h, whole(2, "_a"));
+    assert_eq!(results(&a, 1), vec![(2, 0)]);
+    assert_eq!(results(&a, 2), vec![(2, 0)]);
+    let [(op1, 3, 3), (op2, 3, 3)] = rereads(&a)[..] else {
+        panic!("a reread each: {:?}", rereads(&a))
+    };
+    // Client 1 goes while its reread is with psycstore: its answer goes nowhere.
+    h.ch.handle_client_gone(h.now, ClientId(1));
+    h.drain();
+    let a = local(&mut h, op1, vec![whole(3, "_a")]);
+    assert!(a.is_empty(), "{a:?}");
+    let a = local(&mut h, op2, vec![whole(3, "_a")]);
+    assert_eq!(results(&a, 2), vec![(3, 0)]);
+    assert_eq!(result_code(&a, 2), Some(3));
+    assert_eq!(footprint(&h), Default::default());
+}
+
+#[test]
+fn a_local_replay_without_holes_passes_everything_in_psycstore_order() {
+    let mut h = Harness::admitted_slave(3);
+    let a = range(&mut h, 1, history_replay_flags::LOCAL, 1, 3, "");
+    let (op, _) = message_get(&a);
+    let a = local(
+        &mut h,
+        op,
+        vec![whole(1, "_a"), whole(2, "_a"), whole(3, "_a")],
+    );
+    assert_eq!(results(&a, 1), vec![(1, 0), (2, 0), (3, 0)]);
+    assert!(asked(&a).is_empty());
+    assert!(rereads(&a).is_empty());
+    assert_eq!(result_code(&a, 1), Some(3));
+}
+
+#[test]
+fn the_scan_keeps_held_back_ids_as_runs() {
+    const N: u64 = 10_000;
+    let replay = HistoryReplay {
+        flags: history_replay_flags::REMOTE,
+        op_id: 71,
+        start_message_id: 1,
+        end_message_id: N,
+        message_limit: 0,
+        method_prefix: vec![],
+    };
+    let (mut scan, _) = crate::channel::remote::Scan::new(&replay, Some(N), 10_000);
+    let mut passed = Vec::new();
+    for id in (1..=N).filter(|&id| id != 2 && id != 5_000) {
+        let (cancel, pass) = scan.local(&whole(id, "_a"));
+        assert_eq!(cancel, None);
+        if pass {
+            passed.push(id);
+        }
+    }
+    assert_eq!(scan.end(), None);
+    assert_eq!(passed, vec![1]);
+    assert_eq!(scan.held_runs(), 2, "3..=4999 and 5001..=N");
 }
