@@ -88,9 +88,9 @@ mod scan;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use multicast::msg::{Any, Fragment, ReplayIds, ReplayRequest};
+use multicast::msg::{Fragment, ReplayIds};
 use psycstore::keys::ChannelKey;
-use psycstore::msg::{FragmentResult, FragmentStore, Request as StoreRequest};
+use psycstore::msg::FragmentResult;
 use tracing::debug;
 
 use super::action::{Action, ClientId, RecordKey, Timer};
@@ -265,19 +265,9 @@ impl Net<'_, '_> {
     fn ask(&mut self, id: u64, offset: u64, attempt: u32) -> Ask {
         *self.serial += 1;
         if self.mc_up {
-            self.ctx.out.multicast(
-                self.key,
-                Any::ReplayRequest(ReplayRequest {
-                    member_pub_key: gnunet_service::crypto::ecdsa::PublicKey([0; 32]),
-                    ids: ReplayIds {
-                        fragment_id: 0,
-                        message_id: id,
-                        fragment_offset: offset,
-                        flags: 0,
-                    },
-                    uid: 0,
-                }),
-            );
+            self.ctx
+                .out
+                .multicast(self.key, super::fetch::replay_request(id, offset));
         }
         let ask = Ask {
             serial: *self.serial,
@@ -554,24 +544,16 @@ impl Record {
             return;
         }
         let mut taken = false;
-        let mut store_flags = 0;
         self.with_history(now, ctx, |fetches, net| {
             for fetch in fetches {
                 let Some(l) = look(f, &fetch.prefix) else {
                     return;
                 };
-                store_flags = l.store_flags;
                 taken |= fetch.take(f, &l, net);
             }
         });
         if taken {
-            let op_id = ctx.ops.start(Op::FragmentStore(self.key));
-            ctx.out.store(StoreRequest::FragmentStore(FragmentStore {
-                psycstore_flags: store_flags,
-                channel_key: self.store_channel(),
-                op_id,
-                fragment: f.clone(),
-            }));
+            super::fetch::store_fragment(self, f.clone(), super::fetch::store_flags(f), ctx);
         }
     }
 

@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 
 use multicast::msg::Fragment;
-use psycstore::msg::message_flags;
 
 use crate::format::container::check_parts;
-use crate::format::parts::{Part, PartKind, STATE_DELTA_NOT_MODIFIED};
+use crate::format::parts::{Part, PartKind};
 use crate::msg::{history_replay_flags, HistoryReplay};
 
 /// What one fragment says about its message.
@@ -30,10 +29,7 @@ pub(super) fn look(f: &Fragment, prefix: &[u8]) -> Option<Look> {
     };
     Some(Look {
         matches: method.as_ref().is_some_and(|m| m.name.starts_with(prefix)),
-        store_flags: match method {
-            Some(m) if m.state_delta != STATE_DELTA_NOT_MODIFIED => message_flags::STATE,
-            _ => 0,
-        },
+        store_flags: super::super::fetch::store_flags(f),
         ends: matches!(summary.last, Some(PartKind::End | PartKind::Cancel)),
     })
 }
