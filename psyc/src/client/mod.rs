@@ -55,6 +55,7 @@
 
 mod blocking;
 mod ops;
+mod pipeline;
 mod session;
 mod source;
 
