@@ -1,5 +1,5 @@
 //! The sans-IO psyc client session: what it writes, what it makes of the service's replies,
-//! MESSAGE_ACK backpressure, op-id matching, reconnects and hostile input.
+//! MESSAGE_ACK backpressure and pipelining, op-id matching, reconnects and hostile input.
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
@@ -21,6 +21,8 @@ use psyc::msg::{
 
 #[path = "client_session/ops.rs"]
 mod ops;
+#[path = "client_session/pipeline.rs"]
+mod pipeline;
 #[path = "client_session/transmit.rs"]
 mod transmit;
 

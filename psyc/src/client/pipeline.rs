@@ -17,8 +17,8 @@
 //! paces itself by one container: it segments the next DATA only once every container it
 //! produced is acknowledged. The window replaces that pacing: the pipeline acknowledges the
 //! containers it took to the transmitter itself ([`Outbound::owed`]) when the window has room
-//! for the next one, so body data stays in the [`Outgoing`] queue (counted by
-//! [`Limits::max_queued_data`](super::Limits::max_queued_data)) until it can be written.
+//! for the next one, so body data stays in the [`Outgoing`] queue until it can be written
+//! (only a message's first container is segmented before: when it is queued).
 
 use std::collections::VecDeque;
 
@@ -33,6 +33,10 @@ struct Outbound {
     tx: Transmitter,
     /// Its body not segmented yet.
     body: Outgoing,
+    /// The body size of a whole message, counted as waiting until the message is completely
+    /// written (its first container is segmented when it is queued); `None` for a streamed
+    /// one, whose chunks count until they are segmented.
+    whole_len: Option<usize>,
     /// Containers taken from `tx` and not acknowledged to it yet.
     owed: u32,
     /// A container of it was written (on the current connection: a message that started on
@@ -69,6 +73,7 @@ impl Pipeline {
         env: &Environment,
         mut body: Outgoing,
     ) -> Result<(), TransmitError> {
+        let whole_len = body.is_closed().then(|| body.queued());
         let mut tx = Transmitter::new();
         let mut starting = Starting {
             modifiers: EnvSource::new(env, &[]),
@@ -78,6 +83,7 @@ impl Pipeline {
         self.messages.push_back(Outbound {
             tx,
             body,
+            whole_len,
             owed: 0,
             started: false,
         });
@@ -207,8 +213,12 @@ impl Pipeline {
         self.unacked.len()
     }
 
-    /// Body bytes of all messages not segmented yet.
+    /// Body bytes waiting: of whole messages not completely written, and of a streamed body
+    /// not segmented yet.
     pub(super) fn queued_data(&self) -> usize {
-        self.messages.iter().map(|m| m.body.queued()).sum()
+        self.messages
+            .iter()
+            .map(|m| m.whole_len.unwrap_or_else(|| m.body.queued()))
+            .sum()
     }
 }

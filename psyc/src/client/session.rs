@@ -38,8 +38,8 @@ pub struct Limits {
     /// Events waiting for [`Session::poll_event`]; beyond it
     /// [`handle_message`](Session::handle_message) refuses input.
     pub max_events: usize,
-    /// Body bytes of the messages being transmitted or queued that wait inside the session
-    /// (not segmented yet).
+    /// Body bytes waiting inside the session: of whole messages not completely written, plus
+    /// (checked on its own) of a streamed body not segmented yet.
     pub max_queued_data: usize,
     /// Containers written and not acknowledged by the service yet (the window; 0 counts as
     /// 1, which is the C library's pacing). The service drops a client more than its
@@ -303,7 +303,7 @@ impl Session {
     /// While other messages are going out it is queued behind them and goes out after them,
     /// never interleaved; each gets its own [`Event::Transmitted`], in order. At most
     /// [`Limits::max_queued_messages`] messages not completely written and
-    /// [`Limits::max_queued_data`] body bytes not segmented wait inside the session (see
+    /// [`Limits::max_queued_data`] body bytes of them wait inside the session (see
     /// [`can_queue`](Self::can_queue)); more is refused with [`SessionError::QueueFull`].
     ///
     /// Containers go out while fewer than [`Limits::max_containers_in_flight`] wait for their
@@ -371,7 +371,8 @@ impl Session {
         !self.pipeline.is_idle()
     }
 
-    /// Body bytes of the messages being transmitted that wait inside the session.
+    /// Body bytes waiting inside the session: of whole messages not completely written, and
+    /// of a streamed body not segmented yet.
     pub fn queued_data(&self) -> usize {
         self.pipeline.queued_data()
     }
