@@ -69,7 +69,7 @@ mod pipeline;
 mod session;
 mod source;
 
-pub use blocking::{Client, Error, History, Started, StateVars, DEFAULT_TIMEOUT};
+pub use blocking::{Client, Error, History, Started, StateVars, TransmitReport, DEFAULT_TIMEOUT};
 pub use session::{Limits, Role, Session, SessionError};
 
 use gnunet_service::crypto::ecdsa;
