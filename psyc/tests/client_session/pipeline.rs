@@ -167,14 +167,7 @@ fn the_queue_is_bounded_and_streams_wait_for_it() {
         ))
     );
     assert_eq!(s.queued_messages(), 3);
-    feed(
-        &mut s,
-        MasterStartAck {
-            result_code: 1,
-            max_message_id: 0,
-        },
-    );
-    events(&mut s);
+    accept_start(&mut s, 0);
     // Two written, so two places in the queue; the body bound counts what is queued.
     assert_eq!(written(&mut s).len(), 2);
     assert_eq!(s.queued_messages(), 1);
@@ -229,14 +222,7 @@ fn a_reconnect_loses_every_message_with_a_container_on_the_connection() {
     assert_eq!(s.containers_in_flight(), 0);
     s.connected();
     assert_eq!(written(&mut s), [master().start_message()]);
-    feed(
-        &mut s,
-        MasterStartAck {
-            result_code: 1,
-            max_message_id: 1,
-        },
-    );
-    events(&mut s);
+    accept_start(&mut s, 1);
     let again = written(&mut s);
     let msgs: Vec<Vec<u8>> = split_messages(&again)
         .into_iter()

@@ -25,14 +25,7 @@ fn one_container_in_flight_until_message_ack() {
         .unwrap();
     // Not before MASTER_START_ACK: the service drops a client transmitting too early.
     assert!(s.poll_transmit().is_none());
-    feed(
-        &mut s,
-        MasterStartAck {
-            result_code: 1,
-            max_message_id: 0,
-        },
-    );
-    events(&mut s);
+    accept_start(&mut s, 0);
 
     let mut containers = Vec::new();
     loop {
