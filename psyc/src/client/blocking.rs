@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use gnunet_service::client::{BlockingClient, ClientError};
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
+use gnunet_service::wire::RawMessage;
 
 use super::{Event, ReceivedMessage, Session, SessionError};
 use crate::format::env::Environment;
@@ -309,16 +310,41 @@ impl Client {
         if left.is_zero() {
             return Err(ClientError::Timeout(self.timeout).into());
         }
-        let raw = match self.conn.recv(Some(left)) {
-            Ok(raw) => raw,
-            Err(e @ ClientError::Timeout(_)) => return Err(e.into()),
-            Err(e) => {
-                // The connection is unusable: the session learns what is lost.
-                self.session.disconnected();
-                self.drain_session();
-                return Err(e.into());
-            }
-        };
+        let raw = self.recv(left)?;
+        self.take_in(raw)
+    }
+
+    /// Reads what the service has sent already, without waiting for more: so that the ACKs
+    /// that came meanwhile let the session write more (stops early, without an error, when
+    /// the caller has too many events to read).
+    fn read_ready(&mut self) -> Result<(), Error> {
+        while self.events.len() < MAX_QUEUED_EVENTS {
+            match self.conn.try_recv() {
+                Ok(Some(raw)) => self.take_in(raw)?,
+                Ok(None) => break,
+                Err(e) => return Err(self.connection_failed(e)),
+            };
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self, wait: Duration) -> Result<RawMessage, Error> {
+        match self.conn.recv(Some(wait)) {
+            Ok(raw) => Ok(raw),
+            Err(e @ ClientError::Timeout(_)) => Err(e.into()),
+            Err(e) => Err(self.connection_failed(e)),
+        }
+    }
+
+    /// The connection is unusable: the session learns what is lost.
+    fn connection_failed(&mut self, e: ClientError) -> Error {
+        self.session.disconnected();
+        self.drain_session();
+        e.into()
+    }
+
+    /// Hands one message from the service to the session; returns its type.
+    fn take_in(&mut self, raw: RawMessage) -> Result<u16, Error> {
         let handled = self.session.handle_message(raw.bytes());
         self.drain_session();
         handled?;
@@ -406,6 +432,7 @@ impl Client {
         data: Vec<u8>,
         awaited: bool,
     ) -> Result<(), Error> {
+        self.read_ready()?;
         // A body beyond the bound never fits: let the session refuse it at once.
         if data.len() <= self.session.limits().max_queued_data {
             let mut deadline = Instant::now() + self.timeout;

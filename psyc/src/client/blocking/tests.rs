@@ -162,10 +162,11 @@ fn windowed_service(
             unacked -= 1;
         }
     }
-    for _ in 0..unacked + 1 {
+    for _ in 0..unacked {
         conn.send(&MessageAck)?;
     }
     container(&mut conn)?;
+    conn.send(&MessageAck)?;
     for _ in 0..3 {
         container(&mut conn)?;
     }
