@@ -10,8 +10,10 @@
 //!   `multicast`'s own bench does (the baseline);
 //! - **multicast w1**: the same with one fragment in flight, which is how the psyc service
 //!   feeds multicast (one fragment per channel with multicast until its FRAGMENT_ACK);
-//! - **psyc client**: [`psyc::client::Client::transmit`] per message (METHOD + 1 KiB DATA +
-//!   END in one container), so one container in flight (MESSAGE_ACK backpressure);
+//! - **psyc client**: [`psyc::client::Client::transmit_queued`] per message (METHOD + 1 KiB
+//!   DATA + END in one container), then [`psyc::client::Client::wait_transmitted`]: the
+//!   messages are pipelined, with the session's window of containers in flight (8 by default,
+//!   MESSAGE_ACK backpressure);
 //! - **psyc raw w8**: the same containers written by a raw client keeping 8 unacknowledged,
 //!   to tell the client's window from the service's.
 //!
@@ -229,8 +231,9 @@ fn receive_psyc(mut slave: Client, count: usize, base: Instant) -> (Client, Arri
     (slave, got)
 }
 
-/// Master→slave through the psyc client: `count` messages of [`BODY`] bytes, each
-/// transmitted once the one before was acknowledged, `pace` apart if set.
+/// Master→slave through the psyc client: `count` messages of [`BODY`] bytes queued in the
+/// session one after the other (pipelined within its window of unacknowledged containers),
+/// `pace` apart if set.
 fn psyc_client_run(b: &mut Bench, count: usize, pace: Option<Duration>) -> Arrivals {
     let (mut master, slave, _) = b.psyc_channel();
     let base = Instant::now();
@@ -238,13 +241,15 @@ fn psyc_client_run(b: &mut Bench, count: usize, pace: Option<Duration>) -> Arriv
     for _ in 0..count {
         let body = stamped(BODY, base);
         master
-            .transmit(METHOD, 0, Environment::new(), body)
+            .transmit_queued(METHOD, 0, Environment::new(), body)
             .unwrap();
         drain(&mut master);
         if let Some(p) = pace {
             thread::sleep(p);
         }
     }
+    let report = master.wait_transmitted().unwrap();
+    assert_eq!(report.transmitted, count as u64, "{report:?}");
     let (mut slave, got) = rx.join().unwrap();
     let _ = slave.part();
     let _ = master.part();

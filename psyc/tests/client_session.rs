@@ -1,5 +1,5 @@
 //! The sans-IO psyc client session: what it writes, what it makes of the service's replies,
-//! MESSAGE_ACK backpressure, op-id matching, reconnects and hostile input.
+//! MESSAGE_ACK backpressure and pipelining, op-id matching, reconnects and hostile input.
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
@@ -21,6 +21,8 @@ use psyc::msg::{
 
 #[path = "client_session/ops.rs"]
 mod ops;
+#[path = "client_session/pipeline.rs"]
+mod pipeline;
 #[path = "client_session/transmit.rs"]
 mod transmit;
 
@@ -35,15 +37,21 @@ fn started_master() -> Session {
     let mut s = master();
     s.connected();
     assert!(s.poll_transmit().is_some());
+    accept_start(&mut s, 0);
+    s
+}
+
+/// The service's MASTER_START_ACK (started, the channel's last message `max_message_id`),
+/// its event taken.
+fn accept_start(s: &mut Session, max_message_id: u64) {
     feed(
-        &mut s,
+        s,
         MasterStartAck {
             result_code: 1,
-            max_message_id: 0,
+            max_message_id,
         },
     );
     assert!(matches!(s.poll_event(), Some(Event::MasterStarted { .. })));
-    s
 }
 
 fn slave(flags: u32, join: Option<&PsycMessage>) -> Session {
@@ -489,13 +497,7 @@ fn reconnect_resends_start_and_unanswered_reads() {
         ]
     );
     // The unstarted message goes once the service accepts messages again.
-    feed(
-        &mut s,
-        MasterStartAck {
-            result_code: 1,
-            max_message_id: 1,
-        },
-    );
+    accept_start(&mut s, 1);
     let c = written(&mut s);
     assert_eq!(reassemble(&c).data, b"later");
     // Next op ids continue.

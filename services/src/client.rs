@@ -186,6 +186,38 @@ impl BlockingClient {
         }
     }
 
+    /// The next message if one is buffered or can be read at once, without waiting (`None`
+    /// otherwise, also when only part of one has arrived): lets a client take the replies
+    /// that came meanwhile between its own sends.
+    pub fn try_recv(&mut self) -> Result<Option<RawMessage>, ClientError> {
+        if let Some(m) = self.framer.next_message()? {
+            return Ok(Some(m));
+        }
+        let mut buf = [0u8; 64 * 1024];
+        self.stream.set_nonblocking(true)?;
+        let read = self.stream.read(&mut buf);
+        self.stream.set_nonblocking(false)?;
+        match read {
+            Ok(0) => {
+                self.framer.finish()?;
+                Err(ClientError::Closed)
+            }
+            Ok(n) => {
+                self.framer.push(&buf[..n]);
+                Ok(self.framer.next_message()?)
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The next message, decoded as `M`; a message of another type is an error.
     pub fn recv_as<M: Message>(&mut self, timeout: Option<Duration>) -> Result<M, ClientError> {
         let raw = self.recv(timeout)?;
@@ -239,6 +271,27 @@ mod tests {
         assert_eq!((m.msg_type(), m.body()), (9, &[1u8, 2][..]));
         drop(b);
         assert!(matches!(c.recv(None), Err(ClientError::Closed)));
+    }
+
+    #[test]
+    fn try_recv_takes_what_arrived_without_waiting() {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let mut c = BlockingClient::from_stream(a);
+        assert!(c.try_recv().unwrap().is_none());
+        // Two whole messages and part of a third in one read.
+        b.write_all(&[0, 4, 0, 1, 0, 5, 0, 2, 7, 0, 4]).unwrap();
+        assert_eq!(c.try_recv().unwrap().unwrap().msg_type(), 1);
+        assert_eq!(c.try_recv().unwrap().unwrap().body(), &[7]);
+        assert!(c.try_recv().unwrap().is_none());
+        b.write_all(&[0, 3]).unwrap();
+        assert_eq!(c.try_recv().unwrap().unwrap().msg_type(), 3);
+        // The stream is blocking again for recv.
+        assert!(matches!(
+            c.recv(Some(Duration::from_millis(20))),
+            Err(ClientError::Timeout(_))
+        ));
+        drop(b);
+        assert!(matches!(c.try_recv(), Err(ClientError::Closed)));
     }
 
     #[test]

@@ -5,6 +5,12 @@
 //! that are not its own in a queue, in order, for [`Client::next_event`] and
 //! [`Client::wait_event`]. Each waiting call gives up after the client's timeout
 //! ([`DEFAULT_TIMEOUT`] unless [`Client::set_timeout`] says otherwise).
+//!
+//! The client takes the session's [`Event::Transmitted`] and [`Event::TransmitLost`] itself:
+//! the session reports one of them per message, in the order the messages were handed in, so
+//! the client matches them to its calls by counting. A blocking [`Client::transmit`] returns
+//! its own; those of messages queued with [`Client::transmit_queued`] are summed up in the
+//! [`TransmitReport`] of [`Client::wait_transmitted`].
 
 use std::collections::VecDeque;
 use std::net::Shutdown;
@@ -14,6 +20,7 @@ use std::time::{Duration, Instant};
 use gnunet_service::client::{BlockingClient, ClientError};
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
+use gnunet_service::wire::RawMessage;
 
 use super::{Event, ReceivedMessage, Session, SessionError};
 use crate::format::env::Environment;
@@ -79,12 +86,89 @@ pub struct StateVars {
     pub result: i64,
 }
 
+/// What became of the messages queued with [`Client::transmit_queued`] (and of blocking
+/// transmissions that gave up before their end), since the last
+/// [`Client::wait_transmitted`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransmitReport {
+    /// Messages whose last container was acknowledged, ended with END.
+    pub transmitted: u64,
+    /// Messages whose last container was acknowledged, ended with CANCEL.
+    pub cancelled: u64,
+    /// Messages lost with a connection ([`Event::TransmitLost`]).
+    pub lost: u64,
+}
+
+/// How one message ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Transmitted { cancelled: bool },
+    Lost,
+}
+
+/// The session's transmission outcomes matched to the messages handed to it: one per
+/// message, in order.
+#[derive(Debug, Default)]
+struct Outcomes {
+    /// Messages handed to the session.
+    handed_in: u64,
+    /// Outcomes seen.
+    settled: u64,
+    /// The message (by its place in the order) a blocking call waits for.
+    awaited: Option<u64>,
+    /// Its outcome, once seen.
+    awaited_outcome: Option<Outcome>,
+    /// The outcomes of the others.
+    report: TransmitReport,
+}
+
+impl Outcomes {
+    /// A message was handed to the session; `awaited` if the caller waits for it.
+    fn hand_in(&mut self, awaited: bool) {
+        if awaited {
+            self.awaited = Some(self.handed_in);
+            self.awaited_outcome = None;
+        }
+        self.handed_in += 1;
+    }
+
+    fn settle(&mut self, outcome: Outcome) {
+        let place = self.settled;
+        self.settled += 1;
+        if self.awaited == Some(place) {
+            self.awaited_outcome = Some(outcome);
+            return;
+        }
+        match outcome {
+            Outcome::Transmitted { cancelled: false } => self.report.transmitted += 1,
+            Outcome::Transmitted { cancelled: true } => self.report.cancelled += 1,
+            Outcome::Lost => self.report.lost += 1,
+        }
+    }
+
+    /// The caller waits no more; returns the outcome if it came and was not taken.
+    fn stop_waiting(&mut self) -> Option<Outcome> {
+        self.awaited = None;
+        self.awaited_outcome.take()
+    }
+
+    fn all_settled(&self) -> bool {
+        self.settled >= self.handed_in
+    }
+
+    /// The session dropped its messages (it parted): no outcome will come for them.
+    fn abandon(&mut self) {
+        self.settled = self.handed_in;
+    }
+}
+
 /// A blocking connection to the psyc service in one role.
 pub struct Client {
     conn: BlockingClient,
     socket: PathBuf,
     session: Session,
     events: VecDeque<Event>,
+    outcomes: Outcomes,
     timeout: Duration,
 }
 
@@ -130,10 +214,11 @@ impl Client {
             socket: socket.to_path_buf(),
             session,
             events: VecDeque::new(),
+            outcomes: Outcomes::default(),
             timeout: DEFAULT_TIMEOUT,
         };
         client.session.connected();
-        client.flush()?;
+        client.write_out()?;
         let started = client.wait_started()?;
         Ok((client, started))
     }
@@ -187,7 +272,7 @@ impl Client {
         }
         self.conn = BlockingClient::connect_path(&self.socket, self.timeout)?;
         self.session.connected();
-        self.flush()?;
+        self.write_out()?;
         self.wait_started()
     }
 
@@ -225,31 +310,66 @@ impl Client {
         if left.is_zero() {
             return Err(ClientError::Timeout(self.timeout).into());
         }
-        let raw = match self.conn.recv(Some(left)) {
-            Ok(raw) => raw,
-            Err(e @ ClientError::Timeout(_)) => return Err(e.into()),
-            Err(e) => {
-                // The connection is unusable: the session learns what is lost.
-                self.session.disconnected();
-                self.drain_session();
-                return Err(e.into());
-            }
-        };
+        let raw = self.recv(left)?;
+        self.take_in(raw)
+    }
+
+    /// Reads what the service has sent already, without waiting for more: so that the ACKs
+    /// that came meanwhile let the session write more (stops early, without an error, when
+    /// the caller has too many events to read).
+    fn read_ready(&mut self) -> Result<(), Error> {
+        while self.events.len() < MAX_QUEUED_EVENTS {
+            match self.conn.try_recv() {
+                Ok(Some(raw)) => self.take_in(raw)?,
+                Ok(None) => break,
+                Err(e) => return Err(self.connection_failed(e)),
+            };
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self, wait: Duration) -> Result<RawMessage, Error> {
+        match self.conn.recv(Some(wait)) {
+            Ok(raw) => Ok(raw),
+            Err(e @ ClientError::Timeout(_)) => Err(e.into()),
+            Err(e) => Err(self.connection_failed(e)),
+        }
+    }
+
+    /// The connection is unusable: the session learns what is lost.
+    fn connection_failed(&mut self, e: ClientError) -> Error {
+        self.session.disconnected();
+        self.drain_session();
+        e.into()
+    }
+
+    /// Hands one message from the service to the session; returns its type.
+    fn take_in(&mut self, raw: RawMessage) -> Result<u16, Error> {
         let handled = self.session.handle_message(raw.bytes());
         self.drain_session();
         handled?;
-        self.flush()?;
+        self.write_out()?;
         Ok(raw.msg_type())
     }
 
     fn drain_session(&mut self) {
         while let Some(event) = self.session.poll_event() {
-            self.events.push_back(event);
+            match event {
+                Event::Transmitted { cancelled } => {
+                    self.outcomes.settle(Outcome::Transmitted { cancelled })
+                }
+                Event::TransmitLost => self.outcomes.settle(Outcome::Lost),
+                Event::Parted => {
+                    self.outcomes.abandon();
+                    self.events.push_back(event);
+                }
+                other => self.events.push_back(other),
+            }
         }
     }
 
     /// Writes everything the session has queued.
-    fn flush(&mut self) -> Result<(), Error> {
+    fn write_out(&mut self) -> Result<(), Error> {
         while let Some(msg) = self.session.poll_transmit() {
             self.conn.send_raw(&msg)?;
         }
@@ -258,11 +378,11 @@ impl Client {
 
     // ------------------------------------------------------------ transmitting
 
-    /// Transmits a whole message and returns once its last container is acknowledged: the
-    /// containers go out one at a time, each after the MESSAGE_ACK of the one before (and
-    /// only once the service accepts messages from this client). Events arriving meanwhile
-    /// are queued. The timeout applies between ACKs. Returns whether the message ended
-    /// cancelled.
+    /// Transmits a whole message and returns once its last container is acknowledged, after
+    /// the messages queued before it (waiting first for room in the session's queue). The
+    /// containers go out as the session's window of MESSAGE_ACKs allows, and only once the
+    /// service accepts messages from this client. Events arriving meanwhile are queued. The
+    /// timeout applies between ACKs. Returns whether the message ended cancelled.
     pub fn transmit(
         &mut self,
         method: &str,
@@ -270,12 +390,64 @@ impl Client {
         env: Environment,
         data: Vec<u8>,
     ) -> Result<bool, Error> {
+        let outcome = self
+            .queue_message(method, flags, env, data, true)
+            .and_then(|()| self.until_settled());
+        self.outcomes.stop_waiting();
+        outcome
+    }
+
+    /// Hands a whole message to the session and returns once it is queued there, without
+    /// waiting for it to go out: only while the session's queue is full
+    /// ([`Session::can_queue`]) does it wait, reading the service's messages. Messages queued
+    /// one after the other are pipelined (see [`Session::transmit`]); what became of them is
+    /// in the [`TransmitReport`] of [`wait_transmitted`](Self::wait_transmitted).
+    pub fn transmit_queued(
+        &mut self,
+        method: &str,
+        flags: u32,
+        env: Environment,
+        data: Vec<u8>,
+    ) -> Result<(), Error> {
+        self.queue_message(method, flags, env, data, false)
+    }
+
+    /// Waits until every message handed to the session is acknowledged or lost, and returns
+    /// what became of those no call waited for, since the last call. The timeout applies
+    /// between ACKs.
+    pub fn wait_transmitted(&mut self) -> Result<TransmitReport, Error> {
+        self.write_out()?;
+        let mut deadline = Instant::now() + self.timeout;
+        while !self.outcomes.all_settled() {
+            deadline = self.read_for_transmit(deadline)?;
+        }
+        Ok(std::mem::take(&mut self.outcomes.report))
+    }
+
+    fn queue_message(
+        &mut self,
+        method: &str,
+        flags: u32,
+        env: Environment,
+        data: Vec<u8>,
+        awaited: bool,
+    ) -> Result<(), Error> {
+        self.read_ready()?;
+        // A body beyond the bound never fits: let the session refuse it at once.
+        if data.len() <= self.session.limits().max_queued_data {
+            let mut deadline = Instant::now() + self.timeout;
+            while !self.session.can_queue(data.len()) {
+                deadline = self.read_for_transmit(deadline)?;
+            }
+        }
         self.session.transmit(method, flags, env, data)?;
-        self.until_transmitted()
+        self.outcomes.hand_in(awaited);
+        self.write_out()
     }
 
     /// Transmits a message whose body comes in `chunks`, handing each chunk to the session
     /// when it has room for it (so no more than the session's queue bound is held at once).
+    /// Waits first until the messages queued before are written (streams are not queued).
     pub fn transmit_chunks(
         &mut self,
         method: &str,
@@ -283,8 +455,24 @@ impl Client {
         env: Environment,
         chunks: impl IntoIterator<Item = Vec<u8>>,
     ) -> Result<bool, Error> {
+        let mut deadline = Instant::now() + self.timeout;
+        while self.session.queued_messages() > 0 {
+            deadline = self.read_for_transmit(deadline)?;
+        }
         self.session.transmit_start(method, flags, env)?;
-        self.flush()?;
+        self.outcomes.hand_in(true);
+        let outcome = self
+            .stream_chunks(chunks)
+            .and_then(|()| self.until_settled());
+        let lost = self.outcomes.stop_waiting() == Some(Outcome::Lost);
+        match outcome {
+            Err(_) if lost => Err(Error::TransmitLost),
+            other => other,
+        }
+    }
+
+    fn stream_chunks(&mut self, chunks: impl IntoIterator<Item = Vec<u8>>) -> Result<(), Error> {
+        self.write_out()?;
         let mut deadline = Instant::now() + self.timeout;
         for chunk in chunks {
             let mut chunk = Some(chunk);
@@ -294,7 +482,7 @@ impl Client {
                         <= self.session.limits().max_queued_data;
                 if room {
                     self.session.transmit_data(c, false)?;
-                    self.flush()?;
+                    self.write_out()?;
                 } else {
                     chunk = Some(c);
                     deadline = self.read_for_transmit(deadline)?;
@@ -302,12 +490,13 @@ impl Client {
             }
         }
         self.session.transmit_data(Vec::new(), true)?;
-        self.until_transmitted()
+        Ok(())
     }
 
-    /// Reads one message while transmitting; a MESSAGE_ACK renews the deadline.
+    /// Reads one message while transmitting; a MESSAGE_ACK renews the deadline. Fails once
+    /// the message a call waits for is lost.
     fn read_for_transmit(&mut self, deadline: Instant) -> Result<Instant, Error> {
-        if self.events.iter().any(|e| matches!(e, Event::TransmitLost)) {
+        if self.outcomes.awaited_outcome == Some(Outcome::Lost) {
             return Err(Error::TransmitLost);
         }
         let msg_type = self.read_one(deadline)?;
@@ -318,26 +507,24 @@ impl Client {
         })
     }
 
-    fn until_transmitted(&mut self) -> Result<bool, Error> {
-        self.flush()?;
+    /// Waits for the outcome of the awaited message.
+    fn until_settled(&mut self) -> Result<bool, Error> {
+        self.write_out()?;
         let mut deadline = Instant::now() + self.timeout;
         loop {
-            let done = self
-                .events
-                .iter()
-                .position(|e| matches!(e, Event::Transmitted { .. } | Event::TransmitLost));
-            match done.and_then(|i| self.events.remove(i)) {
-                Some(Event::Transmitted { cancelled }) => return Ok(cancelled),
-                Some(_) => return Err(Error::TransmitLost),
+            match self.outcomes.awaited_outcome {
+                Some(Outcome::Transmitted { cancelled }) => return Ok(cancelled),
+                Some(Outcome::Lost) => return Err(Error::TransmitLost),
                 None => deadline = self.read_for_transmit(deadline)?,
             }
         }
     }
 
-    /// Cancels the message being transmitted (after a failed [`transmit`](Self::transmit)).
+    /// Cancels the message being written (after a failed [`transmit`](Self::transmit); see
+    /// [`Session::transmit_cancel`]).
     pub fn transmit_cancel(&mut self) -> Result<(), Error> {
         self.session.transmit_cancel();
-        self.flush()
+        self.write_out()
     }
 
     // ------------------------------------------------------------ operations
@@ -429,7 +616,7 @@ impl Client {
 
     /// Writes the request of operation `op_id` and collects its events up to its result.
     fn wait_op(&mut self, op_id: u64) -> Result<(Vec<Event>, i64), Error> {
-        self.flush()?;
+        self.write_out()?;
         let mut events = Vec::new();
         loop {
             match self.wait_event(|e| e.op_id() == Some(op_id))? {
@@ -452,13 +639,13 @@ impl Client {
     ) -> Result<(), Error> {
         self.session
             .join_decision(slave_pub_key, admit, response, relays)?;
-        self.flush()
+        self.write_out()
     }
 
     /// Master: stop; slave: part. Waits for the service's PART_ACK.
     pub fn part(&mut self) -> Result<(), Error> {
         self.session.part()?;
-        self.flush()?;
+        self.write_out()?;
         self.wait_event(|e| matches!(e, Event::Parted))?;
         Ok(())
     }

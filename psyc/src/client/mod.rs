@@ -2,7 +2,7 @@
 //!
 //! - [`Session`]: the client side of one connection in one role — the master of a channel,
 //!   or a slave of (channel, slave key) — without I/O. It builds the requests, segments
-//!   outgoing messages, paces them by MESSAGE_ACK, matches operation answers by op id,
+//!   outgoing messages, queues them and paces them by MESSAGE_ACK, matches operation answers by op id,
 //!   validates incoming messages and says what to send again after a reconnect.
 //! - [`Client`]: a blocking connection over the service's UNIX socket driving a [`Session`],
 //!   for tools and tests.
@@ -29,13 +29,23 @@
 //!
 //! # Where it differs
 //!
-//! - **One container in flight.** The session writes the next PSYC_MESSAGE container only
-//!   after the MESSAGE_ACK of the one before; the rest wait inside the session (modifiers
-//!   already segmented, body chunks in a bounded queue). The service acknowledges a container
-//!   once it is with multicast within a small window of fragments multicast has not
-//!   acknowledged yet ([`crate::channel::transmit`]), so this is the backpressure from the
-//!   channel to the application. The C transmitter let modifier containers pile up
-//!   unacknowledged.
+//! - **A window of containers in flight.** The session writes PSYC_MESSAGE containers while
+//!   fewer than [`Limits::max_containers_in_flight`] (8) wait for their MESSAGE_ACK; each ACK
+//!   lets one more go, and the rest wait inside the session (modifiers already segmented,
+//!   body data in bounded queues). The service acknowledges a container once it is with
+//!   multicast within a small window of fragments multicast has not acknowledged yet
+//!   ([`crate::channel::transmit`]), so this is the backpressure from the channel to the
+//!   application; the window keeps the service's queue from running dry between round trips,
+//!   and stays far below the service's own bound (`TRANSMIT_QUEUE`, 256 containers), beyond
+//!   which it drops the client. A window of 1 is the C library's pacing of data (C let
+//!   modifier containers pile up unacknowledged).
+//! - **Messages are pipelined.** [`Session::transmit`] while other messages are going out
+//!   queues the whole message ([`Limits::max_queued_messages`]); its containers follow the
+//!   last container of the message before it, never interleaved (the service drops a client
+//!   that starts a message inside an open one), and each message gets its own
+//!   [`Event::Transmitted`], in order. C refused a new message until the previous one was
+//!   segmented to its END. A streamed message ([`Session::transmit_start`]) starts
+//!   only when every message before it is completely written.
 //! - **Transmission waits for the channel**: a master's containers go out after a
 //!   MASTER_START_ACK with result 1 or 0, a slave's after an admitting join decision (never
 //!   for a LOCAL slave): the service drops a client that transmits earlier.
@@ -49,16 +59,17 @@
 //! - **After a reconnect** the start message goes first (as in C), then every history or
 //!   state operation that had no answer yet is sent again under its op id; a membership store
 //!   that may have been carried out, and operations half answered, are reported
-//!   [`Event::OperationLost`] (C left them pending forever). A message whose first container
-//!   went out on the lost connection is reported [`Event::TransmitLost`] (C dropped it
-//!   silently); one that had not started waits for the new connection.
+//!   [`Event::OperationLost`] (C left them pending forever). Every message with a container
+//!   written on the lost connection and not complete is reported [`Event::TransmitLost`], in
+//!   order (C dropped it silently); those that had not started wait for the new connection.
 
 mod blocking;
 mod ops;
+mod pipeline;
 mod session;
 mod source;
 
-pub use blocking::{Client, Error, History, Started, StateVars, DEFAULT_TIMEOUT};
+pub use blocking::{Client, Error, History, Started, StateVars, TransmitReport, DEFAULT_TIMEOUT};
 pub use session::{Limits, Role, Session, SessionError};
 
 use gnunet_service::crypto::ecdsa;
@@ -157,16 +168,19 @@ pub enum Event {
         /// Why.
         reason: DropReason,
     },
-    /// The message being transmitted is complete: its last container was acknowledged.
+    /// A message is complete: its last container was acknowledged. One per message handed
+    /// to the session, in the order they were handed in (together with
+    /// [`TransmitLost`](Self::TransmitLost)).
     Transmitted {
         /// It ended with CANCEL ([`Session::transmit_cancel`], or a modifier that could not
         /// be sent) instead of END.
         cancelled: bool,
     },
-    /// The connection broke after some of the message being transmitted was written and
-    /// before its last container was acknowledged: receivers may see it cancelled, whole (if
-    /// only the last ACK was missing) or not at all. The session does not send it again;
-    /// transmit it again if needed.
+    /// The connection broke after some of a message was written and before its last
+    /// container was acknowledged: receivers may see it cancelled, whole (if only ACKs were
+    /// missing) or not at all. The session does not send it again; transmit it again if
+    /// needed. Takes the place of that message's [`Transmitted`](Self::Transmitted), in order
+    /// (several messages may be lost at once).
     TransmitLost,
     /// A whole message replayed for history operation `op_id`.
     HistoryMessage {

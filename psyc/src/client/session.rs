@@ -15,14 +15,15 @@ use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::{Message, TooLarge};
 
 use super::ops::{Kind, Ops};
-use super::source::{Outgoing, Starting};
+use super::pipeline::Pipeline;
+use super::source::Outgoing;
 use super::{parse_nested, DropReason, Event, ReceivedMessage};
 use crate::format::container::Delivery;
 use crate::format::env::Environment;
 use crate::format::message::{BuildError, PsycMessage};
 use crate::format::parts::{FRAGMENT_MAX_PAYLOAD, METHOD_STATE_MODIFY};
 use crate::format::receive::{self, Assembler, Completed, MessageMeta};
-use crate::format::transmit::{EnvSource, Outcome, TransmitError, Transmitter};
+use crate::format::transmit::TransmitError;
 use crate::msg::{
     history_replay_flags, slave_join_flags, status, HistoryReplay, JoinDecision, MasterStart,
     MembershipStore, MessageError, PartRequest, Reply, SlaveJoin, StateGet, StateGetPrefix,
@@ -37,8 +38,15 @@ pub struct Limits {
     /// Events waiting for [`Session::poll_event`]; beyond it
     /// [`handle_message`](Session::handle_message) refuses input.
     pub max_events: usize,
-    /// Body bytes of the message being transmitted that wait inside the session.
+    /// Body bytes waiting inside the session: of whole messages not completely written, plus
+    /// (checked on its own) of a streamed body not segmented yet.
     pub max_queued_data: usize,
+    /// Containers written and not acknowledged by the service yet (the window; 0 counts as
+    /// 1, which is the C library's pacing). The service drops a client more than its
+    /// `TRANSMIT_QUEUE` (256) containers ahead, so keep this well below that.
+    pub max_containers_in_flight: usize,
+    /// Messages queued or being written, not completely written yet (0 counts as 1).
+    pub max_queued_messages: usize,
     /// Messages being received at once: the channel's, plus one per slave whose request is
     /// arriving (master).
     pub max_receive_streams: usize,
@@ -54,6 +62,8 @@ impl Default for Limits {
             max_pending_ops: 1024,
             max_events: 4096,
             max_queued_data: 16 << 20,
+            max_containers_in_flight: 8,
+            max_queued_messages: 64,
             max_receive_streams: 64,
             max_outbox: 1024,
             receive: receive::Limits::default(),
@@ -106,7 +116,8 @@ pub enum SessionError {
     /// A join message or join response cannot be built (bad method name, too large).
     #[error(transparent)]
     Build(#[from] BuildError),
-    /// A transmission cannot start (one is going on, or the method name is invalid).
+    /// A transmission cannot start (the method name is invalid, or a streamed one was asked
+    /// for while other messages are not completely written).
     #[error(transparent)]
     Transmit(#[from] TransmitError),
     /// No transmission is going on to add body data to (or its body is already complete).
@@ -154,13 +165,8 @@ pub struct Session {
     ops: Ops,
     /// Messages being received, by (delivery flags, slave key).
     streams: BTreeMap<(u32, [u8; 32]), Assembler>,
-    tx: Transmitter,
-    /// Content of the message being transmitted; `None` when none is.
-    outgoing: Option<Outgoing>,
-    /// A container was written and its MESSAGE_ACK has not come.
-    in_flight: bool,
-    /// A container of the current message was written on the current connection.
-    started_on_connection: bool,
+    /// The messages being transmitted, in order.
+    pipeline: Pipeline,
 }
 
 impl Session {
@@ -178,10 +184,7 @@ impl Session {
             events: VecDeque::new(),
             ops: Ops::new(limits.max_pending_ops, limits.receive),
             streams: BTreeMap::new(),
-            tx: Transmitter::new(),
-            outgoing: None,
-            in_flight: false,
-            started_on_connection: false,
+            pipeline: Pipeline::default(),
         }
     }
 
@@ -238,11 +241,13 @@ impl Session {
     // ------------------------------------------------------------ connection
 
     /// A connection to the service is up: the start message goes first, then the requests
-    /// of the open operations (see the module docs for which survive a reconnect).
+    /// of the open operations (see the module docs for which survive a reconnect). Messages
+    /// that had containers on a previous connection not reported
+    /// [`disconnected`](Self::disconnected) are reported lost now.
     pub fn connected(&mut self) {
         self.connected = true;
         self.ready = false;
-        self.in_flight = false;
+        self.transmissions_lost();
         self.outbox.clear();
         self.streams.clear();
         if self.phase != Phase::Active {
@@ -253,8 +258,8 @@ impl Session {
     }
 
     /// The connection is gone: unwritten messages are dropped, operations that cannot be sent
-    /// again are reported lost, a message partly transmitted is reported lost, a part in
-    /// progress is complete.
+    /// again are reported lost, every message with a container written on the connection and
+    /// not complete is reported lost (in order), a part in progress is complete.
     pub fn disconnected(&mut self) {
         self.connected = false;
         self.ready = false;
@@ -263,15 +268,18 @@ impl Session {
         for op_id in self.ops.disconnected() {
             self.events.push_back(Event::OperationLost { op_id });
         }
-        if self.started_on_connection {
-            // The service cancels (or never forwards) a message whose sender went away; its
-            // rest cannot continue on another connection.
-            self.drop_transmission();
-            self.events.push_back(Event::TransmitLost);
-        }
-        self.in_flight = false;
+        self.transmissions_lost();
         if self.phase == Phase::Parting {
             self.finish_part();
+        }
+    }
+
+    /// One [`Event::TransmitLost`] for every message with a container written on the
+    /// connection that went away and not complete: the service cancels (or never forwards) a
+    /// message whose sender went away, and its rest cannot continue on another connection.
+    fn transmissions_lost(&mut self) {
+        for _ in 0..self.pipeline.connection_lost() {
+            self.events.push_back(Event::TransmitLost);
         }
     }
 
@@ -287,14 +295,20 @@ impl Session {
 
     // ------------------------------------------------------------ transmitting
 
-    /// Transmits a whole message: `method`, modifiers `env` and body `data` of any size up to
-    /// [`Limits::max_queued_data`], with master transmit `flags` (`parts::METHOD_*`;
-    /// STATE_MODIFY is added when `env` has a persistent modifier, as in C; the service
-    /// ignores a slave's flags). [`Event::Transmitted`] follows when the last container is
-    /// acknowledged.
+    /// Transmits a whole message: `method`, modifiers `env` and body `data`, with master
+    /// transmit `flags` (`parts::METHOD_*`; STATE_MODIFY is added when `env` has a persistent
+    /// modifier, as in C; the service ignores a slave's flags). [`Event::Transmitted`] follows
+    /// when its last container is acknowledged.
     ///
-    /// Containers go out one at a time, each after the MESSAGE_ACK of the one before, and
-    /// only once the service accepts messages from this client (see the module docs).
+    /// While other messages are going out it is queued behind them and goes out after them,
+    /// never interleaved; each gets its own [`Event::Transmitted`], in order. At most
+    /// [`Limits::max_queued_messages`] messages not completely written and
+    /// [`Limits::max_queued_data`] body bytes of them wait inside the session (see
+    /// [`can_queue`](Self::can_queue)); more is refused with [`SessionError::QueueFull`].
+    ///
+    /// Containers go out while fewer than [`Limits::max_containers_in_flight`] wait for their
+    /// MESSAGE_ACK, and only once the service accepts messages from this client (see the
+    /// module docs).
     pub fn transmit(
         &mut self,
         method: &str,
@@ -302,7 +316,11 @@ impl Session {
         env: Environment,
         data: Vec<u8>,
     ) -> Result<(), SessionError> {
-        if data.len() > self.limits.max_queued_data {
+        self.check_transmit()?;
+        if self.pipeline.unwritten() >= self.limits.max_queued_messages.max(1) {
+            return Err(SessionError::QueueFull("messages"));
+        }
+        if self.pipeline.queued_data().saturating_add(data.len()) > self.limits.max_queued_data {
             return Err(SessionError::QueueFull("message body"));
         }
         let mut body = Outgoing::default();
@@ -311,50 +329,69 @@ impl Session {
     }
 
     /// Starts a message whose body follows in chunks through
-    /// [`transmit_data`](Self::transmit_data).
+    /// [`transmit_data`](Self::transmit_data). Streamed messages are not queued: one starts
+    /// only when every message before it is completely written (their ACKs may still be
+    /// outstanding), else [`TransmitError::Busy`]. Whole messages
+    /// ([`transmit`](Self::transmit)) may queue behind it.
     pub fn transmit_start(
         &mut self,
         method: &str,
         flags: u32,
         env: Environment,
     ) -> Result<(), SessionError> {
+        self.check_transmit()?;
+        if self.pipeline.unwritten() > 0 {
+            return Err(TransmitError::Busy.into());
+        }
         self.begin(method, flags, &env, Outgoing::default())
     }
 
-    /// Adds a chunk to the body of the message being transmitted; `last` ends the message.
-    /// At most [`Limits::max_queued_data`] body bytes wait inside the session
-    /// ([`queued_data`](Self::queued_data)); more is refused with [`SessionError::QueueFull`]
-    /// until MESSAGE_ACKs have let some go.
+    /// Adds a chunk to the body of the message being streamed; `last` ends the message. At
+    /// most [`Limits::max_queued_data`] of its body bytes wait inside the session; more is
+    /// refused with [`SessionError::QueueFull`] until MESSAGE_ACKs have let some go.
     pub fn transmit_data(&mut self, chunk: Vec<u8>, last: bool) -> Result<(), SessionError> {
-        let out = match &mut self.outgoing {
-            Some(out) if !out.is_closed() && self.tx.is_transmitting() => out,
-            _ => return Err(SessionError::NoTransmission),
-        };
-        if out.queued().saturating_add(chunk.len()) > self.limits.max_queued_data {
-            return Err(SessionError::QueueFull("message body"));
-        }
-        out.push(chunk, last);
-        self.tx.resume(out);
+        self.pipeline
+            .push_data(chunk, last, self.limits.max_queued_data)?;
         self.release();
         Ok(())
     }
 
-    /// Cancels the message being transmitted: a CANCEL part goes out (after what is already
-    /// segmented) and receivers drop the message. [`Event::Transmitted`] with `cancelled`
-    /// follows.
+    /// Cancels the message being written (the first not completely written, if it is still
+    /// being segmented): a CANCEL part goes out after what is already segmented and receivers
+    /// drop the message. Its [`Event::Transmitted`] says `cancelled`. Messages queued behind
+    /// it stay.
     pub fn transmit_cancel(&mut self) {
-        self.tx.cancel();
+        self.pipeline.cancel();
         self.release();
     }
 
-    /// Whether a message is being transmitted (until its [`Event::Transmitted`]).
+    /// Whether messages are being transmitted: queued, being written, or waiting for an ACK
+    /// (until the last [`Event::Transmitted`]).
     pub fn is_transmitting(&self) -> bool {
-        self.outgoing.is_some()
+        !self.pipeline.is_idle()
     }
 
-    /// Body bytes of the message being transmitted that wait inside the session.
+    /// Body bytes waiting inside the session: of whole messages not completely written, and
+    /// of a streamed body not segmented yet.
     pub fn queued_data(&self) -> usize {
-        self.outgoing.as_ref().map_or(0, Outgoing::queued)
+        self.pipeline.queued_data()
+    }
+
+    /// Messages queued or being written, not completely written yet.
+    pub fn queued_messages(&self) -> usize {
+        self.pipeline.unwritten()
+    }
+
+    /// Containers written on the current connection whose MESSAGE_ACK has not come.
+    pub fn containers_in_flight(&self) -> usize {
+        self.pipeline.in_flight()
+    }
+
+    /// Whether [`transmit`](Self::transmit) of a message with `body_len` body bytes finds
+    /// room in the session's queue now (it may still refuse it for other reasons).
+    pub fn can_queue(&self, body_len: usize) -> bool {
+        self.pipeline.unwritten() < self.limits.max_queued_messages.max(1)
+            && self.pipeline.queued_data().saturating_add(body_len) <= self.limits.max_queued_data
     }
 
     /// Whether the service accepts messages from this client on the current connection.
@@ -362,74 +399,46 @@ impl Session {
         self.ready
     }
 
+    fn check_transmit(&self) -> Result<(), SessionError> {
+        self.check_active()?;
+        if self.local {
+            return Err(SessionError::LocalSlave);
+        }
+        Ok(())
+    }
+
     fn begin(
         &mut self,
         method: &str,
         flags: u32,
         env: &Environment,
-        mut body: Outgoing,
+        body: Outgoing,
     ) -> Result<(), SessionError> {
-        self.check_active()?;
-        if self.local {
-            return Err(SessionError::LocalSlave);
-        }
-        if self.outgoing.is_some() {
-            return Err(TransmitError::Busy.into());
-        }
         // As C's environment path: STATE_MODIFY when a modifier changes channel state.
         let flags = if env.is_stateful() {
             flags | METHOD_STATE_MODIFY
         } else {
             flags
         };
-        self.tx = Transmitter::new();
-        let mut starting = Starting {
-            modifiers: EnvSource::new(env, &[]),
-            body: &mut body,
-        };
-        self.tx.start(method, flags, &mut starting)?;
-        self.outgoing = Some(body);
-        self.started_on_connection = false;
+        self.pipeline.push(method, flags, env, body)?;
         self.release();
         Ok(())
     }
 
-    /// Writes the next segmented container if the connection and the service allow and no
-    /// container waits for its MESSAGE_ACK.
+    /// Writes the containers the window has room for, if the connection and the service
+    /// allow.
     fn release(&mut self) {
-        if !self.connected || !self.ready || self.in_flight {
-            return;
-        }
-        if let Some(container) = self.tx.poll_transmit() {
-            self.outbox.push_back(container);
-            self.in_flight = true;
-            self.started_on_connection = true;
+        if self.connected && self.ready {
+            self.pipeline
+                .release(self.limits.max_containers_in_flight, &mut self.outbox);
         }
     }
 
     fn message_ack(&mut self) {
-        if !self.in_flight {
-            tracing::debug!("ignoring a MESSAGE_ACK for no container");
-            return;
-        }
-        self.in_flight = false;
-        if let Some(out) = &mut self.outgoing {
-            self.tx.handle_ack(out);
-        }
-        self.release();
-        // Done once END or CANCEL is segmented and every container is acknowledged.
-        if self.outgoing.is_some() && !self.tx.is_transmitting() && self.tx.acks_pending() == 0 {
-            let cancelled = self.tx.outcome() == Outcome::Cancelled;
-            self.drop_transmission();
+        if let Some(cancelled) = self.pipeline.acknowledged() {
             self.events.push_back(Event::Transmitted { cancelled });
         }
-    }
-
-    fn drop_transmission(&mut self) {
-        self.tx = Transmitter::new();
-        self.outgoing = None;
-        self.in_flight = false;
-        self.started_on_connection = false;
+        self.release();
     }
 
     // ------------------------------------------------------------ operations
@@ -590,12 +599,13 @@ impl Session {
         Ok(())
     }
 
-    /// Master: stop; slave: part. A message being transmitted is dropped; [`Event::Parted`]
+    /// Master: stop; slave: part. Messages being transmitted or queued are dropped (no
+    /// event tells of them); [`Event::Parted`]
     /// follows once the service confirms (at once without a connection), and open operations
     /// are reported lost.
     pub fn part(&mut self) -> Result<(), SessionError> {
         self.check_active()?;
-        self.drop_transmission();
+        self.pipeline.clear();
         if self.connected {
             self.phase = Phase::Parting;
             self.outbox.push_back(PartRequest.to_message());
@@ -611,7 +621,7 @@ impl Session {
         }
         self.phase = Phase::Parted;
         self.ready = false;
-        self.drop_transmission();
+        self.pipeline.clear();
         for op_id in self.ops.clear() {
             self.events.push_back(Event::OperationLost { op_id });
         }

@@ -1,7 +1,8 @@
 //! The blocking driver against a scripted service on a real UNIX socket: that it writes one
-//! container per MESSAGE_ACK while it waits, keeps the events that arrive meanwhile for the
-//! caller, and collects operation answers. (Tests against the real `gnunet-service-psyc` live
-//! with the service.)
+//! container per MESSAGE_ACK while it waits (window 1), keeps the events that arrive meanwhile
+//! for the caller, and collects operation answers; that queued messages keep the window full
+//! and are accounted for. (Tests against the real `gnunet-service-psyc` live with the
+//! service.)
 
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
@@ -10,9 +11,12 @@ use std::time::Duration;
 
 use gnunet_service::client::{BlockingClient, ClientError};
 use gnunet_service::crypto::{ecdsa, eddsa};
+use gnunet_service::wire::Message;
 
 use super::*;
-use crate::format::container::{Delivery, DeliveryHeader, DELIVERY_HISTORIC};
+use crate::client::Limits;
+use crate::format::container::{ClientMessage, Delivery, DeliveryHeader, DELIVERY_HISTORIC};
+use crate::format::parts::{PartKind, Parts};
 use crate::msg::{
     policy, HistoryResult, JoinRequest, MasterStartAck, MessageAck, Request, ResultCode,
     TYPE_MESSAGE,
@@ -84,8 +88,12 @@ fn transmit_is_paced_by_acks_and_keeps_other_events() {
         Ok(containers)
     });
 
-    let (mut client, started) =
-        Client::master_start(&path, eddsa::PrivateKey([1; 32]), policy::PRIVATE).unwrap();
+    let session =
+        Session::master(eddsa::PrivateKey([1; 32]), policy::PRIVATE).with_limits(Limits {
+            max_containers_in_flight: 1,
+            ..Limits::default()
+        });
+    let (mut client, started) = Client::start(&path, session).unwrap();
     assert_eq!(started.result, 1);
     let cancelled = client
         .transmit("_notice_test", 0, Environment::new(), vec![7; 150_000])
@@ -107,5 +115,115 @@ fn transmit_is_paced_by_acks_and_keeps_other_events() {
         client.next_event(Some(Duration::from_secs(5))),
         Err(Error::Service(ClientError::Closed))
     ));
+    let _ = std::fs::remove_file(&path);
+}
+
+/// The service side of [`queued_messages_keep_the_window_full`]: MASTER_START, then `first`
+/// one-container messages acknowledged whenever `window` are unacknowledged (never more), one
+/// more acknowledged at once, then three of which one is acknowledged before the connection
+/// closes.
+fn windowed_service(
+    listener: UnixListener,
+    window: usize,
+    first: usize,
+) -> Result<(), ClientError> {
+    let (stream, _) = listener.accept()?;
+    let mut conn = BlockingClient::from_stream(stream);
+    conn.recv(Some(DEFAULT_TIMEOUT))?;
+    conn.send(&MasterStartAck {
+        result_code: 1,
+        max_message_id: 0,
+    })?;
+    let container = |conn: &mut BlockingClient| -> Result<(), ClientError> {
+        let c = conn.recv(Some(DEFAULT_TIMEOUT))?;
+        assert_eq!(c.msg_type(), TYPE_MESSAGE);
+        // Whole messages of one container: METHOD first, END last.
+        let parts = ClientMessage::from_message(c.bytes()).unwrap().parts;
+        let kinds: Vec<PartKind> = Parts::new(&parts).map(|p| p.unwrap().kind()).collect();
+        assert_eq!(kinds.first(), Some(&PartKind::Method));
+        assert_eq!(kinds.last(), Some(&PartKind::End));
+        Ok(())
+    };
+    let (mut got, mut unacked, mut checked) = (0, 0, false);
+    while got < first {
+        container(&mut conn)?;
+        got += 1;
+        unacked += 1;
+        if unacked == window && got < first {
+            if !checked {
+                // The window is full: nothing more comes before an ACK.
+                assert!(matches!(
+                    conn.recv(Some(Duration::from_millis(100))),
+                    Err(ClientError::Timeout(_))
+                ));
+                checked = true;
+            }
+            conn.send(&MessageAck)?;
+            unacked -= 1;
+        }
+    }
+    for _ in 0..unacked {
+        conn.send(&MessageAck)?;
+    }
+    container(&mut conn)?;
+    conn.send(&MessageAck)?;
+    for _ in 0..3 {
+        container(&mut conn)?;
+    }
+    conn.send(&MessageAck)?;
+    Ok(())
+}
+
+#[test]
+fn queued_messages_keep_the_window_full() {
+    let path = socket_path("queued");
+    let listener = UnixListener::bind(&path).unwrap();
+    let (window, first) = (4, 20);
+    let service = thread::spawn(move || windowed_service(listener, window, first));
+
+    let session =
+        Session::master(eddsa::PrivateKey([1; 32]), policy::PRIVATE).with_limits(Limits {
+            max_containers_in_flight: window,
+            max_queued_messages: 5,
+            ..Limits::default()
+        });
+    let (mut client, _) = Client::start(&path, session).unwrap();
+    for i in 0..first {
+        client
+            .transmit_queued("_notice_queued", 0, Environment::new(), vec![i as u8; 100])
+            .unwrap();
+        // Returns once queued: waits only while the queue is full.
+        assert!(client.session().queued_messages() <= 5);
+    }
+    // A blocking transmit returns its own outcome, after the queued ones.
+    assert!(!client
+        .transmit("_notice_last", 0, Environment::new(), vec![1; 10])
+        .unwrap());
+    assert_eq!(
+        client.wait_transmitted().unwrap(),
+        TransmitReport {
+            transmitted: first as u64,
+            ..TransmitReport::default()
+        }
+    );
+    assert!(!client.session().is_transmitting());
+    // Three more; the service acknowledges one and goes away.
+    for _ in 0..3 {
+        client
+            .transmit_queued("_notice_queued", 0, Environment::new(), vec![2; 100])
+            .unwrap();
+    }
+    assert!(matches!(client.wait_transmitted(), Err(Error::Service(_))));
+    service.join().unwrap().unwrap();
+    assert_eq!(
+        client.wait_transmitted().unwrap(),
+        TransmitReport {
+            transmitted: 1,
+            cancelled: 0,
+            lost: 2
+        }
+    );
+    // No transmission event is left for the caller.
+    assert!(client.next_event(Some(Duration::ZERO)).is_err());
     let _ = std::fs::remove_file(&path);
 }
