@@ -1,3 +1,8 @@
-//! secushare-rs `social` (filled in by its own issue).
+//! secushare-rs `social`: GNUnet's social service (places, hosts and guests on top of PSYC).
+//!
+//! So far the wire module: [`msg`], every client↔service message of the social socket,
+//! byte-compatible with the 2019 C service.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod msg;
