@@ -103,6 +103,51 @@ mod tests {
     use crate::msg::{app_place_state, resized, Reply, Request};
     use gnunet_service::wire::Message;
 
+    /// `struct AppDetachRequest` (social.h): `op_id` packed, the rest byte arrays.
+    #[repr(C, packed)]
+    struct CAppDetachRequest {
+        _header: [u16; 2],
+        place_pub_key: [u8; 32],
+        ego_pub_key: [u8; 32],
+        op_id: u64,
+    }
+
+    /// `struct AppPlaceMessage` (social.h): byte arrays and bytes, alignment 2 from the
+    /// header, so no padding at the end (70 is even).
+    #[repr(C)]
+    struct CAppPlaceMessage {
+        _header: [u16; 2],
+        ego_pub_key: [u8; 32],
+        place_pub_key: [u8; 32],
+        is_host: u8,
+        place_state: u8,
+    }
+
+    /// `struct AppEgoMessage` (social.h).
+    #[repr(C)]
+    struct CAppEgoMessage {
+        _header: [u16; 2],
+        ego_pub_key: [u8; 32],
+    }
+
+    #[test]
+    fn c_struct_sizes_and_offsets() {
+        use std::mem::{offset_of, size_of};
+        type D = CAppDetachRequest;
+        assert_eq!(size_of::<D>(), APP_DETACH_SIZE);
+        assert_eq!(offset_of!(D, place_pub_key), 4);
+        assert_eq!(offset_of!(D, ego_pub_key), 36);
+        assert_eq!(offset_of!(D, op_id), 68);
+        type P = CAppPlaceMessage;
+        assert_eq!(size_of::<P>(), APP_PLACE_SIZE);
+        assert_eq!(offset_of!(P, ego_pub_key), 4);
+        assert_eq!(offset_of!(P, place_pub_key), 36);
+        assert_eq!(offset_of!(P, is_host), 68);
+        assert_eq!(offset_of!(P, place_state), 69);
+        assert_eq!(size_of::<CAppEgoMessage>(), APP_EGO_HEADER_SIZE);
+        assert_eq!(offset_of!(CAppEgoMessage, ego_pub_key), 4);
+    }
+
     #[test]
     fn app_connect_is_one_c_string() {
         let m = AppConnect {

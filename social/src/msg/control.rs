@@ -66,6 +66,19 @@ mod tests {
         }
     }
 
+    /// `struct MsgProcRequest` (social.h): `flags` is not packed but aligned, so no padding.
+    #[repr(C)]
+    struct CMsgProcRequest {
+        _header: [u16; 2],
+        flags: u32,
+    }
+
+    #[test]
+    fn c_struct_size_and_offset() {
+        assert_eq!(std::mem::size_of::<CMsgProcRequest>(), 8);
+        assert_eq!(std::mem::offset_of!(CMsgProcRequest, flags), 4);
+    }
+
     #[test]
     fn msg_proc_set_layout() {
         let m = MsgProcSet {

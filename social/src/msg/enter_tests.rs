@@ -182,3 +182,59 @@ fn guest_enter_ack_is_psycs_counters_result_under_845() {
     assert_eq!(GuestEnterAck::from(psyc_ack), m);
     assert!(GuestEnterAck::from_message(&resized(fixture[..15].to_vec())).is_err());
 }
+
+/// `struct HostEnterRequest` (social.h) as gcc lays it out: every member packed or a byte
+/// array, so no padding; `policy` is copied in host order.
+#[repr(C, packed)]
+struct CHostEnterRequest {
+    _header: [u16; 2],
+    policy: u32,
+    ego_pub_key: [u8; 32],
+    place_pub_key: [u8; 32],
+    place_key: [u8; 32],
+}
+
+/// `struct GuestEnterRequest` (social.h), every member packed or a byte array.
+#[repr(C, packed)]
+struct CGuestEnterRequest {
+    _header: [u16; 2],
+    relay_count: u32,
+    ego_pub_key: [u8; 32],
+    place_pub_key: [u8; 32],
+    origin: [u8; 32],
+    flags: u32,
+}
+
+/// `struct HostEnterAck` (social.h), every member packed or a byte array.
+#[repr(C, packed)]
+struct CHostEnterAck {
+    _header: [u16; 2],
+    result_code: u32,
+    max_message_id: u64,
+    place_pub_key: [u8; 32],
+}
+
+#[test]
+fn c_struct_sizes_and_offsets() {
+    use std::mem::{offset_of, size_of};
+    type H = CHostEnterRequest;
+    assert_eq!(size_of::<H>(), HOST_ENTER_HEADER_SIZE);
+    assert_eq!(offset_of!(H, policy), 4);
+    assert_eq!(offset_of!(H, ego_pub_key), 8);
+    assert_eq!(offset_of!(H, place_pub_key), 40);
+    assert_eq!(offset_of!(H, place_key), 72);
+    type G = CGuestEnterRequest;
+    assert_eq!(size_of::<G>(), GUEST_ENTER_HEADER_SIZE);
+    assert_eq!(offset_of!(G, relay_count), 4);
+    assert_eq!(offset_of!(G, ego_pub_key), 8);
+    assert_eq!(offset_of!(G, place_pub_key), 40);
+    assert_eq!(offset_of!(G, origin), 72);
+    assert_eq!(offset_of!(G, flags), 104);
+    type A = CHostEnterAck;
+    assert_eq!(size_of::<A>(), HOST_ENTER_ACK_SIZE);
+    assert_eq!(offset_of!(A, result_code), 4);
+    assert_eq!(offset_of!(A, max_message_id), 8);
+    assert_eq!(offset_of!(A, place_pub_key), 16);
+    // GUEST_ENTER_BY_NAME: header and ego key, then strings.
+    assert_eq!(GUEST_ENTER_BY_NAME_HEADER_SIZE, 4 + 32);
+}
