@@ -1,7 +1,7 @@
 //! Field forms for the C strings of social's layouts that do not end the message (app ids,
 //! GNS names, passwords, record labels): each runs to its first NUL, and more fields follow.
 
-use gnunet_service::wire::{DecodeError, FieldCodec, Reader};
+use gnunet_service::wire::{CString, DecodeError, FieldCodec, Reader};
 
 /// A NUL-terminated string followed by more fields, kept without its NUL. The string ends at
 /// the first NUL, as `strnlen` / `GNUNET_STRINGS_buffer_tokenize` read it in the C service, so
@@ -35,10 +35,10 @@ impl FieldCodec<Vec<u8>> for Terminated {
     }
 }
 
-/// HOST_ENTER's app id: a NUL-terminated string that fills the rest and is at most 255 bytes
-/// with its NUL. The C service measures it in a `uint8_t` (spec §5.3), so a longer tail is cut
-/// modulo 256 and the client dropped unless the cut happens to end at a NUL; only the lengths
-/// it reads whole are accepted here.
+/// HOST_ENTER's app id: a [`CString`] (NUL-terminated, filling the rest) of at most 255
+/// bytes with its NUL. The C service measures it in a `uint8_t` (spec §5.3), so a longer
+/// tail is cut modulo 256 and the client dropped unless the cut happens to end at a NUL; only
+/// the lengths it reads whole are accepted here.
 #[derive(Debug)]
 pub enum ShortCString {}
 
@@ -47,8 +47,7 @@ pub const HOST_APP_ID_MAX: usize = 255;
 
 impl FieldCodec<Vec<u8>> for ShortCString {
     fn encode_field(value: &Vec<u8>, out: &mut Vec<u8>) {
-        out.extend_from_slice(value);
-        out.push(0);
+        CString::encode_field(value, out);
     }
 
     fn read_field(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<u8>, DecodeError> {
@@ -58,17 +57,11 @@ impl FieldCodec<Vec<u8>> for ShortCString {
                 reason: "longer than the 255 bytes the C service reads",
             });
         }
-        match r.rest().split_last() {
-            Some((0, text)) => Ok(text.to_vec()),
-            _ => Err(DecodeError::Invalid {
-                field: what,
-                reason: "missing or not NUL-terminated",
-            }),
-        }
+        CString::read_field(r, what)
     }
 
     fn field_len(value: &Vec<u8>) -> usize {
-        value.len() + 1
+        <CString as FieldCodec<Vec<u8>>>::field_len(value)
     }
 }
 
