@@ -43,12 +43,13 @@ fn nested() -> impl Strategy<Value = Vec<u8>> {
     (any::<u16>(), vec(any::<u8>(), 0..40)).prop_map(|(msg_type, body)| framed(msg_type, &body))
 }
 
-/// A string that is followed by more fields: no NUL inside.
+/// A string that is followed by more fields, or a client's single string (a token): no NUL
+/// inside.
 fn mid_string() -> impl Strategy<Value = Vec<u8>> {
     vec(1u8..=255, 0..20)
 }
 
-/// A string that ends the message: inner NULs allowed.
+/// A string that ends the message where inner NULs are allowed (PSYC requests, APP_EGO).
 fn end_string() -> impl Strategy<Value = Vec<u8>> {
     vec(any::<u8>(), 0..30)
 }
@@ -93,7 +94,7 @@ fn host_enter() -> impl Strategy<Value = HostEnter> {
         any::<(u32, [u8; 32])>(),
         ecdsa_pub(),
         eddsa_pub(),
-        vec(any::<u8>(), 0..254),
+        vec(1u8..=255, 0..254),
     )
         .prop_map(
             |((policy, key), ego_pub_key, place_pub_key, app_id)| HostEnter {
@@ -172,7 +173,7 @@ fn zone_add_place() -> impl Strategy<Value = ZoneAddPlace> {
 }
 
 fn zone_add_nym() -> impl Strategy<Value = ZoneAddNym> {
-    (any::<(u64, u64)>(), ecdsa_pub(), ecdsa_pub(), end_string()).prop_map(
+    (any::<(u64, u64)>(), ecdsa_pub(), ecdsa_pub(), mid_string()).prop_map(
         |((op_id, expiration_time), ego_pub_key, nym_pub_key, name)| ZoneAddNym {
             op_id,
             expiration_time,
@@ -191,7 +192,7 @@ fn request() -> impl Strategy<Value = Request> {
         Just(Request::PlaceLeave(PlaceLeave)),
         zone_add_place().prop_map(Request::ZoneAddPlace),
         zone_add_nym().prop_map(Request::ZoneAddNym),
-        end_string().prop_map(|app_id| Request::AppConnect(AppConnect { app_id })),
+        mid_string().prop_map(|app_id| Request::AppConnect(AppConnect { app_id })),
         (eddsa_pub(), ecdsa_pub(), any::<u64>()).prop_map(|(place_pub_key, ego_pub_key, op_id)| {
             Request::AppDetach(AppDetach {
                 place_pub_key,
@@ -199,7 +200,7 @@ fn request() -> impl Strategy<Value = Request> {
                 op_id,
             })
         }),
-        (any::<u32>(), end_string()).prop_map(|(flags, method_prefix)| {
+        (any::<u32>(), mid_string()).prop_map(|(flags, method_prefix)| {
             Request::MsgProcSet(MsgProcSet {
                 flags,
                 method_prefix,

@@ -7,6 +7,8 @@ use gnunet_service::header_only_message;
 use gnunet_service::wire::CString;
 use gnunet_service::wire_layout;
 
+use super::strings::Token;
+
 /// Size of APP_DETACH (`struct AppDetachRequest`), header included.
 pub const APP_DETACH_SIZE: usize = 76;
 /// Fixed part of APP_EGO (`struct AppEgoMessage`), header included.
@@ -18,15 +20,14 @@ pub const APP_PLACE_SIZE: usize = 70;
 /// service answers with its egos and the app's places.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppConnect {
-    /// The application id as sent, without its NUL (offset 4): exactly one NUL-terminated
-    /// string filling the rest; an empty tail is an error. C reads it up to its first NUL
-    /// ([`CString::as_c_reads`]).
+    /// The application id without its NUL (offset 4): exactly one NUL-terminated string
+    /// filling the rest, no inner NUL ([`Token`](super::Token)); an empty tail is an error.
     pub app_id: Vec<u8>,
 }
 
 wire_layout! {
     impl Message(super::TYPE_APP_CONNECT) for AppConnect {
-        app_id as CString,
+        app_id as Token,
     }
 }
 
@@ -159,6 +160,8 @@ mod tests {
         // No tail, no NUL at the end.
         assert!(AppConnect::from_message(&[0, 4, 0x03, 0x54]).is_err());
         assert!(AppConnect::from_message(&resized(fixture[..8].to_vec())).is_err());
+        // An inner NUL: the C service's tokenizer stops before the end and drops the client.
+        assert!(AppConnect::from_message(&[0, 7, 0x03, 0x54, b'a', 0, 0]).is_err());
         assert!(Reply::decode(&fixture).is_err());
     }
 

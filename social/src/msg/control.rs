@@ -2,7 +2,8 @@
 //! MSG_PROC_SET (858) and MSG_PROC_CLEAR (859).
 
 use gnunet_service::header_only_message;
-use gnunet_service::wire::CString;
+
+use super::strings::Token;
 use gnunet_service::wire_layout;
 
 header_only_message!(
@@ -24,15 +25,15 @@ header_only_message!(
 pub struct MsgProcSet {
     /// [`msg_proc_flags`](super::msg_proc_flags) (offset 4), big-endian.
     pub flags: u32,
-    /// Method prefix without its NUL (offset 8), filling the rest. C reads it up to its first
-    /// NUL ([`CString::as_c_reads`]).
+    /// Method prefix without its NUL (offset 8): one string filling the rest, no inner NUL
+    /// ([`Token`](super::Token)).
     pub method_prefix: Vec<u8>,
 }
 
 wire_layout! {
     impl Message(super::TYPE_MSG_PROC_SET) for MsgProcSet {
         flags,
-        method_prefix as CString,
+        method_prefix as Token,
     }
 }
 
@@ -90,6 +91,9 @@ mod tests {
         assert_eq!(Request::decode(&fixture), Ok(Request::MsgProcSet(m)));
         assert!(MsgProcSet::from_message(&resized(fixture[..8].to_vec())).is_err());
         assert!(MsgProcSet::from_message(&resized(fixture[..10].to_vec())).is_err());
+        let mut inner_nul = fixture;
+        inner_nul[8] = 0;
+        assert!(MsgProcSet::from_message(&inner_nul).is_err());
         assert!(Reply::decode(&fixture).is_err());
     }
 }

@@ -8,7 +8,7 @@ use gnunet_service::wire::{
 };
 use gnunet_service::wire_layout;
 
-use super::strings::{ShortCString, Terminated};
+use super::strings::{ShortToken, Terminated};
 
 /// Fixed part of HOST_ENTER (`struct HostEnterRequest`), header included.
 pub const HOST_ENTER_HEADER_SIZE: usize = 104;
@@ -47,7 +47,7 @@ wire_layout! {
         ego_pub_key,
         place_pub_key,
         place_key,
-        app_id as ShortCString,
+        app_id as ShortToken,
     }
 }
 

@@ -27,6 +27,9 @@ fn host_enter_has_a_host_order_policy_and_a_short_app_id() {
     // No app id, an unterminated one, one of 256 bytes with its NUL.
     assert!(HostEnter::from_message(&resized(fixture[..104].to_vec())).is_err());
     assert!(HostEnter::from_message(&resized(fixture[..107].to_vec())).is_err());
+    let mut inner_nul = fixture.clone();
+    inner_nul[105] = 0;
+    assert!(HostEnter::from_message(&inner_nul).is_err());
     let long = HostEnter {
         app_id: vec![b'a'; 255],
         ..m.clone()

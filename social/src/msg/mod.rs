@@ -15,6 +15,10 @@
 //!   JOIN_DECISION (688).
 //! - GUEST_ENTER_ACK (845) has PSYC's `CountersResultMessage` layout.
 //! - Type 691 is [`ClientMessage`] client → service and [`Delivery`] service → client.
+//! - Strings as the C service tokenizes them: a client's single string filling the rest has
+//!   its only NUL at the end ([`Token`]; HOST_ENTER's at most 255 bytes, [`ShortToken`]);
+//!   strings followed by more fields end at their first NUL ([`Terminated`]). The PSYC
+//!   requests keep [`psyc::msg`]'s rule (the last byte a NUL, inner NULs kept).
 //!
 //! A [`MessageError`] from [`Request::decode`] means "drop the client"; checks the C service
 //! makes after decoding (a known ego, an entered place, HOST_ENTER's 8-bit app id length apart
@@ -45,7 +49,7 @@ pub use enter::{
     GUEST_ENTER_BY_NAME_HEADER_SIZE, GUEST_ENTER_HEADER_SIZE, HOST_ENTER_ACK_SIZE,
     HOST_ENTER_HEADER_SIZE,
 };
-pub use strings::{ShortCString, Terminated, HOST_APP_ID_MAX};
+pub use strings::{ShortToken, Terminated, Token, HOST_APP_ID_MAX};
 pub use zone::{ZoneAddNym, ZoneAddPlace, ZONE_ADD_NYM_HEADER_SIZE, ZONE_ADD_PLACE_HEADER_SIZE};
 
 /// `GNUNET_MESSAGE_TYPE_SOCIAL_RESULT_CODE`: defined, never sent (680 is used).

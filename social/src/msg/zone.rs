@@ -3,11 +3,11 @@
 
 use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
-use gnunet_service::wire::{CString, Codec, DecodeError, FieldCodec, Message, Reader, HEADER_SIZE};
+use gnunet_service::wire::{Codec, DecodeError, FieldCodec, Message, Reader, HEADER_SIZE};
 use gnunet_service::wire_layout;
 
 use super::enter::{read_relays, RelaysEnd};
-use super::strings::Terminated;
+use super::strings::{Terminated, Token};
 
 /// Fixed part of ZONE_ADD_PLACE (`struct ZoneAddPlaceRequest`), header included.
 pub const ZONE_ADD_PLACE_HEADER_SIZE: usize = 120;
@@ -100,7 +100,8 @@ pub struct ZoneAddNym {
     pub ego_pub_key: ecdsa::PublicKey,
     /// The nym named (offset 56).
     pub nym_pub_key: ecdsa::PublicKey,
-    /// Record label without its NUL (offset 88), filling the rest.
+    /// Record label without its NUL (offset 88): one string filling the rest, no inner NUL
+    /// ([`Token`](super::Token)).
     pub name: Vec<u8>,
 }
 
@@ -111,7 +112,7 @@ wire_layout! {
         expiration_time,
         ego_pub_key,
         nym_pub_key,
-        name as CString,
+        name as Token,
     }
 }
 
@@ -234,5 +235,8 @@ mod tests {
         assert_eq!(ZoneAddNym::from_message(&holed), Ok(m));
         assert!(ZoneAddNym::from_message(&resized(fixture[..88].to_vec())).is_err());
         assert!(ZoneAddNym::from_message(&resized(fixture[..94].to_vec())).is_err());
+        let mut inner_nul = fixture;
+        inner_nul[90] = 0;
+        assert!(ZoneAddNym::from_message(&inner_nul).is_err());
     }
 }
