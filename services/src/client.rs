@@ -92,10 +92,9 @@ impl Default for Backoff {
 
 /// The socket of service `name` as clients find it: `[name] UNIXPATH`, expanded.
 pub fn service_socket(config: &Config, name: &str) -> Result<PathBuf, ClientError> {
-    match config.get_filename(name, "UNIXPATH") {
-        Some(p) if !p.as_os_str().is_empty() => Ok(p),
-        _ => Err(ClientError::NoUnixPath(name.to_string())),
-    }
+    config
+        .unix_path(name)
+        .ok_or_else(|| ClientError::NoUnixPath(name.to_string()))
 }
 
 /// A blocking connection to one service.

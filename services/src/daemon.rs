@@ -137,8 +137,7 @@ where
 /// The `UNIXPATH` and `UNIX_MATCH_*` of section `name`.
 pub fn listen_spec(config: &Config, name: &str) -> Result<UnixListenSpec, DaemonError> {
     let path = config
-        .get_filename(name, "UNIXPATH")
-        .filter(|p| !p.as_os_str().is_empty())
+        .unix_path(name)
         .ok_or_else(|| DaemonError::NoUnixPath(name.to_string()))?;
     let flag = |option| {
         config

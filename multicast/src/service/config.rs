@@ -96,8 +96,10 @@ impl ServiceConfig {
             }
             queue.max_messages = n;
         }
-        let cadet_socket = socket(cfg, "cadet").ok_or(ServiceError::NoSocket("cadet"))?;
-        let statistics_socket = socket(cfg, "statistics");
+        let cadet_socket = cfg
+            .unix_path("cadet")
+            .ok_or(ServiceError::NoSocket("cadet"))?;
+        let statistics_socket = cfg.unix_path("statistics");
         let me = own_identity(cfg)?;
         Ok(Self {
             me,
@@ -107,11 +109,6 @@ impl ServiceConfig {
             statistics_socket,
         })
     }
-}
-
-fn socket(cfg: &Config, service: &str) -> Option<PathBuf> {
-    cfg.get_filename(service, "UNIXPATH")
-        .filter(|p| !p.as_os_str().is_empty())
 }
 
 fn own_identity(cfg: &Config) -> Result<PeerIdentity, ServiceError> {

@@ -83,11 +83,13 @@ impl ServiceConfig {
         }
         Ok(Self {
             channel,
-            multicast_socket: socket(cfg, "multicast")
+            multicast_socket: cfg
+                .unix_path("multicast")
                 .ok_or(ServiceError::NoSocket("multicast"))?,
-            psycstore_socket: socket(cfg, "psycstore")
+            psycstore_socket: cfg
+                .unix_path("psycstore")
                 .ok_or(ServiceError::NoSocket("psycstore"))?,
-            statistics_socket: socket(cfg, "statistics"),
+            statistics_socket: cfg.unix_path("statistics"),
         })
     }
 }
@@ -109,11 +111,6 @@ fn positive(cfg: &Config, option: &'static str) -> Result<Option<u64>, ServiceEr
         Some(0) => Err(bad(option, "must be at least 1".into())),
         n => Ok(n),
     }
-}
-
-fn socket(cfg: &Config, service: &str) -> Option<PathBuf> {
-    cfg.get_filename(service, "UNIXPATH")
-        .filter(|p| !p.as_os_str().is_empty())
 }
 
 #[cfg(test)]

@@ -181,6 +181,13 @@ impl Config {
         expand::filename(&self.expand(raw), load::home(), expand::current_dir)
     }
 
+    /// The UNIX socket of `service` (`[service] UNIXPATH`, expanded); `None` when unset or
+    /// empty. Services use it to find the services they are clients of.
+    pub fn unix_path(&self, service: &str) -> Option<PathBuf> {
+        self.get_filename(service, "UNIXPATH")
+            .filter(|p| !p.as_os_str().is_empty())
+    }
+
     /// `YES`/`NO` in any case; anything else is an error.
     pub fn get_yesno(&self, section: &str, option: &str) -> Result<Option<bool>, ConfigError> {
         self.typed(section, option, "YES/NO", values::yesno)
