@@ -108,7 +108,7 @@ impl Service {
             GnunetCrypto,
             ChaCha8Rng::from_entropy(),
         );
-        info!(peer = %hex_prefix(&cfg.me.0), max_children = cfg.group.max_children, "multicast service ready");
+        info!(peer = %gnunet_service::logging::short_hex(&cfg.me.0), max_children = cfg.group.max_children, "multicast service ready");
         Self {
             node,
             channels: Channels::new(cfg.queue),
@@ -321,10 +321,6 @@ fn conn_of(client: ClientId) -> ConnId {
 
 fn client_of(conn: ConnId) -> ClientId {
     ClientId(conn.0 as u64)
-}
-
-fn hex_prefix(bytes: &[u8]) -> String {
-    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
 impl Handler for Service {

@@ -128,7 +128,7 @@ impl Channels {
             message_id = r.ids.message_id,
             fragment_id = r.ids.fragment_id,
             offset = r.ids.fragment_offset,
-            member = %hex4(&r.member_pub_key.0),
+            member = %gnunet_service::logging::short_hex(&r.member_pub_key.0),
             "replay request from a member"
         );
         let op_id = self.ops.start(Op::Replay {
@@ -355,9 +355,4 @@ fn historic(client_op: u64, flags: u32, message_id: u64, offset: u64, parts: Vec
         parts,
     };
     Reply::HistoryResult(HistoryResult::new(client_op, delivery))
-}
-
-/// The first bytes of a key in hex, for logs.
-fn hex4(bytes: &[u8]) -> String {
-    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }

@@ -51,6 +51,12 @@ pub fn init(component: &str, level: Option<LogLevel>, file: Option<&str>) {
     }
 }
 
+/// The first four bytes of a key or hash in hex: enough to tell keys apart in a log line
+/// without printing whole keys.
+pub fn short_hex(bytes: &[u8]) -> String {
+    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
 /// Writes the summary lines of everything the rate limit left out so far (before exit).
 pub fn flush_suppressed() {
     if let Some(w) = WRITER.get() {
