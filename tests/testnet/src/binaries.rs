@@ -9,10 +9,19 @@ pub const BIN_DIR_ENV: &str = "SECUSHARE_BIN_DIR";
 
 /// Directories searched, in order: `$SECUSHARE_BIN_DIR`, then the test executable's directory
 /// and its two parents (`target/debug/deps/x` → `target/debug/deps`, `target/debug`, `target`).
+///
+/// A relative `$SECUSHARE_BIN_DIR` is taken from the current directory and made absolute here:
+/// the path ends up as `BINARY` in an ARM section, and ARM, which runs elsewhere, cannot start
+/// a binary named by a relative path.
 pub fn binary_search_dirs() -> Vec<PathBuf> {
+    search_dirs(std::env::var_os(BIN_DIR_ENV))
+}
+
+fn search_dirs(bin_dir: Option<std::ffi::OsString>) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
-    if let Some(dir) = std::env::var_os(BIN_DIR_ENV) {
-        dirs.push(PathBuf::from(dir));
+    if let Some(dir) = bin_dir {
+        let dir = PathBuf::from(dir);
+        dirs.push(std::path::absolute(&dir).unwrap_or(dir));
     }
     if let Ok(exe) = std::env::current_exe() {
         let mut dir = exe.parent().map(PathBuf::from);
@@ -63,5 +72,13 @@ mod tests {
             Err(TestnetError::MissingBinary { searched, .. }) => assert!(!searched.is_empty()),
             other => panic!("expected MissingBinary, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_relative_bin_dir_is_made_absolute() {
+        let dirs = search_dirs(Some("target/release".into()));
+        let cwd = std::env::current_dir().expect("cwd");
+        assert_eq!(dirs.first(), Some(&cwd.join("target/release")));
+        assert!(dirs.iter().all(|d| d.is_absolute()));
     }
 }
