@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use gnunet_service::config::Config;
 use gnunet_service::peer::PeerIdentity;
-use tracing::debug;
 
 use super::{QueueLimits, SECTION};
 use crate::group::Config as GroupConfig;
@@ -112,13 +111,7 @@ impl ServiceConfig {
 }
 
 fn own_identity(cfg: &Config) -> Result<PeerIdentity, ServiceError> {
-    if let Some(path) = cfg.get_filename("PEER", "PRIVATE_KEY") {
-        match PeerIdentity::from_private_key_file(&path) {
-            Ok(id) => return Ok(id),
-            Err(e) => debug!(error = %e, "no host key file; asking CORE"),
-        }
-    }
-    gnunet_service::core::own_identity(cfg, Duration::from_secs(30))
+    gnunet_service::core::this_peer(cfg, Duration::from_secs(30))
         .map_err(|e| ServiceError::Identity(e.to_string()))
 }
 

@@ -10,6 +10,19 @@ use crate::client::{BlockingClient, ClientError};
 use crate::config::Config;
 use crate::peer::PeerIdentity;
 
+/// This peer's identity as a service learns it at start-up: from the host key file
+/// (`[PEER] PRIVATE_KEY`) when it can be read, else by asking CORE ([`own_identity`], waiting
+/// up to `timeout`).
+pub fn this_peer(config: &Config, timeout: Duration) -> Result<PeerIdentity, ClientError> {
+    if let Some(path) = config.get_filename("PEER", "PRIVATE_KEY") {
+        match PeerIdentity::from_private_key_file(&path) {
+            Ok(id) => return Ok(id),
+            Err(e) => tracing::debug!(error = %e, "no host key file; asking CORE"),
+        }
+    }
+    own_identity(config, timeout)
+}
+
 /// Asks CORE who we are (INIT, INIT_REPLY), then disconnects.
 pub fn own_identity(config: &Config, timeout: Duration) -> Result<PeerIdentity, ClientError> {
     let mut c = BlockingClient::connect(config, "core", timeout)?;

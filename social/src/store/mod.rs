@@ -1,21 +1,36 @@
 //! What the social service keeps on disk, in `DATA_HOME` (`social.md` §9): the data types the
 //! sans-IO place logic hands its driver ([`StoreOp`]) and gets back at start-up
-//! ([`SavedPlace`]).
+//! ([`SavedPlace`]), and [`DataHome`], which carries them out on the disk.
 //!
 //! The layout is the C service's, so a C-era `DATA_HOME` loads:
 //! - `places/<ego_pub_52>/<place_pub_52>`: the complete enter request (HOST_ENTER with the
 //!   place's private key, or GUEST_ENTER), mode 0600;
-//! - `apps/<app_id>/<ego_pub_52>/<place_pub_52>`: an empty marker per app that entered the
-//!   place;
+//! - `apps/<app_dir>/<ego_pub_52>/<place_pub_52>`: an empty marker per app that entered the
+//!   place; `<app_dir>` is the app id mapped by [`app_dir_name`] (plain names unchanged,
+//!   anything else escaped, gap G8);
 //! - `files/<place_pub_52>/<message_id>[.part]`: the data of messages kept by MSG_PROC SAVE.
 //!
-//! Additions of ours, which a C service ignores: the last entry decision a guest received
-//! (so a guest reconnecting after a restart gets it again, §5.4) and the places left for good
-//! (leaving removes the place's files, gap G6).
+//! Additions of ours, which a C service ignores: `decisions/<ego_pub_52>/<place_pub_52>`, the
+//! last entry decision a guest received as a PSYC_JOIN_DECISION message (so a guest
+//! reconnecting after a restart gets it again, §5.4); and leaving for good removes the place's
+//! `places/`, `apps/` and `decisions/` entries (gap G6), so a place left is not loaded again.
+//! Every write of `places/` and `decisions/` replaces the file atomically; see [`DataHome`].
 
 use gnunet_service::crypto::{ecdsa, eddsa};
+use gnunet_service::wire::{Message, TooLarge};
 
 use crate::msg::{GuestEnter, HostEnter, JoinDecision};
+
+mod app_dir;
+mod disk;
+mod error;
+mod home;
+mod layout;
+mod load;
+
+pub use app_dir::{app_dir_name, app_id_of_dir_name, AppIdError, APP_DIR_MAX};
+pub use error::{LoadProblem, ProblemKind, StoreError};
+pub use home::DataHome;
 
 /// A place as the store holds it: the enter request it was entered with and the apps that
 /// entered it, plus what the store kept about it.
@@ -27,7 +42,7 @@ pub struct SavedPlace {
     pub place: eddsa::PublicKey,
     /// The enter request, as stored.
     pub enter: SavedEnter,
-    /// Every app id (sanitised, as on disk) with a marker for this place.
+    /// Every app with a marker for this place, as its directory name ([`app_dir_name`]).
     pub apps: Vec<String>,
     /// A guest's last entry decision (PSYC_JOIN_DECISION as the guest's clients got it).
     pub decision: Option<JoinDecision>,
@@ -42,6 +57,32 @@ pub enum SavedEnter {
     Guest(GuestEnter),
 }
 
+impl SavedEnter {
+    /// The entering ego.
+    pub fn ego(&self) -> ecdsa::PublicKey {
+        match self {
+            Self::Host(h) => h.ego_pub_key,
+            Self::Guest(g) => g.ego_pub_key,
+        }
+    }
+
+    /// The place.
+    pub fn place(&self) -> eddsa::PublicKey {
+        match self {
+            Self::Host(h) => h.place_pub_key,
+            Self::Guest(g) => g.place_pub_key,
+        }
+    }
+
+    /// The request as the message the `places/` file holds.
+    pub fn to_message(&self) -> Result<Vec<u8>, TooLarge> {
+        match self {
+            Self::Host(h) => h.try_to_message(),
+            Self::Guest(g) => g.try_to_message(),
+        }
+    }
+}
+
 /// One change to the store, in the order the logic asks for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreOp {
@@ -50,12 +91,12 @@ pub enum StoreOp {
     SavePlace {
         /// The request.
         enter: SavedEnter,
-        /// The app that entered.
+        /// The app that entered, as its directory name ([`app_dir_name`]).
         app: String,
     },
     /// Add the `apps/<app>/<ego>/<place>` marker (an app enters a place already saved).
     AttachApp {
-        /// The app id.
+        /// The app, as its directory name ([`app_dir_name`]).
         app: String,
         /// The ego.
         ego: ecdsa::PublicKey,
@@ -64,7 +105,7 @@ pub enum StoreOp {
     },
     /// Remove the `apps/<app>/<ego>/<place>` marker (APP_DETACH); the place stays.
     DetachApp {
-        /// The app id.
+        /// The app, as its directory name ([`app_dir_name`]).
         app: String,
         /// The ego.
         ego: ecdsa::PublicKey,
@@ -89,7 +130,9 @@ pub enum StoreOp {
         place: eddsa::PublicKey,
     },
     /// MSG_PROC SAVE, a message's METHOD: start `files/<place>/<message_id>.part` unless it
-    /// already exists (then nothing is kept for that message).
+    /// already exists (then nothing is kept for that message, as in C) or the message's
+    /// complete file does. The store remembers the message being saved, one per place: DATA
+    /// and END of other messages are ignored.
     SaveMessageStart {
         /// The place.
         place: eddsa::PublicKey,

@@ -1,0 +1,159 @@
+//! What the social service reads from the configuration (`[social]`, `social.md` §1), and why
+//! it may refuse to start.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gnunet_service::config::Config;
+use gnunet_service::peer::PeerIdentity;
+use tracing::error;
+
+/// Config section of the service.
+pub const SECTION: &str = "social";
+
+/// How long start-up waits for CORE when the host key file cannot be read.
+const CORE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why the service cannot start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// A config value could not be read or is out of range.
+    #[error("bad configuration value [{section}] {option}: {reason}")]
+    BadValue {
+        /// Section.
+        section: &'static str,
+        /// Option.
+        option: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A service we need has no UNIXPATH.
+    #[error("[{0}] UNIXPATH is not set")]
+    NoSocket(&'static str),
+    /// Our own peer identity is unknown (no readable host key, and CORE did not answer).
+    #[error("cannot learn this peer's identity: {0}")]
+    Identity(String),
+}
+
+/// Overrides of the place logic's limits from `[social]`; `None` keeps the logic's default
+/// (the defaults live with the logic, so they are written down once). Every number is at
+/// least 1.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogicKnobs {
+    /// `RELAY`: relay guest requests a host client asked MSG_PROC RELAY for (the C service
+    /// never did on little-endian hosts, gap G2; `NO` gives its behaviour, which the C
+    /// acceptance test `test_social` expects).
+    pub relay: Option<bool>,
+    /// `MAX_PLACES`: places in memory, hosted and entered; more are refused.
+    pub max_places: Option<usize>,
+    /// `MAX_CLIENTS_PER_PLACE`: client connections attached to one place.
+    pub max_clients_per_place: Option<usize>,
+    /// `MAX_PENDING_ENTRIES`: entry requests a host place keeps waiting for a decision;
+    /// further ones are refused at once.
+    pub max_pending_entries: Option<usize>,
+    /// `TRANSMIT_QUEUE`: client messages one place holds for sending, all its clients
+    /// together; a client that sends beyond it is dropped.
+    pub max_transmit_entries: Option<usize>,
+    /// `TRANSMIT_QUEUE_SIZE` (a size, e.g. `4 MiB`): bytes one place holds for sending.
+    pub max_transmit_bytes: Option<usize>,
+}
+
+/// Everything the service reads from the configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// `[social] DATA_HOME` (expanded): where places are saved (§9). `None` if it is not set
+    /// or empty: then, as the C service did, an error is logged and the service runs without
+    /// loading or saving places.
+    pub data_home: Option<PathBuf>,
+    /// This peer: the origin of hosted places and of the PLACE records the service writes.
+    pub me: PeerIdentity,
+    /// Limits of the place logic.
+    pub knobs: LogicKnobs,
+    /// The psyc service's socket.
+    pub psyc_socket: PathBuf,
+    /// The identity service's socket (egos).
+    pub identity_socket: PathBuf,
+    /// The gns service's socket (entering a place by name).
+    pub gns_socket: PathBuf,
+    /// The namestore service's socket (PLACE and PKEY records).
+    pub namestore_socket: PathBuf,
+    /// The statistics service's socket, if configured.
+    pub statistics_socket: Option<PathBuf>,
+}
+
+impl ServiceConfig {
+    /// Reads `[social]` (`DATA_HOME` and the knobs of [`LogicKnobs`]), the sockets of psyc,
+    /// identity, gns, namestore and statistics, and this peer's identity (from
+    /// `[PEER] PRIVATE_KEY`, else by asking CORE, waiting up to 30 s).
+    pub fn from_config(cfg: &Config) -> Result<Self, ServiceError> {
+        // An empty value would expand to the working directory: it counts as missing.
+        let data_home = cfg
+            .get_raw(SECTION, "DATA_HOME")
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|_| cfg.get_filename(SECTION, "DATA_HOME"));
+        if data_home.is_none() {
+            error!("configuration value [social] DATA_HOME is missing: places are neither loaded nor saved");
+        }
+        let knobs = LogicKnobs {
+            relay: cfg
+                .get_yesno(SECTION, "RELAY")
+                .map_err(|e| bad("RELAY", e.to_string()))?,
+            max_places: positive(cfg, "MAX_PLACES")?,
+            max_clients_per_place: positive(cfg, "MAX_CLIENTS_PER_PLACE")?,
+            max_pending_entries: positive(cfg, "MAX_PENDING_ENTRIES")?,
+            max_transmit_entries: positive(cfg, "TRANSMIT_QUEUE")?,
+            max_transmit_bytes: positive_size(cfg, "TRANSMIT_QUEUE_SIZE")?,
+        };
+        let socket = |service: &'static str| {
+            cfg.unix_path(service)
+                .ok_or(ServiceError::NoSocket(service))
+        };
+        Ok(Self {
+            psyc_socket: socket("psyc")?,
+            identity_socket: socket("identity")?,
+            gns_socket: socket("gns")?,
+            namestore_socket: socket("namestore")?,
+            statistics_socket: cfg.unix_path("statistics"),
+            me: gnunet_service::core::this_peer(cfg, CORE_TIMEOUT)
+                .map_err(|e| ServiceError::Identity(e.to_string()))?,
+            data_home,
+            knobs,
+        })
+    }
+}
+
+fn bad(option: &'static str, reason: String) -> ServiceError {
+    ServiceError::BadValue {
+        section: SECTION,
+        option,
+        reason,
+    }
+}
+
+/// A count that must be at least 1 when given.
+fn positive(cfg: &Config, option: &'static str) -> Result<Option<usize>, ServiceError> {
+    let n = cfg
+        .get_number(SECTION, option)
+        .map_err(|e| bad(option, e.to_string()))?;
+    at_least_one(option, n)
+}
+
+/// A size ("4 MiB") that must be at least 1 byte when given.
+fn positive_size(cfg: &Config, option: &'static str) -> Result<Option<usize>, ServiceError> {
+    let n = cfg
+        .get_size(SECTION, option)
+        .map_err(|e| bad(option, e.to_string()))?;
+    at_least_one(option, n)
+}
+
+fn at_least_one(option: &'static str, n: Option<u64>) -> Result<Option<usize>, ServiceError> {
+    match n {
+        Some(0) => Err(bad(option, "must be at least 1".into())),
+        n => Ok(n.map(|n| usize::try_from(n).unwrap_or(usize::MAX))),
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;
