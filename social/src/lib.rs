@@ -1,9 +1,13 @@
 //! secushare-rs `social`: GNUnet's social service (places, hosts and guests on top of PSYC).
 //!
-//! So far the wire module: [`msg`], every client↔service message of the social socket,
-//! byte-compatible with the 2019 C service.
+//! - [`msg`]: every client↔service message of the social socket, byte-compatible with the
+//!   2019 C service.
+//! - [`place`]: the service's logic without IO — apps, egos, places, hosts and guests on top
+//!   of psyc — as a state machine its driver feeds and drains.
+//! - [`store`]: what the service keeps in `DATA_HOME`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod msg;
+pub mod place;
 pub mod store;
