@@ -222,28 +222,6 @@ impl Social {
         }
     }
 
-    /// SLAVE_JOIN_ACK: the slave's record exists; the decision comes separately.
-    pub(super) fn slave_joined(&mut self, id: PlaceId, result_code: i32, max_message_id: u64) {
-        if result_code < 0 {
-            self.start_failed(id, result_code);
-            return;
-        }
-        let Some(place) = self.places.get_mut(&id) else {
-            return;
-        };
-        place.bound = true;
-        place.max_message_id = place.max_message_id.max(max_message_id);
-        let ack = place.enter_ack(1);
-        let decision = place.last_decision();
-        for client in self.take_ack_targets(id) {
-            self.out.send(client, ack.clone());
-            if let Some(d) = &decision {
-                self.out.send(client, d.clone());
-            }
-        }
-        self.try_part(id);
-    }
-
     /// The host's entry decision reached the slave.
     pub(super) fn slave_decision(&mut self, id: PlaceId, d: JoinDecision) {
         let Some(place) = self.places.get_mut(&id) else {

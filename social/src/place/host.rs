@@ -99,28 +99,6 @@ impl Social {
         Some(id)
     }
 
-    /// MASTER_START_ACK: the master runs (or failed to start).
-    pub(super) fn master_started(&mut self, id: PlaceId, result_code: i32, max_message_id: u64) {
-        if result_code < 0 {
-            self.start_failed(id, result_code);
-            return;
-        }
-        let Some(place) = self.places.get_mut(&id) else {
-            return;
-        };
-        place.bound = true;
-        place.ready = true;
-        place.max_message_id = place.max_message_id.max(max_message_id);
-        let ack = place.enter_ack(result_code);
-        let targets = self.take_ack_targets(id);
-        self.out.send_all(&targets, &ack);
-        for client in targets {
-            self.replay_entry_requests(id, client);
-        }
-        self.kick(id);
-        self.try_part(id);
-    }
-
     /// JOIN_REQUEST from psyc: kept until a client decides, and shown to the clients.
     pub(super) fn join_request(&mut self, id: PlaceId, req: JoinRequest) {
         let max = self.cfg.max_pending_entries;
@@ -145,16 +123,6 @@ impl Social {
         }
         let clients = self.entered_clients(id);
         self.out.send_all(&clients, &Reply::JoinRequest(req));
-    }
-
-    /// The entry requests still open, for a host client that just got its ACK.
-    fn replay_entry_requests(&mut self, id: PlaceId, client: ClientId) {
-        let Some(host) = self.places.get_mut(&id).and_then(|p| p.host()) else {
-            return;
-        };
-        for req in &host.pending {
-            self.out.send(client, Reply::JoinRequest(req.clone()));
-        }
     }
 
     /// JOIN_DECISION from a host client: passed to psyc for the pending request of that

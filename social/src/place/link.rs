@@ -139,10 +139,8 @@ impl Social {
         }
         use psyc::msg::Reply as P;
         match (reply, id.is_host()) {
-            (P::MasterStartAck(a), true) => {
-                self.master_started(id, a.result_code, a.max_message_id)
-            }
-            (P::SlaveJoinAck(a), false) => self.slave_joined(id, a.result_code, a.max_message_id),
+            (P::MasterStartAck(a), true) => self.started(id, a.result_code, a.max_message_id),
+            (P::SlaveJoinAck(a), false) => self.started(id, a.result_code, a.max_message_id),
             (P::PartAck(_), _) => self.part_acked(id),
             (P::JoinRequest(r), true) => self.join_request(id, r),
             (P::JoinDecision(d), false) => self.slave_decision(id, d),
@@ -162,6 +160,33 @@ impl Social {
             Some(Parting::Refused(d)) => self.refusal_parted(id, d),
             None => debug!(?id, "PART_ACK without a part"),
         }
+    }
+
+    /// MASTER_START_ACK or SLAVE_JOIN_ACK: the master runs, the slave's record exists (its
+    /// admission comes separately), or psyc failed to start it. The clients waiting (all
+    /// after a start a client asked for) get their ENTER_ACK: a host's with psyc's result, a
+    /// guest's with 1 and the last entry decision, if any.
+    fn started(&mut self, id: PlaceId, result_code: i32, max_message_id: u64) {
+        if result_code < 0 {
+            self.start_failed(id, result_code);
+            return;
+        }
+        let Some(place) = self.places.get_mut(&id) else {
+            return;
+        };
+        place.bound = true;
+        place.ready = id.is_host();
+        place.max_message_id = place.max_message_id.max(max_message_id);
+        let ack = place.enter_ack(if id.is_host() { result_code } else { 1 });
+        let decision = place.last_decision();
+        for client in self.take_ack_targets(id) {
+            self.out.send(client, ack.clone());
+            if let Some(d) = &decision {
+                self.out.send(client, d.clone());
+            }
+        }
+        self.kick(id);
+        self.try_part(id);
     }
 
     /// psyc refused MASTER_START / SLAVE_JOIN (its record is gone): the clients waiting for
