@@ -103,7 +103,8 @@ pub enum Action {
         reply: Reply,
     },
     /// Disconnect a client that broke the protocol (or asked for what cannot be); log the
-    /// reason. The logic has already forgotten the client: do not report it gone.
+    /// reason. The logic has already forgotten the client: do not report it gone, nor pass
+    /// on messages of it that were read already.
     DropClient {
         /// The client.
         client: ClientId,

@@ -65,6 +65,7 @@ impl Social {
     /// place, its app associations and its files go.
     pub(super) fn finish_leave(&mut self, id: PlaceId) {
         self.fail_queries(id, "the place was left");
+        self.cancel_saves(id);
         self.close_link(id);
         let Some(place) = self.places.remove(&id) else {
             return;

@@ -115,6 +115,7 @@ impl Social {
             self.out.send(client, Reply::MessageAck(MessageAck));
         }
         self.fail_queries(id, "the psyc connection broke");
+        self.cancel_saves(id);
         let parting = self.places.get_mut(&id).and_then(|p| p.parting.take());
         match parting {
             Some(Parting::Refused(d)) => self.refusal_parted(id, d),

@@ -110,6 +110,11 @@ impl MsgProcs {
         self.relay_bytes = 0;
     }
 
+    /// The messages being saved, now forgotten.
+    fn take_saves(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.saving).into_iter().collect()
+    }
+
     fn take_relay(&mut self, nym: &ecdsa::PublicKey) -> Option<Relaying> {
         let r = self.relaying.remove(nym)?;
         self.relay_bytes = self.relay_bytes.saturating_sub(r.bytes);
@@ -312,6 +317,21 @@ impl Social {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Messages of place `id` being saved will get no more parts (its psyc connection
+    /// broke, or it is left): their `.part` files are closed as cancelled.
+    pub(super) fn cancel_saves(&mut self, id: PlaceId) {
+        let Some(place) = self.places.get_mut(&id) else {
+            return;
+        };
+        for message_id in place.procs.take_saves() {
+            self.out.store(StoreOp::SaveMessageEnd {
+                place: id.place(),
+                message_id,
+                cancelled: true,
+            });
         }
     }
 

@@ -5,6 +5,7 @@ mod apps;
 mod guest;
 mod host;
 mod restart;
+mod save;
 mod scenario;
 mod transmit;
 mod zone;
