@@ -31,6 +31,7 @@ impl Social {
         }
         let zero = eddsa::PublicKey([0; 32]);
         let importing = req.place_pub_key != zero
+            && !self.places.contains_key(&PlaceId::Host(req.place_pub_key))
             && req.place_key.0 != [0; 32]
             && req.place_key.public_key() == req.place_pub_key;
         let id = if req.place_pub_key == zero || importing {

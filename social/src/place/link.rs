@@ -199,6 +199,7 @@ impl Social {
             return;
         };
         let announce = std::mem::replace(&mut place.announce, true);
+        place.started = false;
         // C reported any failure of a slave as −1, a master's as psyc said.
         let reply = place.enter_ack(if id.is_host() {
             result_code
