@@ -49,10 +49,7 @@ pub struct GnsOpId(pub u64);
 /// GNS record types social writes and reads (`gnu_name_system_record_types.h`, unchanged
 /// since 2019).
 pub mod record_type {
-    /// `GNUNET_GNSRECORD_TYPE_PKEY`: an ECDSA zone delegation; a nym's record.
-    pub const PKEY: u32 = 65536;
-    /// `GNUNET_GNSRECORD_TYPE_PLACE`: a place's key, origin and relays.
-    pub const PLACE: u32 = 65542;
+    pub use crate::record::{TYPE_PKEY as PKEY, TYPE_PLACE as PLACE};
 }
 
 /// GNS record flags with their **GNUnet 0.19** values (the 2019 numbers differ, spec I6).

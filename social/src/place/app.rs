@@ -9,36 +9,28 @@ use super::action::{ClientId, PlaceId};
 use super::client::{AppClient, DropReason};
 use super::ego::EgoChange;
 use super::Social;
+use tracing::info;
+
 use crate::msg::{
     app_place_state, AppConnect, AppDetach, AppEgo, AppEgoEnd, AppPlace, AppPlaceEnd, Reply,
 };
 use crate::store::StoreOp;
 
-/// The longest app id accepted, in bytes (a file name's limit on common file systems; the C
-/// library refuses 256 and more).
-pub const APP_ID_MAX: usize = 255;
-
-/// The app id of a request as the directory name `apps/<app_id>` will use, or why it cannot
-/// be one (C used it unchecked, a path traversal, gap G8).
-///
-/// **Minimal stand-in** until the store's own check (`social::store`'s app id sanitiser) is
-/// merged; this is the one place to swap it in. Refused: empty, longer than [`APP_ID_MAX`]
-/// bytes, not UTF-8, `.` or `..`, a `/`, a NUL or another control character.
-pub fn app_id_dir_name(raw: &[u8]) -> Result<String, String> {
-    if raw.is_empty() {
-        return Err("empty".into());
+/// The key of a request's app id: its directory name under `apps/`
+/// ([`app_dir_name`](crate::store::app_dir_name): a plain name stands for itself, anything
+/// else — `../x`, `a/b`, control characters — is escaped, so no app id names a path outside
+/// its directory; C used it unchecked, a path traversal, gap G8). Only a name too long for a
+/// directory is refused.
+pub(super) fn app_key(raw: &[u8]) -> Result<String, DropReason> {
+    let name = crate::store::app_dir_name(raw).map_err(|e| DropReason::BadAppId(e.to_string()))?;
+    if name.as_bytes() != raw {
+        info!(
+            app_id = %String::from_utf8_lossy(raw).escape_debug(),
+            dir = %name,
+            "app id is not a plain name; kept under an escaped directory name"
+        );
     }
-    if raw.len() > APP_ID_MAX {
-        return Err(format!("{} bytes, more than {APP_ID_MAX}", raw.len()));
-    }
-    let text = std::str::from_utf8(raw).map_err(|_| "not UTF-8".to_string())?;
-    if text == "." || text == ".." {
-        return Err(format!("`{text}` names a directory of the path itself"));
-    }
-    if let Some(c) = text.chars().find(|&c| c == '/' || c.is_control()) {
-        return Err(format!("contains {c:?}"));
-    }
-    Ok(text.to_string())
+    Ok(name)
 }
 
 impl Social {
@@ -49,7 +41,7 @@ impl Social {
         client: ClientId,
         m: AppConnect,
     ) -> Result<(), DropReason> {
-        let app_id = app_id_dir_name(&m.app_id).map_err(DropReason::BadAppId)?;
+        let app_id = app_key(&m.app_id)?;
         let state = self.clients.entry(client).or_default();
         if state.app.is_some() {
             return Err(DropReason::SecondAppConnect);
@@ -237,22 +229,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn app_ids_that_cannot_name_a_directory_are_refused() {
-        assert_eq!(app_id_dir_name(b"test"), Ok("test".into()));
-        assert_eq!(app_id_dir_name(b"my app.v2"), Ok("my app.v2".into()));
-        for bad in [
-            &b""[..],
-            b".",
-            b"..",
-            b"../x",
-            b"a/b",
-            b"a\nb",
-            b"a\0b",
-            b"\xff",
-            &[b'a'; 256][..],
-        ] {
-            assert!(app_id_dir_name(bad).is_err(), "{bad:?}");
-        }
-        assert!(app_id_dir_name(&[b'a'; 255]).is_ok());
+    fn app_ids_are_their_directory_names_and_unsafe_ones_are_escaped() {
+        assert_eq!(app_key(b"test").ok(), Some("test".into()));
+        assert_eq!(app_key(b"../x").ok(), Some("%..%2Fx".into()));
+        assert_eq!(app_key(b"a/b").ok(), Some("%a%2Fb".into()));
+        assert!(app_key(&[b'/'; 200]).is_err());
     }
 }

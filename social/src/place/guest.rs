@@ -9,12 +9,12 @@ use gnunet_service::wire::Message;
 use tracing::{info, warn};
 
 use super::action::{record_type, Action, ClientId, GnsAnswer, GnsOpId, PlaceId};
-use super::app::{app_id_dir_name, app_place};
+use super::app::{app_key, app_place};
 use super::client::DropReason;
-use super::place_record::PlaceData;
 use super::state::{Link, Parting, Place};
 use super::Social;
 use crate::msg::{GuestEnter, GuestEnterByName, JoinDecision, Reply};
+use crate::record::PlaceData;
 use crate::store::{SavedEnter, StoreOp};
 
 /// A GUEST_ENTER_BY_NAME waiting for its GNS lookup.
@@ -57,7 +57,7 @@ impl Social {
         if self.clients.get(&client).is_some_and(|c| c.entering()) {
             return Err(DropReason::SecondEnter(what));
         }
-        let app = app_id_dir_name(&req.app_id).map_err(DropReason::BadAppId)?;
+        let app = app_key(&req.app_id)?;
         self.egos.usable(&req.ego_pub_key, what)?;
         let id = PlaceId::Guest(req.place_pub_key, req.ego_pub_key);
         let zero_origin = req.origin == PeerIdentity([0; 32]);
@@ -305,7 +305,7 @@ impl Social {
         if self.clients.get(&client).is_some_and(|c| c.entering()) {
             return Err(DropReason::SecondEnter(what));
         }
-        app_id_dir_name(&req.app_id).map_err(DropReason::BadAppId)?;
+        app_key(&req.app_id)?;
         self.egos.usable(&req.ego_pub_key, what)?;
         let Ok(name) = String::from_utf8(req.gns_name) else {
             self.by_name_failed(client, req.ego_pub_key, "the GNS name is not UTF-8");
@@ -354,7 +354,7 @@ impl Social {
             Ok(records) => records
                 .iter()
                 .filter(|(t, _)| *t == record_type::PLACE)
-                .find_map(|(_, data)| PlaceData::decode(data))
+                .find_map(|(_, data)| PlaceData::decode(data).ok())
                 .ok_or_else(|| {
                     format!(
                         "`{}`: no PLACE record with valid data among {} records",
@@ -372,7 +372,7 @@ impl Social {
         };
         let req = GuestEnter {
             ego_pub_key: by.ego,
-            place_pub_key: place.place,
+            place_pub_key: place.place_pub_key,
             origin: place.origin,
             flags: 0,
             app_id: by.app_id,

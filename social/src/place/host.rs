@@ -5,7 +5,7 @@ use gnunet_service::crypto::eddsa;
 use tracing::{debug, info, warn};
 
 use super::action::{ClientId, PlaceId};
-use super::app::{app_id_dir_name, app_place};
+use super::app::{app_key, app_place};
 use super::client::DropReason;
 use super::state::{Link, Place};
 use super::Social;
@@ -22,7 +22,7 @@ impl Social {
         if self.clients.get(&client).is_some_and(|c| c.entering()) {
             return Err(DropReason::SecondEnter("SOCIAL_HOST_ENTER"));
         }
-        let app = app_id_dir_name(&req.app_id).map_err(DropReason::BadAppId)?;
+        let app = app_key(&req.app_id)?;
         if let Some(name) = self.egos.eddsa_name(&req.ego_pub_key) {
             return Err(DropReason::EddsaEgo {
                 name,

@@ -37,8 +37,8 @@
 //!   callback with `""`, which matches no ego name; IDENTITY never names an ego `""`). EdDSA
 //!   egos are never listed and a request naming one is refused with a reason naming it
 //!   ([`ego`]). APP_CONNECT is answered only once IDENTITY's initial list is complete.
-//! - **Apps** (G5, G8): an app id must be usable as a directory name ([`app_id_dir_name`];
-//!   else the client is dropped). Entering a place (host or guest, new or again) associates
+//! - **Apps** (G5, G8): an app id is kept under its directory name
+//!   ([`app_dir_name`](crate::store::app_dir_name): unsafe ids escaped, gap G8). Entering a place (host or guest, new or again) associates
 //!   the app with it, and connected clients of that app get an APP_PLACE for a new
 //!   association. APP_DETACH removes the association in memory and on disk: RESULT_CODE 1 if
 //!   it existed, else −1.
@@ -83,7 +83,6 @@ mod host;
 mod leave;
 mod link;
 pub mod msg_proc;
-mod place_record;
 pub mod query;
 pub mod restore;
 mod state;
@@ -101,7 +100,6 @@ pub use action::{
     record_flags, record_type, Action, ClientId, GnsAnswer, GnsOpId, LogicConfig, PlaceId,
     ZoneError, ZoneOpId, ZoneRecord,
 };
-pub use app::{app_id_dir_name, APP_ID_MAX};
 
 use action::Outbox;
 use client::{ClientState, DropReason};

@@ -15,7 +15,6 @@ use std::time::Instant;
 use tracing::warn;
 
 use super::action::PlaceId;
-use super::app::app_id_dir_name;
 use super::state::Place;
 use super::Social;
 use crate::store::{SavedEnter, SavedPlace};
@@ -64,12 +63,12 @@ impl Social {
             }
             self.places.insert(id, place);
             for app in s.apps {
-                match app_id_dir_name(app.as_bytes()) {
-                    Ok(app) if self.app_has_room(&app) => {
-                        self.associate(&app, id);
-                    }
-                    Ok(app) => warn!(?id, app, "stored app skipped: too many apps"),
-                    Err(why) => warn!(?id, app, "stored app skipped: {why}"),
+                if crate::store::app_id_of_dir_name(&app).is_none() {
+                    warn!(?id, app, "stored app skipped: not an app directory name");
+                } else if self.app_has_room(&app) {
+                    self.associate(&app, id);
+                } else {
+                    warn!(?id, app, "stored app skipped: too many apps");
                 }
             }
             match id {

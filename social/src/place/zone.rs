@@ -24,9 +24,9 @@ use tracing::warn;
 
 use super::action::{record_type, Action, ClientId, ZoneError, ZoneOpId, ZoneRecord};
 use super::client::DropReason;
-use super::place_record::PlaceData;
 use super::Social;
 use crate::msg::{ZoneAddNym, ZoneAddPlace};
+use crate::record::PlaceData;
 
 /// The apex label of a zone.
 const APEX: &str = "@";
@@ -57,7 +57,7 @@ impl Social {
             req.origin
         };
         let data = PlaceData {
-            place: req.place_pub_key,
+            place_pub_key: req.place_pub_key,
             origin,
             relays: req.relays,
         }

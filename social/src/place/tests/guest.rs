@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::msg::{GuestEnterAck, GuestEnterByName};
-use crate::place::place_record::PlaceData;
+use crate::record::PlaceData;
 
 const GUEST: u64 = 20;
 
@@ -38,7 +38,7 @@ fn a_lookup_without_a_usable_place_record_fails_the_enter_clearly() {
     let mut t = T::new();
     let place = eddsa::PublicKey([5; 32]);
     let good = PlaceData {
-        place,
+        place_pub_key: place,
         origin: PeerIdentity([6; 32]),
         relays: vec![PeerIdentity([7; 32])],
     }
@@ -84,7 +84,7 @@ fn a_client_gone_during_the_lookup_enters_nothing() {
     let op = by_name(&mut t, GUEST, "home");
     t.gone(GUEST);
     let data = PlaceData {
-        place: eddsa::PublicKey([5; 32]),
+        place_pub_key: eddsa::PublicKey([5; 32]),
         origin: PEER,
         relays: vec![],
     }

@@ -6,7 +6,7 @@ use crate::msg::{
     AppEgo, AppPlace, GuestEnterByName, HistoryReplay, MsgProcSet, PlaceLeave, StateGet,
     StateGetPrefix, ZoneAddNym, ZoneAddPlace,
 };
-use crate::place::place_record::PlaceData;
+use crate::record::PlaceData;
 use psyc::format::container::DELIVERY_REQUEST;
 use psyc::format::parts::METHOD_STATE_MODIFY;
 
@@ -418,7 +418,7 @@ fn test_social_at_the_logic_level() {
     };
     assert_eq!((zone, label.as_str()), (&ego_key(1), "home"));
     let record = PlaceData {
-        place,
+        place_pub_key: place,
         origin: PEER,
         relays: vec![PEER],
     }

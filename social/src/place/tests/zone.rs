@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::msg::{ZoneAddNym, ZoneAddPlace};
-use crate::place::place_record::PlaceData;
+use crate::record::PlaceData;
 
 const C: u64 = 1;
 
@@ -115,7 +115,7 @@ fn place_records_carry_the_requests_origin_or_this_peer() {
                 flags: 0,
                 expiration_us: 1_000,
                 data: PlaceData {
-                    place: eddsa::PublicKey([5; 32]),
+                    place_pub_key: eddsa::PublicKey([5; 32]),
                     origin: expected,
                     relays: vec![PeerIdentity([7; 32])],
                 }
