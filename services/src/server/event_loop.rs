@@ -132,6 +132,10 @@ pub trait Handler {
     /// [`Handler::timer`] (typically an enum of the handler's timer kinds).
     type Timer;
 
+    /// The loop is about to run, before any client is accepted: open the links a service
+    /// needs from the start, and load what it restores (a service that must act without a
+    /// client, like social re-entering its places).
+    fn started(&mut self, _ctx: &mut Ctx<Self::Timer>) {}
     /// A client connected to one of our listeners.
     fn connected(&mut self, _ctx: &mut Ctx<Self::Timer>, _conn: ConnId) {}
     /// One complete message arrived from client `conn`.
@@ -277,6 +281,7 @@ impl<H: Handler> Runtime<H> {
     pub fn run(&mut self) -> Result<(), RuntimeError> {
         let mut events = Events::with_capacity(256);
         let mut stop_deadline: Option<Instant> = None;
+        self.handler.started(&mut self.ctx);
         loop {
             self.announce_fresh();
             self.service_pending_reads();
