@@ -59,6 +59,25 @@ pub struct LogicKnobs {
     pub max_transmit_bytes: Option<usize>,
 }
 
+impl LogicKnobs {
+    /// Puts the overrides into `logic`; what is not set keeps the logic's default.
+    pub fn apply(&self, logic: &mut crate::place::LogicConfig) {
+        let set = |value: Option<usize>, field: &mut usize| {
+            if let Some(v) = value {
+                *field = v;
+            }
+        };
+        if let Some(relay) = self.relay {
+            logic.relay = relay;
+        }
+        set(self.max_places, &mut logic.max_places);
+        set(self.max_clients_per_place, &mut logic.max_clients_per_place);
+        set(self.max_pending_entries, &mut logic.max_pending_entries);
+        set(self.max_transmit_entries, &mut logic.max_transmit_entries);
+        set(self.max_transmit_bytes, &mut logic.max_transmit_bytes);
+    }
+}
+
 /// Everything the service reads from the configuration.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
