@@ -3,7 +3,7 @@
 //! `gnunet-service-social` are for the service's tests.)
 
 use std::os::unix::net::UnixListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -86,7 +86,7 @@ fn args(argv: &[&str]) -> Args {
 }
 
 /// Runs the tool; returns its result, stdout and stderr.
-fn run(path: &PathBuf, argv: &[&str]) -> (Result<(), CliError>, String, String) {
+fn run(path: &Path, argv: &[&str]) -> (Result<(), CliError>, String, String) {
     let a = args(argv);
     let mut out = Output::new(Vec::new(), Vec::new(), a.json);
     let result = run_at(&a, &Config::default(), path, &mut out);
