@@ -105,3 +105,23 @@ fn status_against_the_configured_socket() {
         .starts_with("Caution: This tool does not produce correct binary safe PSYC syntax.\n\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_man_page_documents_every_option() {
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/doc/gnunet-social.1"))
+        .unwrap()
+        .replace("\\-", "-");
+    let help = String::from_utf8_lossy(&tool_str(&["-h"]).stdout).into_owned();
+    let options: Vec<&str> = help
+        .lines()
+        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("--")))
+        .map(|w| w.split('=').next().unwrap_or(w))
+        .collect();
+    assert!(options.len() >= 34, "{options:?}");
+    for option in options {
+        assert!(page.contains(option), "{option} is not in the man page");
+    }
+    for section in ["EXIT STATUS", "JSON OUTPUT", "EXAMPLES", "OUTPUT"] {
+        assert!(page.contains(&format!(".SH {section}")), "{section}");
+    }
+}

@@ -142,7 +142,9 @@ fn app_lists_and_a_host_announces_admits_and_leaves() {
     let mut env = Environment::new();
     env.add(Operator::Set, "_foo", b"bar baz\0".to_vec())
         .unwrap();
-    assert!(!host.announce("_converse", env, b"hello".to_vec()).unwrap());
+    // A streamed body, handed over in chunks.
+    let chunks = [b"hel".to_vec(), b"lo".to_vec()];
+    assert!(!host.announce_chunks("_converse", env, chunks).unwrap());
     assert!(matches!(
         host.next_event(WAIT),
         Ok(Event::JoinRequest { slave_pub_key, .. }) if slave_pub_key == NYM
