@@ -1,7 +1,10 @@
 //! secushare-rs `social`: GNUnet's social service (places, hosts and guests on top of PSYC).
 //!
-//! So far the wire module: [`msg`], every client↔service message of the social socket,
-//! byte-compatible with the 2019 C service.
+//! - [`msg`]: every client↔service message of the social socket, byte-compatible with the
+//!   2019 C service.
+//! - [`client`]: the client API — sans-IO sessions for the application connection and each
+//!   place connection, and blocking handles over the service's socket.
+//! - [`cli`]: the `gnunet-social` command line tool.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
