@@ -531,6 +531,51 @@ fn part_waits_for_part_ack() {
     assert_eq!(events(&mut t), [Event::Parted]);
 }
 
+/// A session embedded in another socket's protocol (social's place connections): its own
+/// start and part messages, replies handed in decoded, the socket's own requests written in
+/// order, a start message replaced for later connections, and messages counted as handed in.
+#[test]
+fn embedded_session_uses_the_given_start_and_part_messages() {
+    let mut s = Session::embedded(Role::Master, b"START".to_vec(), b"PART".to_vec(), false);
+    assert_eq!(
+        s.send_request(b"X".to_vec()),
+        Err(SessionError::NotConnected)
+    );
+    s.connected();
+    s.send_request(b"EXTRA".to_vec()).unwrap();
+    assert_eq!(written(&mut s), [b"START".to_vec(), b"EXTRA".to_vec()]);
+    s.handle_reply(psyc::msg::Reply::MasterStartAck(MasterStartAck {
+        result_code: 0,
+        max_message_id: 5,
+    }))
+    .unwrap();
+    assert_eq!(
+        events(&mut s),
+        [Event::MasterStarted {
+            result: 0,
+            max_message_id: 5
+        }]
+    );
+    assert_eq!(s.messages_handed_in(), 0);
+    s.transmit("_notice", 0, Environment::new(), b"x".to_vec())
+        .unwrap();
+    assert!(s
+        .transmit("bad name", 0, Environment::new(), vec![])
+        .is_err());
+    assert_eq!(s.messages_handed_in(), 1);
+    assert_eq!(written(&mut s).len(), 1);
+    s.set_start_message(b"AGAIN".to_vec());
+    s.disconnected();
+    assert_eq!(events(&mut s), [Event::TransmitLost]);
+    s.connected();
+    assert_eq!(written(&mut s), [b"AGAIN".to_vec()]);
+    s.part().unwrap();
+    assert_eq!(written(&mut s), [b"PART".to_vec()]);
+    assert_eq!(s.send_request(b"Y".to_vec()), Err(SessionError::Parted));
+    s.handle_reply(psyc::msg::Reply::PartAck(PartAck)).unwrap();
+    assert_eq!(events(&mut s), [Event::Parted]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 

@@ -162,17 +162,63 @@ impl Outcomes {
     }
 }
 
-/// A blocking connection to the psyc service in one role.
-pub struct Client {
+/// What a [`Client`] drives: psyc's own [`Session`], or a session that speaks the channel
+/// protocol through another service's socket around one ([`Session::embedded`]: the social
+/// service's place connections). The client calls the channel operations on
+/// [`channel_mut`](Self::channel_mut) and leaves reading the socket's messages and reporting
+/// events to the implementation.
+pub trait ChannelSession {
+    /// The channel session inside.
+    fn channel(&self) -> &Session;
+    /// The channel session inside, to call its operations.
+    fn channel_mut(&mut self) -> &mut Session;
+    /// One complete message from the service ([`Session::handle_message`]).
+    fn handle_message(&mut self, bytes: &[u8]) -> Result<(), SessionError>;
+    /// The next event for the application ([`Session::poll_event`]). Every message handed in
+    /// through the client gets exactly one [`Event::Transmitted`] or [`Event::TransmitLost`],
+    /// in order (messages an implementation transmits itself must not show).
+    fn poll_event(&mut self) -> Option<Event>;
+    /// The next message to write ([`Session::poll_transmit`]).
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.channel_mut().poll_transmit()
+    }
+    /// A connection is up ([`Session::connected`]).
+    fn connected(&mut self) {
+        self.channel_mut().connected();
+    }
+    /// The connection is gone ([`Session::disconnected`]).
+    fn disconnected(&mut self) {
+        self.channel_mut().disconnected();
+    }
+}
+
+impl ChannelSession for Session {
+    fn channel(&self) -> &Session {
+        self
+    }
+    fn channel_mut(&mut self) -> &mut Session {
+        self
+    }
+    fn handle_message(&mut self, bytes: &[u8]) -> Result<(), SessionError> {
+        Session::handle_message(self, bytes)
+    }
+    fn poll_event(&mut self) -> Option<Event> {
+        Session::poll_event(self)
+    }
+}
+
+/// A blocking connection to the psyc service in one role (or, with another
+/// [`ChannelSession`], to a service that embeds the channel protocol).
+pub struct Client<S = Session> {
     conn: BlockingClient,
     socket: PathBuf,
-    session: Session,
+    session: S,
     events: VecDeque<Event>,
     outcomes: Outcomes,
     timeout: Duration,
 }
 
-impl Client {
+impl Client<Session> {
     /// Connects to the service at `socket` as the master of the channel of `channel_key`
     /// (with [`msg::policy`](crate::msg::policy) `policy`) and waits for MASTER_START_ACK.
     pub fn master_start(
@@ -204,10 +250,12 @@ impl Client {
         )?;
         Self::start(socket, session)
     }
+}
 
+impl<S: ChannelSession> Client<S> {
     /// Connects `session` to the service at `socket`, sends its start message and waits for
     /// the START or JOIN ACK.
-    pub fn start(socket: &Path, session: Session) -> Result<(Self, Started), Error> {
+    pub fn start(socket: &Path, session: S) -> Result<(Self, Started), Error> {
         let conn = BlockingClient::connect_path(socket, DEFAULT_TIMEOUT)?;
         let mut client = Self {
             conn,
@@ -252,8 +300,20 @@ impl Client {
     }
 
     /// The session this client drives.
-    pub fn session(&self) -> &Session {
+    pub fn session(&self) -> &S {
         &self.session
+    }
+
+    /// The session this client drives, for calls the client has no method for (an embedding
+    /// session's own requests); [`flush`](Self::flush) writes what they queue. Messages must
+    /// be transmitted through the client, which matches their outcomes by counting.
+    pub fn session_mut(&mut self) -> &mut S {
+        &mut self.session
+    }
+
+    /// Writes everything the session has queued.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.write_out()
     }
 
     /// Closes the connection, as a lost connection would end (tests).
@@ -267,7 +327,7 @@ impl Client {
     /// Connects again (closing the current connection first): the session sends its start
     /// message and its open read operations again. Waits for the new START or JOIN ACK.
     pub fn reconnect(&mut self) -> Result<Started, Error> {
-        if self.session.is_connected() {
+        if self.session.channel().is_connected() {
             self.disconnect();
         }
         self.conn = BlockingClient::connect_path(&self.socket, self.timeout)?;
@@ -434,13 +494,15 @@ impl Client {
     ) -> Result<(), Error> {
         self.read_ready()?;
         // A body beyond the bound never fits: let the session refuse it at once.
-        if data.len() <= self.session.limits().max_queued_data {
+        if data.len() <= self.session.channel().limits().max_queued_data {
             let mut deadline = Instant::now() + self.timeout;
-            while !self.session.can_queue(data.len()) {
+            while !self.session.channel().can_queue(data.len()) {
                 deadline = self.read_for_transmit(deadline)?;
             }
         }
-        self.session.transmit(method, flags, env, data)?;
+        self.session
+            .channel_mut()
+            .transmit(method, flags, env, data)?;
         self.outcomes.hand_in(awaited);
         self.write_out()
     }
@@ -456,10 +518,12 @@ impl Client {
         chunks: impl IntoIterator<Item = Vec<u8>>,
     ) -> Result<bool, Error> {
         let mut deadline = Instant::now() + self.timeout;
-        while self.session.queued_messages() > 0 {
+        while self.session.channel().queued_messages() > 0 {
             deadline = self.read_for_transmit(deadline)?;
         }
-        self.session.transmit_start(method, flags, env)?;
+        self.session
+            .channel_mut()
+            .transmit_start(method, flags, env)?;
         self.outcomes.hand_in(true);
         let outcome = self
             .stream_chunks(chunks)
@@ -477,11 +541,11 @@ impl Client {
         for chunk in chunks {
             let mut chunk = Some(chunk);
             while let Some(c) = chunk.take() {
-                let room = self.session.queued_data() == 0
-                    || self.session.queued_data() + c.len()
-                        <= self.session.limits().max_queued_data;
+                let room = self.session.channel().queued_data() == 0
+                    || self.session.channel().queued_data() + c.len()
+                        <= self.session.channel().limits().max_queued_data;
                 if room {
-                    self.session.transmit_data(c, false)?;
+                    self.session.channel_mut().transmit_data(c, false)?;
                     self.write_out()?;
                 } else {
                     chunk = Some(c);
@@ -489,7 +553,7 @@ impl Client {
                 }
             }
         }
-        self.session.transmit_data(Vec::new(), true)?;
+        self.session.channel_mut().transmit_data(Vec::new(), true)?;
         Ok(())
     }
 
@@ -523,7 +587,7 @@ impl Client {
     /// Cancels the message being written (after a failed [`transmit`](Self::transmit); see
     /// [`Session::transmit_cancel`]).
     pub fn transmit_cancel(&mut self) -> Result<(), Error> {
-        self.session.transmit_cancel();
+        self.session.channel_mut().transmit_cancel();
         self.write_out()
     }
 
@@ -538,7 +602,7 @@ impl Client {
         announced_at: u64,
         effective_since: u64,
     ) -> Result<i64, Error> {
-        let op_id = self.session.membership_store(
+        let op_id = self.session.channel_mut().membership_store(
             slave_pub_key,
             did_join,
             announced_at,
@@ -558,6 +622,7 @@ impl Client {
     ) -> Result<History, Error> {
         let op_id = self
             .session
+            .channel_mut()
             .history_replay(start, end, method_prefix, flags)?;
         self.history(op_id)
     }
@@ -569,7 +634,10 @@ impl Client {
         method_prefix: &str,
         flags: u32,
     ) -> Result<History, Error> {
-        let op_id = self.session.history_latest(limit, method_prefix, flags)?;
+        let op_id = self
+            .session
+            .channel_mut()
+            .history_latest(limit, method_prefix, flags)?;
         self.history(op_id)
     }
 
@@ -592,13 +660,13 @@ impl Client {
 
     /// Reads a state variable or its nearest family member (see [`Session::state_get`]).
     pub fn state_get(&mut self, name: &str) -> Result<StateVars, Error> {
-        let op_id = self.session.state_get(name)?;
+        let op_id = self.session.channel_mut().state_get(name)?;
         self.state(op_id)
     }
 
     /// Reads every state variable with a name starting with `prefix`.
     pub fn state_get_prefix(&mut self, prefix: &str) -> Result<StateVars, Error> {
-        let op_id = self.session.state_get_prefix(prefix)?;
+        let op_id = self.session.channel_mut().state_get_prefix(prefix)?;
         self.state(op_id)
     }
 
@@ -638,13 +706,14 @@ impl Client {
         relays: &[PeerIdentity],
     ) -> Result<(), Error> {
         self.session
+            .channel_mut()
             .join_decision(slave_pub_key, admit, response, relays)?;
         self.write_out()
     }
 
     /// Master: stop; slave: part. Waits for the service's PART_ACK.
     pub fn part(&mut self) -> Result<(), Error> {
-        self.session.part()?;
+        self.session.channel_mut().part()?;
         self.write_out()?;
         self.wait_event(|e| matches!(e, Event::Parted))?;
         Ok(())

@@ -64,13 +64,17 @@
 //!   order (C dropped it silently); those that had not started wait for the new connection.
 
 mod blocking;
+mod error;
 mod ops;
 mod pipeline;
 mod session;
 mod source;
 
-pub use blocking::{Client, Error, History, Started, StateVars, TransmitReport, DEFAULT_TIMEOUT};
-pub use session::{Limits, Role, Session, SessionError};
+pub use blocking::{
+    ChannelSession, Client, Error, History, Started, StateVars, TransmitReport, DEFAULT_TIMEOUT,
+};
+pub use error::SessionError;
+pub use session::{Limits, Role, Session};
 
 use gnunet_service::crypto::ecdsa;
 use gnunet_service::wire::Message;

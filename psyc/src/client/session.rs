@@ -17,16 +17,16 @@ use gnunet_service::wire::{Message, TooLarge};
 use super::ops::{Kind, Ops};
 use super::pipeline::Pipeline;
 use super::source::Outgoing;
-use super::{parse_nested, DropReason, Event, ReceivedMessage};
+use super::{parse_nested, DropReason, Event, ReceivedMessage, SessionError};
 use crate::format::container::Delivery;
 use crate::format::env::Environment;
-use crate::format::message::{BuildError, PsycMessage};
+use crate::format::message::PsycMessage;
 use crate::format::parts::{FRAGMENT_MAX_PAYLOAD, METHOD_STATE_MODIFY};
 use crate::format::receive::{self, Assembler, Completed, MessageMeta};
 use crate::format::transmit::TransmitError;
 use crate::msg::{
     history_replay_flags, slave_join_flags, status, HistoryReplay, JoinDecision, MasterStart,
-    MembershipStore, MessageError, PartRequest, Reply, SlaveJoin, StateGet, StateGetPrefix,
+    MembershipStore, PartRequest, Reply, SlaveJoin, StateGet, StateGetPrefix,
     JOIN_DECISION_HEADER_SIZE, TYPE_JOIN_DECISION,
 };
 
@@ -80,66 +80,6 @@ pub enum Role {
     Slave,
 }
 
-/// Why a [`Session`] refused a call or a message from the service.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SessionError {
-    /// The service sent bytes that are not a psyc service → client message.
-    #[error("undecodable message from the service: {0}")]
-    Malformed(#[from] MessageError),
-    /// The service sent a message this role or operation never gets.
-    #[error("unexpected {got} for a {request}")]
-    Unexpected {
-        /// What arrived.
-        got: &'static str,
-        /// The role or request it arrived for.
-        request: &'static str,
-    },
-    /// A STATE_RESULT that is not a variable or the continuation of one.
-    #[error("bad STATE_RESULT for operation {op_id}: {reason}")]
-    BadStateResult {
-        /// The operation.
-        op_id: u64,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// Too many events wait for [`Session::poll_event`]; the message was not taken. Drain the
-    /// events and hand it in again.
-    #[error("event queue full")]
-    EventQueueFull,
-    /// A queue of the session is full (see [`Limits`]).
-    #[error("queue full: {0}")]
-    QueueFull(&'static str),
-    /// A message built from the caller's input would not fit one GNUnet message.
-    #[error(transparent)]
-    TooLarge(#[from] TooLarge),
-    /// A join message or join response cannot be built (bad method name, too large).
-    #[error(transparent)]
-    Build(#[from] BuildError),
-    /// A transmission cannot start (the method name is invalid, or a streamed one was asked
-    /// for while other messages are not completely written).
-    #[error(transparent)]
-    Transmit(#[from] TransmitError),
-    /// No transmission is going on to add body data to (or its body is already complete).
-    #[error("no message body is being transmitted")]
-    NoTransmission,
-    /// An argument the service would reject (a name with a NUL byte, a zero limit).
-    #[error("invalid argument: {0}")]
-    InvalidArgument(&'static str),
-    /// The call belongs to the other role.
-    #[error("not available to a {0:?}")]
-    WrongRole(Role),
-    /// A LOCAL slave only reads the local history; it cannot transmit.
-    #[error("a LOCAL slave cannot transmit")]
-    LocalSlave,
-    /// The call answers something of the current connection, and there is none.
-    #[error("not connected")]
-    NotConnected,
-    /// The session parted (or is parting).
-    #[error("the session has parted")]
-    Parted,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Active,
@@ -154,6 +94,10 @@ pub struct Session {
     role: Role,
     /// MASTER_START or SLAVE_JOIN, written first on every connection.
     start: Vec<u8>,
+    /// PART_REQUEST, written by [`part`](Session::part).
+    part: Vec<u8>,
+    /// Messages handed to the pipeline since the session was made.
+    handed_in: u64,
     /// Slave joined with the LOCAL flag.
     local: bool,
     phase: Phase,
@@ -171,11 +115,24 @@ pub struct Session {
 
 impl Session {
     fn new(role: Role, start: Vec<u8>, local: bool) -> Self {
+        Self::embedded(role, start, PartRequest.to_message(), local)
+    }
+
+    /// A session that speaks the channel protocol through another service's socket — the
+    /// social service's place connections, whose enter, enter-ACK, leave and leave-ACK
+    /// messages stand for psyc's start, start-ACK, part and part-ACK while everything else
+    /// (messages, ACKs, admission, history, state) has psyc's types. `start` is written first
+    /// on every connection, `part` by [`part`](Self::part); `local`: a slave that never
+    /// transmits. The owner decodes that socket's messages and hands in the [`Reply`] each
+    /// stands for with [`handle_reply`](Self::handle_reply). Not connected.
+    pub fn embedded(role: Role, start: Vec<u8>, part: Vec<u8>, local: bool) -> Self {
         let limits = Limits::default();
         Self {
             limits,
             role,
             start,
+            part,
+            handed_in: 0,
             local,
             phase: Phase::Active,
             connected: false,
@@ -421,8 +378,18 @@ impl Session {
             flags
         };
         self.pipeline.push(method, flags, env, body)?;
+        self.handed_in += 1;
         self.release();
         Ok(())
+    }
+
+    /// How many messages were handed to the session ([`transmit`](Self::transmit),
+    /// [`transmit_start`](Self::transmit_start)) since it was made. Their outcomes
+    /// ([`Event::Transmitted`] or [`Event::TransmitLost`]) come in this order, one each, until
+    /// the session parts: so an owner that transmits messages of its own through the session
+    /// can tell their outcomes from its caller's.
+    pub fn messages_handed_in(&self) -> u64 {
+        self.handed_in
     }
 
     /// Writes the containers the window has room for, if the connection and the service
@@ -608,7 +575,7 @@ impl Session {
         self.pipeline.clear();
         if self.connected {
             self.phase = Phase::Parting;
-            self.outbox.push_back(PartRequest.to_message());
+            self.outbox.push_back(self.part.clone());
         } else {
             self.finish_part();
         }
@@ -637,6 +604,16 @@ impl Session {
         if self.events.len() >= self.limits.max_events {
             return Err(SessionError::EventQueueFull);
         }
+        self.handle_reply(Reply::decode(bytes)?)
+    }
+
+    /// One message from the service, already decoded: what
+    /// [`handle_message`](Self::handle_message) does after decoding, for an owner that reads
+    /// another socket's messages ([`embedded`](Self::embedded)). Errors as there.
+    pub fn handle_reply(&mut self, reply: Reply) -> Result<(), SessionError> {
+        if self.events.len() >= self.limits.max_events {
+            return Err(SessionError::EventQueueFull);
+        }
         let unexpected = |got| SessionError::Unexpected {
             got,
             request: match self.role {
@@ -644,7 +621,7 @@ impl Session {
                 Role::Slave => "slave",
             },
         };
-        match (Reply::decode(bytes)?, self.role) {
+        match (reply, self.role) {
             (Reply::MasterStartAck(ack), Role::Master) => {
                 self.ready = ack.result_code == status::OK || ack.result_code == status::NO;
                 self.events.push_back(Event::MasterStarted {
@@ -745,6 +722,28 @@ impl Session {
     /// The MASTER_START or SLAVE_JOIN every connection starts with.
     pub fn start_message(&self) -> &[u8] {
         &self.start
+    }
+
+    /// Replaces the message every later connection starts with (an
+    /// [`embedded`](Self::embedded) session's enter request, once it knows more: social's new
+    /// place becomes a re-entry of that place when its key is known).
+    pub fn set_start_message(&mut self, start: Vec<u8>) {
+        self.start = start;
+    }
+
+    /// Writes a request of the embedding socket ([`embedded`](Self::embedded)) in order with
+    /// the session's own, on the current connection: it is not sent again after a reconnect.
+    /// Refused without a connection, after the session parted, or when the outbox is full.
+    pub fn send_request(&mut self, request: Vec<u8>) -> Result<(), SessionError> {
+        self.check_active()?;
+        if !self.connected {
+            return Err(SessionError::NotConnected);
+        }
+        if self.outbox.len() >= self.limits.max_outbox {
+            return Err(SessionError::QueueFull("outbox"));
+        }
+        self.outbox.push_back(request);
+        Ok(())
     }
 
     /// Whether the session believes a connection is up.
