@@ -2,3 +2,4 @@
 #include <gnunet/gnunet_protocols.h>
 #include <gnunet/gnunet_signatures.h>
 #include <gnunet/gnunet_identity_service.h>
+#include <gnunet/gnunet_gnsrecord_lib.h>
