@@ -15,7 +15,17 @@
 //!
 //! 0.19's TLD API also maps TLDs through `[gns] .tld = key` options and ego names by suffix;
 //! relative to an ego, neither applies.
+//!
+//! Where the resolver may look matters: a lookup with [`LocalOptions::Default`] asks the DHT
+//! for every label its namecache lacks, the first one in a local zone included, and 0.19's
+//! resolver puts no time limit on a DHT lookup — a name that does not exist is then never
+//! answered. So, as `gns_tld_api.c` does for names in an ego's zone, a name in the ego's zone
+//! is looked up with [`LocalOptions::LocalMaster`]: the ego's own zone from the namecache only
+//! (ZONEMASTER keeps it there), zones it delegates to also from the DHT. A name under a zone
+//! key gets [`LocalOptions::Default`] (that zone may be anyone's).
 
+use super::msg::LocalOptions;
+use super::session::Query;
 use crate::crypto::identity_key::PublicKey;
 
 /// The legacy pseudo-TLD for "the zone of the ego the name is relative to".
@@ -31,6 +41,8 @@ pub struct ZoneName {
     pub zone: PublicKey,
     /// The labels to resolve in it, `@` for its apex.
     pub name: String,
+    /// Where the resolver may look (see the module docs).
+    pub options: LocalOptions,
 }
 
 impl ZoneName {
@@ -45,18 +57,24 @@ impl ZoneName {
             return Self {
                 zone,
                 name: rest_or_apex(),
+                options: LocalOptions::Default,
             };
         }
-        if tld.eq_ignore_ascii_case(OWN_ZONE_TLD) {
-            return Self {
-                zone: *ego_zone,
-                name: rest_or_apex(),
-            };
-        }
+        let name = if tld.eq_ignore_ascii_case(OWN_ZONE_TLD) {
+            rest_or_apex()
+        } else {
+            name.to_string()
+        };
         Self {
             zone: *ego_zone,
-            name: name.to_string(),
+            name,
+            options: LocalOptions::LocalMaster,
         }
+    }
+
+    /// The lookup of records of `record_type` under this name.
+    pub fn query(&self, record_type: u32) -> Query {
+        Query::new(self.zone, &self.name, record_type).with_options(self.options)
     }
 }
 
@@ -73,6 +91,7 @@ mod tests {
         ZoneName {
             zone: ego(),
             name: name.into(),
+            options: LocalOptions::LocalMaster,
         }
     }
 
@@ -104,18 +123,30 @@ mod tests {
             ZoneName::relative_to(&ego(), &format!("home.host.{key}")),
             ZoneName {
                 zone: other,
-                name: "home.host".into()
+                name: "home.host".into(),
+                options: LocalOptions::Default,
             }
         );
         assert_eq!(
             ZoneName::relative_to(&ego(), &key),
             ZoneName {
                 zone: other,
-                name: "@".into()
+                name: "@".into(),
+                options: LocalOptions::Default,
             }
         );
         // A key string that does not decode is an ordinary label.
         let broken = format!("home.{}", &key[..57]);
         assert_eq!(ZoneName::relative_to(&ego(), &broken), in_ego(&broken));
+    }
+
+    #[test]
+    fn the_query_carries_zone_name_and_options() {
+        let q = ZoneName::relative_to(&ego(), "home.host.gnu").query(65542);
+        assert_eq!(
+            (q.zone, q.name.as_str(), q.record_type, q.options),
+            (ego(), "home.host", 65542, LocalOptions::LocalMaster)
+        );
+        assert_eq!(q.recursion_depth_limit, 128);
     }
 }

@@ -6,7 +6,9 @@
 //! `GNUNET_EC_NAMESTORE_LABEL_INVALID` (5015) if it contains a `.`; the C client library
 //! refuses labels of [`MAX_NAME_LEN`](super::msg::MAX_NAME_LEN) bytes or more before sending.
 //! The apex `@` is a label like any other here (0.19 refuses zone delegations under it, with
-//! 5008, which depends on the records, not the label).
+//! 5008, which depends on the records, not the label). The empty label is refused here
+//! although 0.19 stores records under it (answering success): no GNS name reaches it (an empty
+//! name finds nothing; pinned by the `name_system` test), so such a store is a mistake.
 
 use super::msg::MAX_NAME_LEN;
 
@@ -14,8 +16,8 @@ use super::msg::MAX_NAME_LEN;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LabelError {
-    /// The empty label: GNS names have no empty labels (the zone's own records live under
-    /// `@`), so nothing stored there could ever be looked up.
+    /// The empty label: 0.19 NAMESTORE stores it, but GNS never resolves to it (the zone's own
+    /// records live under `@`).
     #[error("empty label (the zone apex is \"@\")")]
     Empty,
     /// A `.` inside: GNS splits names at dots, so this would be several labels; NAMESTORE
