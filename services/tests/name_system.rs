@@ -3,17 +3,24 @@
 //! `gnunet-namestore`, `gnunet-gns` and the namestore's own database.
 
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gnunet_service::client::{BlockingClient, ClientError};
 use gnunet_service::config::Config;
 use gnunet_service::crypto::identity_key::{KeyType, PrivateKey, PublicKey};
 use gnunet_service::error_code::ErrorCode;
-use gnunet_service::gns::{GnsClient, LocalOptions, Query, ZoneName};
+use gnunet_service::gns::{GnsClient, LocalOptions, LookupSession, Query, ZoneName};
 use gnunet_service::gnsrecord::{self, Flags, Record, TYPE_ANY, TYPE_EDKEY, TYPE_PKEY, TYPE_PLACE};
-use gnunet_service::identity::{EgoEvent, IdentityClient, IdentityMonitor};
+use gnunet_service::identity::{EgoEvent, IdentityClient, IdentityMonitor, Monitor};
 use gnunet_service::namestore::msg::{RecordSet, RecordStore, RecordStoreResponse};
-use gnunet_service::namestore::{LabelError, NamestoreClient, NamestoreError, StoreError};
+use gnunet_service::namestore::{
+    LabelError, NamestoreClient, NamestoreError, StoreError, StoreSession,
+};
+use gnunet_service::server::{
+    ConnId, Ctx, DisconnectReason, Handler, Limits, LinkId, Runtime, Verdict,
+};
+use gnunet_service::wire::RawMessage;
 use testnet::{Peer, Testnet, Topology};
 
 /// Patience for one answer of a local service.
@@ -63,6 +70,7 @@ fn identity_namestore_and_gns_of_one_peer() {
     identity_monitor_follows_changes(peer, &config);
     let zone = stored_records_are_what_we_sent(peer, &config);
     gns_resolves_them(peer, &config, &zone);
+    sessions_drive_the_services_over_runtime_links(peer, &config);
 }
 
 fn next(m: &mut IdentityMonitor) -> EgoEvent {
@@ -361,4 +369,181 @@ fn gns_resolves_them(peer: &Peer, config: &Config, zone: &Zone) {
         )
         .expect("lookup");
     assert!(none.is_empty(), "{none:?}");
+}
+
+/// What the link handler saw, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    IdentityDown,
+    Ego(EgoEvent),
+    Stored(Result<(), ErrorCode>),
+    Resolved(Vec<u8>),
+}
+
+/// The three sessions on runtime links, as the social service drives them: IDENTITY's monitor
+/// whose new ego `linkzone` gets a PLACE record through NAMESTORE, then looked up through GNS.
+struct Driver {
+    identity: LinkId,
+    namestore: LinkId,
+    gns: LinkId,
+    monitor: Monitor,
+    stores: StoreSession,
+    lookups: LookupSession,
+    zone: Option<PublicKey>,
+    place: Record,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Driver {
+    fn log(&self, s: Seen) {
+        self.seen.lock().unwrap().push(s);
+    }
+
+    fn lookup(&mut self, ctx: &mut Ctx<()>) {
+        let Some(zone) = self.zone else { return };
+        let z = ZoneName::relative_to(&zone, "linkplace.gnu");
+        let request = self.lookups.lookup(&z.query(TYPE_PLACE)).unwrap();
+        // Down is fine: `resend` has it for the next connection.
+        let _ = ctx.link_send(self.gns, request.message);
+    }
+}
+
+impl Handler for Driver {
+    type Timer = ();
+
+    fn message(&mut self, _ctx: &mut Ctx<()>, _conn: ConnId, m: RawMessage) -> Verdict {
+        Verdict::unknown(&m)
+    }
+
+    fn link_up(&mut self, ctx: &mut Ctx<()>, link: LinkId) {
+        let resend: Vec<Vec<u8>> = if link == self.identity {
+            vec![self.monitor.connected()]
+        } else if link == self.namestore {
+            self.stores.resend().map(<[u8]>::to_vec).collect()
+        } else {
+            self.lookups.resend().map(<[u8]>::to_vec).collect()
+        };
+        for m in resend {
+            let _ = ctx.link_send(link, m);
+        }
+    }
+
+    fn link_message(&mut self, ctx: &mut Ctx<()>, link: LinkId, m: RawMessage) -> Verdict {
+        if link == self.identity {
+            for event in self.monitor.handle_message(m.bytes()).unwrap() {
+                if let EgoEvent::Added(ego) = &event {
+                    if ego.name == "linkzone" {
+                        self.zone = Some(ego.key.public_key());
+                        let request = self
+                            .stores
+                            .store(&ego.key, "linkplace", vec![self.place.clone()])
+                            .unwrap();
+                        let _ = ctx.link_send(self.namestore, request.message);
+                    }
+                }
+                self.log(Seen::Ego(event));
+            }
+        } else if link == self.namestore {
+            if let Some(outcome) = self.stores.handle_message(m.bytes()).unwrap() {
+                self.log(Seen::Stored(outcome.result));
+                self.lookup(ctx);
+            }
+        } else if let Some(answer) = self.lookups.handle_message(m.bytes()).unwrap() {
+            match answer.records.first() {
+                Some(r) => {
+                    self.log(Seen::Resolved(r.data.clone()));
+                    ctx.stop();
+                }
+                // Not published yet: ask again shortly.
+                None => {
+                    ctx.set_timer(Duration::from_millis(50), ());
+                }
+            }
+        }
+        Verdict::Continue
+    }
+
+    fn timer(&mut self, ctx: &mut Ctx<()>, _: ()) {
+        self.lookup(ctx);
+    }
+
+    fn link_down(&mut self, _ctx: &mut Ctx<()>, link: LinkId, _reason: &DisconnectReason) {
+        if link == self.identity {
+            self.monitor.disconnected();
+            self.log(Seen::IdentityDown);
+        }
+    }
+}
+
+fn sessions_drive_the_services_over_runtime_links(peer: &Peer, config: &Config) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let place = place_record(1);
+    let mut rt = Runtime::new(
+        vec![],
+        Driver {
+            identity: LinkId(0),
+            namestore: LinkId(0),
+            gns: LinkId(0),
+            monitor: Monitor::default(),
+            stores: StoreSession::default(),
+            lookups: LookupSession::default(),
+            zone: None,
+            place: place.clone(),
+            seen: seen.clone(),
+        },
+        Limits::default(),
+    )
+    .expect("runtime");
+    rt.with_ctx(|d, ctx| {
+        let socket = |name| config.unix_path(name).expect("UNIXPATH");
+        d.identity = ctx.open_link(&socket("identity"), "identity");
+        d.namestore = ctx.open_link(&socket("namestore"), "namestore");
+        d.gns = ctx.open_link(&socket("gns"), "gns");
+    });
+    let stop = rt.stop_handle();
+    let thread = std::thread::spawn(move || rt.run().expect("runtime runs"));
+    let wait_for = |what: &str, pred: &dyn Fn(&[Seen]) -> bool| {
+        let deadline = Instant::now() + T;
+        while !pred(&seen.lock().unwrap()) {
+            if Instant::now() > deadline {
+                stop.stop();
+                panic!("{what}: {:?}", seen.lock().unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let completes = |s: &[Seen]| {
+        s.iter()
+            .filter(|e| **e == Seen::Ego(EgoEvent::ListComplete))
+            .count()
+    };
+    wait_for("first listing", &|s| completes(s) == 1);
+    let listed = seen.lock().unwrap().len();
+
+    // IDENTITY restarts (ARM starts it again when the link reconnects): the egos are listed
+    // anew, and the monitor reports nothing but the end of the list.
+    peer.arm_stop_service("identity")
+        .expect("gnunet-arm -k identity");
+    wait_for("relisting", &|s| completes(s) == 2);
+    assert_eq!(
+        seen.lock().unwrap()[listed..],
+        [Seen::IdentityDown, Seen::Ego(EgoEvent::ListComplete)]
+    );
+
+    let ego = IdentityClient::connect(config)
+        .expect("identity")
+        .create("linkzone", KeyType::Ecdsa)
+        .expect("create");
+    thread.join().expect("runtime thread");
+    let tail = seen.lock().unwrap()[listed + 2..].to_vec();
+    assert_eq!(
+        tail,
+        [
+            Seen::Ego(EgoEvent::Added(ego)),
+            Seen::Stored(Ok(())),
+            Seen::Resolved(place.data),
+            // The runtime stopping closes the links.
+            Seen::IdentityDown,
+        ]
+    );
 }
