@@ -17,6 +17,8 @@ fn main() {
     };
     // libgnunetidentity carries the identity key helpers (key lengths, signature blobs).
     println!("cargo:rustc-link-lib=gnunetidentity");
+    // libgnunetgnsrecord: record (de)serialization, the oracle of the GNS record codec.
+    println!("cargo:rustc-link-lib=gnunetgnsrecord");
     let mut builder = bindgen::Builder::default()
         .header("wrapper.h")
         .allowlist_var("GNUNET_MESSAGE_TYPE_.*")
@@ -38,6 +40,9 @@ fn main() {
         .allowlist_function("GNUNET_free_")
         .allowlist_function("GNUNET_log_setup")
         .allowlist_function("GNUNET_OS_project_data_gnunet")
+        .allowlist_function("GNUNET_GNSRECORD_records_(get_size|serialize|deserialize)")
+        .allowlist_function("GNUNET_ErrorCode_get_hint")
+        .allowlist_type("GNUNET_GNSRECORD_Flags")
         .derive_default(true)
         .layout_tests(true)
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()));

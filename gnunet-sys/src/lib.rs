@@ -15,4 +15,5 @@
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 
+pub mod gnsrecord_oracle;
 pub mod oracle;

@@ -6,7 +6,9 @@
 //! - [`crypto`]: hashes, EdDSA and ECDSA signatures and base32, byte-identical to libgnunetutil.
 //! - [`peer`]: our own peer identity.
 //! - [`server`], [`client`]: the mio service loop and clients of other services.
-//! - [`cadet`], [`core`], [`identity`], [`statistics`]: thin clients of the C services we call.
+//! - [`cadet`], [`core`], [`identity`], [`namestore`], [`gns`], [`statistics`]: thin clients of
+//!   the C services we call; [`gnsrecord`] is the GNS record format NAMESTORE and GNS share,
+//!   [`error_code`] the `GNUNET_ErrorCode` 0.19 services answer with.
 // The only unsafe code takes over the listening sockets ARM hands down (server::listen).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,10 +19,15 @@ pub mod config;
 pub mod core;
 pub mod crypto;
 pub mod daemon;
+pub mod error_code;
+pub mod gns;
+pub mod gnsrecord;
 pub mod identity;
 pub mod logging;
+pub mod namestore;
 pub mod options;
 pub mod peer;
+pub mod requests;
 pub mod server;
 pub mod statistics;
 pub mod wire;

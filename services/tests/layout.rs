@@ -7,7 +7,7 @@ use gnunet_service::crypto::purpose::SignaturePurpose;
 use gnunet_service::crypto::{ecdsa, eddsa, HashCode};
 use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::{Codec, MessageHeader, HEADER_SIZE, MAX_MESSAGE_SIZE};
-use gnunet_service::{cadet, core, identity, statistics};
+use gnunet_service::{cadet, core, gns, identity, namestore, statistics};
 use gnunet_sys as sys;
 
 /// Rust type size, encoded size and C `sizeof` all agree.
@@ -151,6 +151,27 @@ fn message_types_match_gnunet_protocols_h() {
         (
             identity::msg::TYPE_LOOKUP,
             sys::GNUNET_MESSAGE_TYPE_IDENTITY_LOOKUP,
+        ),
+        (
+            identity::msg::TYPE_RENAME,
+            sys::GNUNET_MESSAGE_TYPE_IDENTITY_RENAME,
+        ),
+        (
+            identity::msg::TYPE_DELETE,
+            sys::GNUNET_MESSAGE_TYPE_IDENTITY_DELETE,
+        ),
+        (
+            namestore::msg::TYPE_RECORD_STORE,
+            sys::GNUNET_MESSAGE_TYPE_NAMESTORE_RECORD_STORE,
+        ),
+        (
+            namestore::msg::TYPE_RECORD_STORE_RESPONSE,
+            sys::GNUNET_MESSAGE_TYPE_NAMESTORE_RECORD_STORE_RESPONSE,
+        ),
+        (gns::msg::TYPE_LOOKUP, sys::GNUNET_MESSAGE_TYPE_GNS_LOOKUP),
+        (
+            gns::msg::TYPE_LOOKUP_RESULT,
+            sys::GNUNET_MESSAGE_TYPE_GNS_LOOKUP_RESULT,
         ),
         (
             statistics::msg::TYPE_SET,

@@ -1,11 +1,18 @@
-//! A blocking IDENTITY client: list, look up and create egos.
+//! Blocking IDENTITY clients for tools and tests: [`IdentityClient`] lists, looks up, creates,
+//! renames and deletes egos; [`IdentityMonitor`] follows the changes through a [`Monitor`].
 
 use std::time::Duration;
 
-use super::msg::{Create, Lookup, ResultCode, Start, Update, TYPE_RESULT_CODE, TYPE_UPDATE};
+use std::collections::VecDeque;
+
+use super::monitor::{EgoEvent, Monitor, MonitorError};
+use super::msg::{
+    Create, Delete, Lookup, Rename, ResultCode, Start, Update, TYPE_RESULT_CODE, TYPE_UPDATE,
+};
 use crate::client::{BlockingClient, ClientError};
 use crate::config::Config;
 use crate::crypto::identity_key::{KeyType, PrivateKey};
+use crate::error_code::ErrorCode;
 use crate::wire::{Codec, DecodeError, Message};
 
 /// Result code of IDENTITY for "no such ego".
@@ -19,8 +26,11 @@ pub enum IdentityError {
     #[error(transparent)]
     Client(#[from] ClientError),
     /// The service answered with a failure code (200 not found, 201 conflict, 202 invalid).
-    #[error("identity service answered code {0}")]
+    #[error("identity service refused: {}", ErrorCode(*.0))]
     Code(u32),
+    /// A monitored UPDATE could not be taken.
+    #[error(transparent)]
+    Monitor(#[from] MonitorError),
     /// An ego's key blob could not be decoded.
     #[error("ego {name:?} has an unreadable key: {source}")]
     BadKey {
@@ -36,7 +46,7 @@ pub enum IdentityError {
 }
 
 /// One ego: a name and its private key (ECDSA or EdDSA in GNUnet 0.19).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ego {
     /// The ego's name, lower case.
     pub name: String,
@@ -125,6 +135,84 @@ impl IdentityClient {
             name: name.to_lowercase(),
             key,
         })
+    }
+
+    /// Renames ego `old_name` to `new_name` (the service lower-cases both).
+    pub fn rename(&mut self, old_name: &str, new_name: &str) -> Result<(), IdentityError> {
+        self.expect_success(&Rename {
+            old_name: old_name.to_string(),
+            new_name: new_name.to_string(),
+        })
+    }
+
+    /// Deletes ego `name`.
+    pub fn delete(&mut self, name: &str) -> Result<(), IdentityError> {
+        self.expect_success(&Delete {
+            name: name.to_string(),
+        })
+    }
+
+    /// Sends `request` and expects RESULT_CODE 0.
+    fn expect_success<M: Message>(&mut self, request: &M) -> Result<(), IdentityError> {
+        let rc: ResultCode = self.conn.request(request, self.timeout)?;
+        match rc.code {
+            0 => Ok(()),
+            code => Err(IdentityError::Code(code)),
+        }
+    }
+}
+
+/// A blocking connection that follows the egos: a [`Monitor`] fed from its own connection.
+#[derive(Debug)]
+pub struct IdentityMonitor {
+    conn: BlockingClient,
+    monitor: Monitor,
+    events: VecDeque<EgoEvent>,
+}
+
+impl IdentityMonitor {
+    /// Connects and asks for the egos (START).
+    pub fn connect(config: &Config) -> Result<Self, IdentityError> {
+        let mut monitor = Monitor::default();
+        let mut conn = BlockingClient::connect(config, "identity", Duration::from_secs(10))?;
+        conn.send_raw(&monitor.connected())?;
+        Ok(Self {
+            conn,
+            monitor,
+            events: VecDeque::new(),
+        })
+    }
+
+    /// Drops the connection and makes a new one, as a link does after the service went away:
+    /// the egos stay known, the listing that follows is compared with them.
+    pub fn reconnect(&mut self, config: &Config) -> Result<(), IdentityError> {
+        self.monitor.disconnected();
+        self.events.clear();
+        self.conn = BlockingClient::connect(config, "identity", Duration::from_secs(10))?;
+        self.conn.send_raw(&self.monitor.connected())?;
+        Ok(())
+    }
+
+    /// The next change, waiting at most `timeout` for it.
+    pub fn next_event(&mut self, timeout: Duration) -> Result<EgoEvent, IdentityError> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Ok(event);
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(ClientError::Timeout(timeout).into());
+            }
+            let msg = self.conn.recv(Some(left))?;
+            self.events
+                .extend(self.monitor.handle_message(msg.bytes())?);
+        }
+    }
+
+    /// The monitor (e.g. for the egos known now).
+    pub fn monitor(&self) -> &Monitor {
+        &self.monitor
     }
 }
 

@@ -1,6 +1,6 @@
 //! IDENTITY messages (`src/identity/identity.h` of GNUnet 0.19.3).
 
-use crate::wire::{Codec, DecodeError, Message, Reader};
+use crate::wire::{CString, Codec, DecodeError, Message, Reader};
 
 /// `GNUNET_MESSAGE_TYPE_IDENTITY_START`.
 pub const TYPE_START: u16 = 624;
@@ -10,32 +10,15 @@ pub const TYPE_RESULT_CODE: u16 = 625;
 pub const TYPE_UPDATE: u16 = 626;
 /// `GNUNET_MESSAGE_TYPE_IDENTITY_CREATE`.
 pub const TYPE_CREATE: u16 = 629;
+/// `GNUNET_MESSAGE_TYPE_IDENTITY_RENAME`.
+pub const TYPE_RENAME: u16 = 630;
+/// `GNUNET_MESSAGE_TYPE_IDENTITY_DELETE`.
+pub const TYPE_DELETE: u16 = 631;
 /// `GNUNET_MESSAGE_TYPE_IDENTITY_LOOKUP`.
 pub const TYPE_LOOKUP: u16 = 632;
 
 /// Length of a private key blob: key type plus 32 key bytes.
 pub const PRIVATE_KEY_BLOB_LEN: usize = 36;
-
-fn invalid(field: &'static str, reason: &'static str) -> DecodeError {
-    DecodeError::Invalid { field, reason }
-}
-
-/// Reads a NUL-terminated UTF-8 string of exactly `len` bytes (NUL included).
-fn read_cstr(r: &mut Reader<'_>, len: usize, field: &'static str) -> Result<String, DecodeError> {
-    let bytes = r.take(len, field)?;
-    let Some((&0, text)) = bytes.split_last() else {
-        return Err(invalid(field, "not NUL-terminated"));
-    };
-    if text.contains(&0) {
-        return Err(invalid(field, "NUL inside"));
-    }
-    String::from_utf8(text.to_vec()).map_err(|_| invalid(field, "not UTF-8"))
-}
-
-fn put_cstr(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(s.as_bytes());
-    out.push(0);
-}
 
 /// `START`: subscribe; the service lists every ego, then an end marker, then pushes changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,7 +84,7 @@ impl Codec for Update {
         (self.key.len() as u16).encode(out);
         0u16.encode(out);
         if let Some(n) = &self.name {
-            put_cstr(out, n);
+            CString::put(out, n);
         }
         out.extend_from_slice(&self.key);
     }
@@ -112,7 +95,7 @@ impl Codec for Update {
         let _reserved = u16::read(r)?;
         let name = match name_len {
             0 => None,
-            n => Some(read_cstr(r, n, "ego name")?),
+            n => Some(CString::read_sized(r, n, "ego name")?),
         };
         let key = r.take(key_len, "ego key")?.to_vec();
         Ok(Self {
@@ -139,12 +122,12 @@ pub struct Lookup {
 
 impl Codec for Lookup {
     fn encode(&self, out: &mut Vec<u8>) {
-        put_cstr(out, &self.name);
+        CString::put(out, &self.name);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let n = r.left();
         Ok(Self {
-            name: read_cstr(r, n, "lookup name")?,
+            name: CString::read_sized(r, n, "lookup name")?,
         })
     }
     fn encoded_len(&self) -> usize {
@@ -170,13 +153,13 @@ impl Codec for Create {
         ((self.name.len() + 1) as u16).encode(out);
         (self.key.len() as u16).encode(out);
         out.extend_from_slice(&self.key);
-        put_cstr(out, &self.name);
+        CString::put(out, &self.name);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let name_len = u16::read(r)? as usize;
         let key_len = u16::read(r)? as usize;
         let key = r.take(key_len, "ego key")?.to_vec();
-        let name = read_cstr(r, name_len, "ego name")?;
+        let name = CString::read_sized(r, name_len, "ego name")?;
         Ok(Self { key, name })
     }
     fn encoded_len(&self) -> usize {
@@ -186,6 +169,75 @@ impl Codec for Create {
 
 impl Message for Create {
     const TYPE: u16 = TYPE_CREATE;
+}
+
+/// `RENAME`: gives ego `old_name` the name `new_name` (both lower-cased by the service);
+/// answered by RESULT_CODE (0, 200 not found, 201 new name taken), and every monitor gets an
+/// UPDATE with the same key and the new name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    /// The ego's current name.
+    pub old_name: String,
+    /// Its new name.
+    pub new_name: String,
+}
+
+impl Codec for Rename {
+    fn encode(&self, out: &mut Vec<u8>) {
+        ((self.old_name.len() + 1) as u16).encode(out);
+        ((self.new_name.len() + 1) as u16).encode(out);
+        CString::put(out, &self.old_name);
+        CString::put(out, &self.new_name);
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let old_len = u16::read(r)? as usize;
+        let new_len = u16::read(r)? as usize;
+        let old_name = CString::read_sized(r, old_len, "old ego name")?;
+        let new_name = CString::read_sized(r, new_len, "new ego name")?;
+        Ok(Self { old_name, new_name })
+    }
+    fn encoded_len(&self) -> usize {
+        4 + self.old_name.len() + 1 + self.new_name.len() + 1
+    }
+}
+
+impl Message for Rename {
+    const TYPE: u16 = TYPE_RENAME;
+}
+
+/// `DELETE`: removes ego `name`; answered by RESULT_CODE (0 or 200 not found), and every
+/// monitor gets an UPDATE with the ego's key and no name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delete {
+    /// The ego's name.
+    pub name: String,
+}
+
+impl Codec for Delete {
+    fn encode(&self, out: &mut Vec<u8>) {
+        ((self.name.len() + 1) as u16).encode(out);
+        0u16.encode(out);
+        CString::put(out, &self.name);
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let name_len = u16::read(r)? as usize;
+        // The service drops a client whose reserved word is not zero.
+        if u16::read(r)? != 0 {
+            return Err(DecodeError::Invalid {
+                field: "reserved",
+                reason: "not zero",
+            });
+        }
+        let name = CString::read_sized(r, name_len, "ego name")?;
+        Ok(Self { name })
+    }
+    fn encoded_len(&self) -> usize {
+        4 + self.name.len() + 1
+    }
+}
+
+impl Message for Delete {
+    const TYPE: u16 = TYPE_DELETE;
 }
 
 #[cfg(test)]
@@ -211,6 +263,18 @@ mod tests {
         assert_eq!(bytes.len(), 8 + 36 + 6);
         assert_eq!(&bytes[8..12], &[0, 1, 0, 0]);
         assert_eq!(&bytes[44..], b"alice\0");
+        // RenameMessage: header, old_name_len, new_name_len (8 bytes), old name, new name.
+        let rn = Rename {
+            old_name: "ab".into(),
+            new_name: "c".into(),
+        };
+        assert_eq!(
+            rn.to_message(),
+            [0, 13, 2, 118, 0, 3, 0, 2, b'a', b'b', 0, b'c', 0]
+        );
+        // DeleteMessage: header, name_len, reserved (8 bytes), name.
+        let d = Delete { name: "ab".into() };
+        assert_eq!(d.to_message(), [0, 11, 2, 119, 0, 3, 0, 0, b'a', b'b', 0]);
     }
 
     #[test]
@@ -229,6 +293,15 @@ mod tests {
         };
         assert_eq!(Create::from_message(&c.to_message()).unwrap(), c);
         assert!(Lookup::from_message(&[0, 6, 2, 120, b'a', b'b']).is_err());
+        let rn = Rename {
+            old_name: "a".into(),
+            new_name: "bc".into(),
+        };
+        assert_eq!(Rename::from_message(&rn.to_message()).unwrap(), rn);
+        let d = Delete { name: "x".into() };
+        assert_eq!(Delete::from_message(&d.to_message()).unwrap(), d);
+        assert!(Delete::from_message(&[0, 10, 2, 119, 0, 2, 0, 1, b'x', 0]).is_err());
+        assert!(Rename::from_message(&[0, 11, 2, 118, 0, 2, 0, 1, b'x', 0, b'y']).is_err());
         assert_eq!(
             ResultCode::from_message(&[0, 8, 2, 113, 0, 0, 0, 200])
                 .unwrap()

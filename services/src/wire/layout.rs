@@ -163,6 +163,34 @@ impl CString {
     pub fn as_c_reads(bytes: &[u8]) -> &[u8] {
         bytes.split(|&b| b == 0).next().unwrap_or(bytes)
     }
+
+    /// Reads a UTF-8 string of exactly `len` bytes, its only NUL the last one: the strings
+    /// whose length (NUL included) a message states in a field of its own (IDENTITY names,
+    /// NAMESTORE labels).
+    pub fn read_sized(
+        r: &mut Reader<'_>,
+        len: usize,
+        what: &'static str,
+    ) -> Result<String, DecodeError> {
+        let invalid = |reason| DecodeError::Invalid {
+            field: what,
+            reason,
+        };
+        let Some((&0, text)) = r.take(len, what)?.split_last() else {
+            return Err(invalid("not NUL-terminated"));
+        };
+        if text.contains(&0) {
+            return Err(invalid("NUL inside"));
+        }
+        String::from_utf8(text.to_vec()).map_err(|_| invalid("not UTF-8"))
+    }
+
+    /// Writes `text` and its terminating NUL: the counterpart of
+    /// [`read_sized`](Self::read_sized), `text.len() + 1` bytes.
+    pub fn put(out: &mut Vec<u8>, text: &str) {
+        out.extend_from_slice(text.as_bytes());
+        out.push(0);
+    }
 }
 
 impl FieldCodec<Vec<u8>> for CString {
