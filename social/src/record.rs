@@ -21,10 +21,9 @@ use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::{Codec, Reader};
 
-/// `GNUNET_GNSRECORD_TYPE_PLACE`, "social place for SecuShare".
-pub const TYPE_PLACE: u32 = 65542;
-/// `GNUNET_GNSRECORD_TYPE_PKEY`: a zone delegation, for social a nym's ECDSA key.
-pub const TYPE_PKEY: u32 = 65536;
+/// `GNUNET_GNSRECORD_TYPE_PLACE` ("social place for SecuShare") and `_PKEY` (a zone
+/// delegation, for social a nym's ECDSA key), as GNUnet's record types are defined once.
+pub use gnunet_service::gnsrecord::{TYPE_PKEY, TYPE_PLACE};
 
 /// Size of PLACE data without relays (`sizeof (struct GNUNET_GNSRECORD_PlaceData)`).
 pub const PLACE_DATA_FIXED_SIZE: usize = 68;

@@ -52,27 +52,9 @@ pub mod record_type {
     pub use crate::record::{TYPE_PKEY as PKEY, TYPE_PLACE as PLACE};
 }
 
-/// GNS record flags with their **GNUnet 0.19** values (the 2019 numbers differ, spec I6).
-pub mod record_flags {
-    /// `GNUNET_GNSRECORD_RF_RELATIVE_EXPIRATION`: `expiration_us` is a duration.
-    pub const RELATIVE_EXPIRATION: u16 = 16384;
-    /// `GNUNET_GNSRECORD_RF_PRIVATE`: not published.
-    pub const PRIVATE: u16 = 32768;
-}
-
-/// One record of a [`Action::ZoneStore`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ZoneRecord {
-    /// [`record_type`] number.
-    pub record_type: u32,
-    /// [`record_flags`] bits (0.19 values).
-    pub flags: u16,
-    /// Absolute expiration in µs since the epoch, or a duration with
-    /// [`record_flags::RELATIVE_EXPIRATION`].
-    pub expiration_us: u64,
-    /// The record data.
-    pub data: Vec<u8>,
-}
+/// One record of a [`Action::ZoneStore`]: a 0.19 GNS record (flags with their 0.19 values,
+/// spec I6).
+pub use gnunet_service::gnsrecord::Record as ZoneRecord;
 
 /// Why NAMESTORE did not store a record set: its `GNUNET_ErrorCode` (never 0, which is
 /// success) and a text for the client.
@@ -158,12 +140,10 @@ pub enum Action {
     GnsLookup {
         /// Handed back with the result.
         op: GnsOpId,
-        /// The zone (the guest ego's public key).
-        zone: ecdsa::PublicKey,
-        /// The name, relative to `zone`; a trailing `.gnu` already stripped (spec I9).
-        name: String,
-        /// [`record_type::PLACE`].
-        record_type: u32,
+        /// The lookup: a name relative to the guest ego's zone, with a trailing `.gnu`
+        /// stripped (spec I9) or a zone key as its TLD
+        /// ([`ZoneName`](gnunet_service::gns::ZoneName)), for records of type PLACE.
+        query: gnunet_service::gns::Query,
     },
     /// Change `DATA_HOME` (the store helper carries these out in order).
     Store(StoreOp),

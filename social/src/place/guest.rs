@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
+use gnunet_service::crypto::identity_key::PublicKey as IdentityPublicKey;
 use gnunet_service::crypto::{ecdsa, eddsa};
+use gnunet_service::gns::ZoneName;
 use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::Message;
 use tracing::{info, warn};
@@ -26,24 +28,6 @@ pub(super) struct ByName {
     /// The name as looked up, for the log.
     name: String,
     join_msg: Option<Vec<u8>>,
-}
-
-/// A GNS name relative to the ego's zone: a trailing `.gnu` (the legacy "own zone"
-/// pseudo-TLD) is stripped, which the 2019 and 0.19 GNS services no longer do (spec I9); the
-/// bare zone is its apex `@`.
-pub(super) fn zone_relative(name: &str) -> String {
-    let bytes = name.as_bytes();
-    let cut = bytes.len().saturating_sub(4);
-    let stripped = match bytes.get(cut..) {
-        Some(tail) if tail.eq_ignore_ascii_case(b".gnu") => name.get(..cut).unwrap_or(name),
-        _ if name.eq_ignore_ascii_case("gnu") => "",
-        _ => name,
-    };
-    if stripped.is_empty() {
-        "@".to_string()
-    } else {
-        stripped.to_string()
-    }
 }
 
 impl Social {
@@ -316,7 +300,8 @@ impl Social {
             return Ok(());
         }
         let op = GnsOpId(self.next_op_id());
-        let name = zone_relative(&name);
+        let query = ZoneName::relative_to(&IdentityPublicKey::Ecdsa(req.ego_pub_key), &name)
+            .query(record_type::PLACE);
         self.clients.entry(client).or_default().by_name = Some(op);
         self.gns_ops.insert(
             op,
@@ -328,12 +313,7 @@ impl Social {
                 join_msg: req.join_msg,
             },
         );
-        self.out.push(Action::GnsLookup {
-            op,
-            zone: req.ego_pub_key,
-            name,
-            record_type: record_type::PLACE,
-        });
+        self.out.push(Action::GnsLookup { op, query });
         Ok(())
     }
 
@@ -390,22 +370,5 @@ impl Social {
         if let Err(reason) = self.guest_enter(client, req, "SOCIAL_GUEST_ENTER_BY_NAME") {
             self.drop_client(now, client, reason);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gnu_is_stripped_from_names() {
-        assert_eq!(zone_relative("home.host.gnu"), "home.host");
-        assert_eq!(zone_relative("home.host.GNU"), "home.host");
-        assert_eq!(zone_relative("home.host"), "home.host");
-        assert_eq!(zone_relative("gnu"), "@");
-        assert_eq!(zone_relative(".gnu"), "@");
-        assert_eq!(zone_relative(""), "@");
-        assert_eq!(zone_relative("gnu.host"), "gnu.host");
-        assert_eq!(zone_relative("é.gnu"), "é");
     }
 }

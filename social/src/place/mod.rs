@@ -97,8 +97,8 @@ use gnunet_service::crypto::identity_key::{PrivateKey, PublicKey};
 use tracing::warn;
 
 pub use action::{
-    record_flags, record_type, Action, ClientId, GnsAnswer, GnsOpId, LogicConfig, PlaceId,
-    ZoneError, ZoneOpId, ZoneRecord,
+    record_type, Action, ClientId, GnsAnswer, GnsOpId, LogicConfig, PlaceId, ZoneError, ZoneOpId,
+    ZoneRecord,
 };
 
 use action::Outbox;

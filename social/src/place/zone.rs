@@ -17,6 +17,7 @@
 //!
 //! Records are not refreshed before they expire (C's TODO); the client stores again.
 
+use gnunet_service::gnsrecord::Flags;
 use std::time::Instant;
 
 use gnunet_service::peer::PeerIdentity;
@@ -31,17 +32,12 @@ use crate::record::PlaceData;
 /// The apex label of a zone.
 const APEX: &str = "@";
 
-/// The label as NAMESTORE will take it, or why 0.19 NAMESTORE would refuse it.
+/// The label as NAMESTORE will take it, or why 0.19 NAMESTORE would refuse it
+/// ([`check_label`](gnunet_service::namestore::check_label)'s rules, and no delegation at the
+/// apex).
 pub fn check_label(label: &[u8], delegation: bool) -> Result<String, String> {
     let text = std::str::from_utf8(label).map_err(|_| "the label is not UTF-8".to_string())?;
-    if text.is_empty() {
-        return Err("the label is empty".into());
-    }
-    if text.contains('.') {
-        return Err(format!(
-            "the label `{text}` contains `.`, which GNS labels cannot hold"
-        ));
-    }
+    gnunet_service::namestore::check_label(text).map_err(|e| e.to_string())?;
     if delegation && text == APEX {
         return Err("a nym (a zone delegation) cannot be named at the zone apex `@`".into());
     }
@@ -69,8 +65,8 @@ impl Social {
             &req.name,
             ZoneRecord {
                 record_type: record_type::PLACE,
-                flags: 0,
-                expiration_us: req.expiration_time,
+                flags: Flags::NONE,
+                expiration_time: req.expiration_time,
                 data,
             },
         );
@@ -85,8 +81,8 @@ impl Social {
             &req.name,
             ZoneRecord {
                 record_type: record_type::PKEY,
-                flags: 0,
-                expiration_us: req.expiration_time,
+                flags: Flags::NONE,
+                expiration_time: req.expiration_time,
                 data: req.nym_pub_key.0.to_vec(),
             },
         );

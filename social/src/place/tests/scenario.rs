@@ -7,6 +7,7 @@ use crate::msg::{
     StateGetPrefix, ZoneAddNym, ZoneAddPlace,
 };
 use crate::record::PlaceData;
+use gnunet_service::gnsrecord::Flags;
 use psyc::format::container::DELIVERY_REQUEST;
 use psyc::format::parts::METHOD_STATE_MODIFY;
 
@@ -131,8 +132,8 @@ fn test_social_at_the_logic_level() {
         records,
         &vec![ZoneRecord {
             record_type: record_type::PKEY,
-            flags: 0,
-            expiration_us: 60_000_000,
+            flags: Flags::NONE,
+            expiration_time: 60_000_000,
             data: ego(1).0.to_vec(),
         }]
     );
@@ -440,18 +441,16 @@ fn test_social_at_the_logic_level() {
             join_msg: Some(join_msg()),
         }),
     );
-    let [Action::GnsLookup {
-        op,
-        zone,
-        name,
-        record_type: rt,
-    }] = &a[..]
-    else {
+    let [Action::GnsLookup { op, query }] = &a[..] else {
         panic!("{a:?}");
     };
     assert_eq!(
-        (zone, name.as_str(), *rt),
-        (&ego(2), "home.host", record_type::PLACE)
+        (&query.zone, query.name.as_str(), query.record_type),
+        (
+            &gnunet_service::crypto::identity_key::PublicKey::Ecdsa(ego(2)),
+            "home.host",
+            record_type::PLACE
+        )
     );
     t.s.handle_gns_result(now, *op, Ok(vec![(record_type::PLACE, record)]));
     let a = t.drain();

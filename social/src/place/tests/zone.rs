@@ -3,6 +3,7 @@
 use super::*;
 use crate::msg::{ZoneAddNym, ZoneAddPlace};
 use crate::record::PlaceData;
+use gnunet_service::gnsrecord::Flags;
 
 const C: u64 = 1;
 
@@ -58,8 +59,8 @@ fn refused_requests_get_a_readable_result_and_keep_the_client() {
     let a = t.client(C, add_nym(6, ego(2), "friend"));
     let (op, records) = store_op(&a);
     assert_eq!(records[0].record_type, record_type::PKEY);
-    assert_eq!(records[0].flags, 0, "public, absolute expiration");
-    assert_eq!(records[0].expiration_us, 5);
+    assert_eq!(records[0].flags, Flags::NONE, "public, absolute expiration");
+    assert_eq!(records[0].expiration_time, 5);
     t.s.handle_zone_stored(t.now, op, Ok(()));
     assert_eq!(results(&t.drain(), C), vec![(6, 1, String::new())]);
 }
@@ -112,8 +113,8 @@ fn place_records_carry_the_requests_origin_or_this_peer() {
             records,
             vec![ZoneRecord {
                 record_type: record_type::PLACE,
-                flags: 0,
-                expiration_us: 1_000,
+                flags: Flags::NONE,
+                expiration_time: 1_000,
                 data: PlaceData {
                     place_pub_key: eddsa::PublicKey([5; 32]),
                     origin: expected,
