@@ -25,6 +25,7 @@ use gnunet_service::wire::RawMessage;
 use tracing::{debug, error, info, warn};
 
 use super::config::ServiceConfig;
+use super::names::{NameOp, Names};
 use crate::msg::Request;
 use crate::place::{Action, ClientId, LogicConfig, PlaceId, Social};
 use crate::store::{DataHome, StoreOp};
@@ -55,10 +56,12 @@ pub enum DriverTimer {
     StatsFlush,
     /// IDENTITY had its time to list the egos.
     EgoListPatience,
+    /// A NAMESTORE store or GNS lookup had its time.
+    NameOp(NameOp),
 }
 
 /// The runtime's context with the driver's timers.
-type Ctx = server::Ctx<DriverTimer>;
+pub(super) type Ctx = server::Ctx<DriverTimer>;
 
 /// A place's connection to psyc.
 #[derive(Debug, Clone, Copy)]
@@ -70,8 +73,9 @@ struct PsycLink {
 
 /// The social service: the place logic plus its connections and its store.
 pub struct Service {
-    social: Social,
-    cfg: ServiceConfig,
+    pub(super) social: Social,
+    pub(super) cfg: ServiceConfig,
+    pub(super) names: Names,
     home: Option<DataHome>,
     psyc: HashMap<PlaceId, PsycLink>,
     place_of_link: HashMap<LinkId, PlaceId>,
@@ -86,11 +90,11 @@ impl Service {
     pub fn new(cfg: ServiceConfig) -> Self {
         let mut logic = LogicConfig::new(cfg.me);
         cfg.knobs.apply(&mut logic);
-        let new_place_key =
-            Box::new(|| eddsa::PrivateKey::generate(&mut rand_core::OsRng)) as _;
+        let new_place_key = Box::new(|| eddsa::PrivateKey::generate(&mut rand_core::OsRng)) as _;
         Self {
             social: Social::new(logic, new_place_key),
             cfg,
+            names: Names::new(),
             home: None,
             psyc: HashMap::new(),
             place_of_link: HashMap::new(),
@@ -141,7 +145,7 @@ impl Service {
     }
 
     /// Carries out every action the logic has for us, in order.
-    fn run_actions(&mut self, ctx: &mut Ctx) {
+    pub(super) fn run_actions(&mut self, ctx: &mut Ctx) {
         while let Some(action) = self.social.poll_action() {
             match action {
                 Action::SendClient { client, reply } => {
@@ -248,7 +252,8 @@ impl Handler for Service {
                 ));
             }
         };
-        self.social.handle_client(ctx.now(), client_of(conn), request);
+        self.social
+            .handle_client(ctx.now(), client_of(conn), request);
         self.run_actions(ctx);
         Verdict::Continue
     }
@@ -265,11 +270,16 @@ impl Handler for Service {
                 self.flush_stats(ctx);
             }
             DriverTimer::EgoListPatience => {
-                if !self.egos_listed() {
+                if !self.names.egos_listed {
                     warn!("IDENTITY has not listed the egos; going on without them");
+                    self.names.egos_listed = true;
                     self.social.handle_egos_listed(ctx.now());
                     self.run_actions(ctx);
                 }
+            }
+            DriverTimer::NameOp(op) => {
+                self.name_op_timeout(ctx, op);
+                self.run_actions(ctx);
             }
         }
     }
