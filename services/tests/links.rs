@@ -349,3 +349,53 @@ fn a_stopping_runtime_does_not_reconnect() {
     );
     drop(sluggard);
 }
+
+/// Opens its one link in `started`, before any client came, and greets on it.
+struct Starter {
+    service: PathBuf,
+}
+
+impl Handler for Starter {
+    type Timer = ();
+
+    fn started(&mut self, ctx: &mut Ctx<()>) {
+        ctx.open_link(&self.service, "test");
+    }
+
+    fn message(&mut self, ctx: &mut Ctx<()>, _conn: ConnId, m: RawMessage) -> Verdict {
+        if m.msg_type() == STOP {
+            ctx.stop();
+        }
+        Verdict::Continue
+    }
+
+    fn link_up(&mut self, ctx: &mut Ctx<()>, link: LinkId) {
+        ctx.link_send(link, msg(HELLO, &[1])).unwrap();
+    }
+}
+
+#[test]
+fn a_handler_acts_at_start_without_a_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("service.sock");
+    let l = UnixListener::bind(&service).unwrap();
+    let socket = dir.path().join("runtime.sock");
+    let listener = bind_unix(&UnixListenSpec {
+        path: socket.clone(),
+        match_uid: true,
+        match_gid: false,
+    })
+    .unwrap();
+    let handler = Starter {
+        service: service.clone(),
+    };
+    let mut rt = Runtime::new(vec![listener], handler, Limits::default()).unwrap();
+    let thread = thread::spawn(move || rt.run().unwrap());
+    let mut s = accept(&l);
+    assert_eq!(read_messages(&mut s, 1), vec![(HELLO, vec![1])]);
+    BlockingClient::connect_path(&socket, T)
+        .unwrap()
+        .send_raw(&msg(STOP, b""))
+        .unwrap();
+    thread.join().unwrap();
+}

@@ -242,8 +242,9 @@ impl Handler for Service {
         let request = match Request::decode(msg.bytes()) {
             Ok(r) => r,
             Err(e) => {
+                // The runtime reports the connection gone (`disconnected`), which tells the
+                // logic.
                 self.stats.add(STAT_CLIENTS_DROPPED, 1);
-                self.social.handle_client_gone(ctx.now(), client_of(conn));
                 self.run_actions(ctx);
                 return Verdict::Drop(format!(
                     "malformed message type {} size {}: {e}",
