@@ -18,10 +18,11 @@
 
 mod config;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use gnunet_service::server::{self, ConnId, DisconnectReason, Handler, LinkId, Verdict};
+use gnunet_service::server::{
+    self, ConnId, DisconnectReason, Handler, KeyedLinks, LinkId, Verdict,
+};
 use gnunet_service::statistics::PendingStats;
 use gnunet_service::wire::RawMessage;
 use multicast::client::Event;
@@ -66,14 +67,6 @@ pub enum DriverTimer {
 /// The runtime's context with the driver's timers.
 type Ctx = server::Ctx<DriverTimer>;
 
-/// A record's connection to multicast.
-#[derive(Debug, Clone, Copy)]
-struct McLink {
-    link: LinkId,
-    /// `link_up` came and no `link_down` since.
-    up: bool,
-}
-
 /// The psyc service: the channel logic plus its connections.
 pub struct Service {
     channels: Channels,
@@ -83,8 +76,8 @@ pub struct Service {
     store_up: bool,
     /// The link to statistics, if configured, opened with the psycstore link.
     stats_link: Option<LinkId>,
-    multicast: HashMap<RecordKey, McLink>,
-    record_of_link: HashMap<LinkId, RecordKey>,
+    /// Each channel record's connection to multicast.
+    multicast: KeyedLinks<RecordKey>,
     stats: PendingStats,
     stats_flush_pending: bool,
 }
@@ -104,8 +97,7 @@ impl Service {
             store: None,
             store_up: false,
             stats_link: None,
-            multicast: HashMap::new(),
-            record_of_link: HashMap::new(),
+            multicast: KeyedLinks::default(),
             stats: PendingStats::new(SUBSYSTEM),
             stats_flush_pending: false,
         }
@@ -138,27 +130,21 @@ impl Service {
                     ctx.close(conn_of(client), &reason);
                 }
                 Action::OpenMulticast { record } => {
-                    if self.multicast.contains_key(&record) {
-                        continue;
+                    if self
+                        .multicast
+                        .open(ctx, record, &self.cfg.multicast_socket, "multicast")
+                    {
+                        self.stats.add(STAT_RECORDS_OPENED, 1);
                     }
-                    let link = ctx.open_link(&self.cfg.multicast_socket, "multicast");
-                    self.multicast.insert(record, McLink { link, up: false });
-                    self.record_of_link.insert(link, record);
-                    self.stats.add(STAT_RECORDS_OPENED, 1);
                 }
-                Action::Multicast { record, msg } => match self.multicast.get(&record) {
-                    Some(m) if m.up => {
-                        if let Err(e) = ctx.link_send(m.link, msg.to_message()) {
-                            debug!(?record, error = %e, "multicast message not sent");
-                        }
+                Action::Multicast { record, msg } => {
+                    // Down: the logic sends what matters again after the reconnect.
+                    if let Err(e) = self.multicast.send(ctx, &record, msg.to_message()) {
+                        debug!(?record, error = %e, "multicast message not sent");
                     }
-                    _ => debug!(?record, "multicast connection down; message dropped"),
-                },
+                }
                 Action::CloseMulticast { record } => {
-                    if let Some(m) = self.multicast.remove(&record) {
-                        self.record_of_link.remove(&m.link);
-                        ctx.close_link(m.link, "channel record closed");
-                    }
+                    self.multicast.close(ctx, &record, "channel record closed");
                 }
                 Action::Store { request } => match self.store {
                     Some(link) if self.store_up => {
@@ -282,10 +268,7 @@ impl Handler for Service {
             self.stats.add(STAT_STORE_CONNECTS, 1);
             self.channels.handle_store_up(ctx.now());
             self.run_actions(ctx);
-        } else if let Some(&record) = self.record_of_link.get(&link) {
-            if let Some(m) = self.multicast.get_mut(&record) {
-                m.up = true;
-            }
+        } else if let Some(record) = self.multicast.came_up(link) {
             self.channels.handle_multicast_up(ctx.now(), record);
             self.run_actions(ctx);
         }
@@ -295,7 +278,7 @@ impl Handler for Service {
         if Some(link) == self.store {
             return self.store_message(ctx, msg);
         }
-        if let Some(&record) = self.record_of_link.get(&link) {
+        if let Some(record) = self.multicast.key_of(link) {
             return self.multicast_message(ctx, record, msg);
         }
         // Statistics: SET has no reply, and nothing else is asked.
@@ -309,13 +292,10 @@ impl Handler for Service {
         if Some(link) == self.store {
             warn!(?reason, "lost psycstore; requests wait for the reconnect");
             self.store_up = false;
-        } else if let Some(&record) = self.record_of_link.get(&link) {
-            if let Some(m) = self.multicast.get_mut(&record) {
-                if !m.up {
-                    return;
-                }
-                m.up = false;
-            }
+        } else if self.multicast.key_of(link).is_some() {
+            let Some(record) = self.multicast.went_down(link) else {
+                return;
+            };
             warn!(
                 ?record,
                 ?reason,

@@ -47,6 +47,9 @@ pub enum LinkError {
     /// The connection's queue passed its hard limit: it is being dropped and will reconnect.
     #[error("send queue of {0} is full; reconnecting")]
     QueueFull(LinkId),
+    /// No link is open for this key ([`KeyedLinks`](super::KeyedLinks)).
+    #[error("no link is open for this key")]
+    NoLink,
     /// The link holds [`MAX_REGISTRATIONS`] already.
     #[error("{0} holds too many registrations")]
     TooManyRegistrations(LinkId),

@@ -6,6 +6,7 @@
 mod access;
 mod ctx;
 mod event_loop;
+mod keyed;
 pub mod link;
 mod listen;
 mod queue;
@@ -16,6 +17,7 @@ pub use event_loop::{
     ConnId, DisconnectReason, Handler, Limits, Runtime, RuntimeError, SendError, StopHandle,
     Verdict,
 };
+pub use keyed::KeyedLinks;
 pub use link::{LinkError, LinkId};
 pub use listen::{bind_unix, inherited_listeners, ListenError, UnixListenSpec};
 pub use queue::SendQueue;

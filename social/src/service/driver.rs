@@ -15,11 +15,12 @@
 //!   IDENTITY cannot be reached, so clients are not held for ever;
 //! - sends statistics to the statistics service, coalesced.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use gnunet_service::crypto::eddsa;
-use gnunet_service::server::{self, ConnId, DisconnectReason, Handler, LinkId, Verdict};
+use gnunet_service::server::{
+    self, ConnId, DisconnectReason, Handler, KeyedLinks, LinkId, Verdict,
+};
 use gnunet_service::statistics::PendingStats;
 use gnunet_service::wire::RawMessage;
 use tracing::{debug, error, info, warn};
@@ -63,22 +64,14 @@ pub enum DriverTimer {
 /// The runtime's context with the driver's timers.
 pub(super) type Ctx = server::Ctx<DriverTimer>;
 
-/// A place's connection to psyc.
-#[derive(Debug, Clone, Copy)]
-struct PsycLink {
-    link: LinkId,
-    /// `link_up` came and no `link_down` since.
-    up: bool,
-}
-
 /// The social service: the place logic plus its connections and its store.
 pub struct Service {
     pub(super) social: Social,
     pub(super) cfg: ServiceConfig,
     pub(super) names: Names,
     home: Option<DataHome>,
-    psyc: HashMap<PlaceId, PsycLink>,
-    place_of_link: HashMap<LinkId, PlaceId>,
+    /// Each place's connection to psyc.
+    psyc: KeyedLinks<PlaceId>,
     stats_link: Option<LinkId>,
     stats: PendingStats,
     stats_flush_pending: bool,
@@ -96,8 +89,7 @@ impl Service {
             cfg,
             names: Names::new(),
             home: None,
-            psyc: HashMap::new(),
-            place_of_link: HashMap::new(),
+            psyc: KeyedLinks::default(),
             stats_link: None,
             stats: PendingStats::new(SUBSYSTEM),
             stats_flush_pending: false,
@@ -158,27 +150,18 @@ impl Service {
                     ctx.close(conn_of(client), &reason);
                 }
                 Action::OpenPsyc { place } => {
-                    if self.psyc.contains_key(&place) {
-                        continue;
+                    if self.psyc.open(ctx, place, &self.cfg.psyc_socket, "psyc") {
+                        self.stats.add(STAT_PLACES_OPENED, 1);
                     }
-                    let link = ctx.open_link(&self.cfg.psyc_socket, "psyc");
-                    self.psyc.insert(place, PsycLink { link, up: false });
-                    self.place_of_link.insert(link, place);
-                    self.stats.add(STAT_PLACES_OPENED, 1);
                 }
-                Action::Psyc { place, msg } => match self.psyc.get(&place) {
-                    Some(p) if p.up => {
-                        if let Err(e) = ctx.link_send(p.link, msg.to_message()) {
-                            debug!(?place, error = %e, "psyc message not sent");
-                        }
+                Action::Psyc { place, msg } => {
+                    // Down: the logic sends what matters again after the reconnect.
+                    if let Err(e) = self.psyc.send(ctx, &place, msg.to_message()) {
+                        debug!(?place, error = %e, "psyc message not sent");
                     }
-                    _ => debug!(?place, "psyc connection down; message dropped"),
-                },
+                }
                 Action::ClosePsyc { place } => {
-                    if let Some(p) = self.psyc.remove(&place) {
-                        self.place_of_link.remove(&p.link);
-                        ctx.close_link(p.link, "place closed");
-                    }
+                    self.psyc.close(ctx, &place, "place closed");
                 }
                 Action::Store(op) => self.store(&op),
                 Action::ZoneStore { .. } | Action::GnsLookup { .. } => {
@@ -288,10 +271,7 @@ impl Handler for Service {
     fn link_up(&mut self, ctx: &mut Ctx, link: LinkId) {
         if Some(link) == self.stats_link {
             self.flush_stats(ctx);
-        } else if let Some(&place) = self.place_of_link.get(&link) {
-            if let Some(p) = self.psyc.get_mut(&place) {
-                p.up = true;
-            }
+        } else if let Some(place) = self.psyc.came_up(link) {
             self.social.handle_psyc_up(ctx.now(), place);
             self.run_actions(ctx);
         } else {
@@ -300,7 +280,7 @@ impl Handler for Service {
     }
 
     fn link_message(&mut self, ctx: &mut Ctx, link: LinkId, msg: RawMessage) -> Verdict {
-        if let Some(&place) = self.place_of_link.get(&link) {
+        if let Some(place) = self.psyc.key_of(link) {
             return self.psyc_message(ctx, place, msg);
         }
         if Some(link) == self.stats_link {
@@ -314,13 +294,10 @@ impl Handler for Service {
         if *reason == DisconnectReason::Shutdown {
             return;
         }
-        if let Some(&place) = self.place_of_link.get(&link) {
-            if let Some(p) = self.psyc.get_mut(&place) {
-                if !p.up {
-                    return;
-                }
-                p.up = false;
-            }
+        if self.psyc.key_of(link).is_some() {
+            let Some(place) = self.psyc.went_down(link) else {
+                return;
+            };
             warn!(?place, ?reason, "lost psyc for a place; reconnecting");
             self.social.handle_psyc_down(ctx.now(), place);
             self.run_actions(ctx);
