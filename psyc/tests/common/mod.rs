@@ -7,7 +7,6 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use gnunet_service::client::{BlockingClient, ClientError};
@@ -19,7 +18,7 @@ use psyc::msg::{
     slave_join_flags, status, JoinDecision, JoinRequest, MasterStart, MasterStartAck, Reply,
     Request, SlaveJoin, SlaveJoinAck,
 };
-use testnet::{repo_conf_file, ServiceConf, Testnet, Topology, BIN_DIR_ENV};
+use testnet::{build_workspace_bins, repo_conf_file, ServiceConf, Testnet, Topology};
 
 /// Patience for anything that crosses the services (and CADET).
 pub const T: Duration = Duration::from_secs(30);
@@ -41,32 +40,10 @@ pub fn start_net(n: usize, topology: Topology) -> Testnet {
         .expect("peers up")
 }
 
-/// `conf/NAME.conf` pointing at the workspace binary of service `name`.
-///
-/// Cargo builds only this crate's binaries for its tests, so the multicast and psycstore
-/// binaries are brought up to date first (once per test process) with the same profile: a
-/// stale binary from an earlier build would make the test pass or fail for the wrong code.
-/// With `SECUSHARE_BIN_DIR` set, the binaries there are used as they are.
+/// `conf/NAME.conf` pointing at the workspace binary of service `name`, brought up to date
+/// first ([`build_workspace_bins`]).
 fn workspace_service(name: &str) -> ServiceConf {
-    static BUILD: Once = Once::new();
-    if std::env::var_os(BIN_DIR_ENV).is_none() {
-        BUILD.call_once(|| {
-            let mut cargo = Command::new(env!("CARGO"));
-            cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-                "build",
-                "-p",
-                "multicast",
-                "-p",
-                "psycstore",
-                "--bins",
-            ]);
-            if !cfg!(debug_assertions) {
-                cargo.arg("--release");
-            }
-            let status = cargo.status().expect("run cargo build");
-            assert!(status.success(), "building the service binaries failed");
-        });
-    }
+    build_workspace_bins(&["multicast", "psycstore"]);
     ServiceConf::workspace(name).unwrap_or_else(|e| panic!("conf/{name}.conf: {e}"))
 }
 

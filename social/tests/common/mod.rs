@@ -6,13 +6,12 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::Once;
 use std::time::Duration;
 
 use gnunet_service::config::Config;
 use gnunet_service::crypto::identity_key::KeyType;
 use gnunet_service::identity::IdentityClient;
-use testnet::{repo_conf_file, Peer, ServiceConf, Testnet, Topology, BIN_DIR_ENV};
+use testnet::{build_workspace_bins, repo_conf_file, Peer, ServiceConf, Testnet, Topology};
 
 /// Patience for anything that crosses the services (and CADET).
 pub const T: Duration = Duration::from_secs(30);
@@ -40,30 +39,10 @@ pub fn start_net(n: usize, topology: Topology, extra: &[(&str, &str)]) -> Testne
         .expect("peers up")
 }
 
-/// `conf/NAME.conf` pointing at the workspace binary of service `name`, built first (once per
-/// test process, same profile) unless `SECUSHARE_BIN_DIR` names the binaries to use.
+/// `conf/NAME.conf` pointing at the workspace binary of service `name`, brought up to date
+/// first ([`build_workspace_bins`]).
 fn workspace_service(name: &str) -> ServiceConf {
-    static BUILD: Once = Once::new();
-    if std::env::var_os(BIN_DIR_ENV).is_none() {
-        BUILD.call_once(|| {
-            let mut cargo = Command::new(env!("CARGO"));
-            cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-                "build",
-                "-p",
-                "psyc",
-                "-p",
-                "multicast",
-                "-p",
-                "psycstore",
-                "--bins",
-            ]);
-            if !cfg!(debug_assertions) {
-                cargo.arg("--release");
-            }
-            let status = cargo.status().expect("run cargo build");
-            assert!(status.success(), "building the service binaries failed");
-        });
-    }
+    build_workspace_bins(&["psyc", "multicast", "psycstore"]);
     ServiceConf::workspace(name).unwrap_or_else(|e| panic!("conf/{name}.conf: {e}"))
 }
 

@@ -1,6 +1,9 @@
 //! Finding the workspace's service binaries from inside a test executable.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
 
 use crate::TestnetError;
 
@@ -54,6 +57,44 @@ pub fn service_binary(name: &str) -> PathBuf {
         Ok(path) => path,
         Err(e) => panic!("{e}"),
     }
+}
+
+/// Brings the service binaries of workspace `packages` up to date (`cargo build -p … --bins`,
+/// the test's own profile), once per package and test process, unless `$SECUSHARE_BIN_DIR`
+/// names the binaries to use as they are.
+///
+/// Cargo builds only the tested crate's binaries for its tests; a test that also starts
+/// another crate's service would otherwise run a stale binary from an earlier build and pass
+/// or fail for the wrong code.
+pub fn build_workspace_bins(packages: &[&str]) {
+    static BUILT: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    if std::env::var_os(BIN_DIR_ENV).is_some() {
+        return;
+    }
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !built.contains(*p))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.current_dir(env!("CARGO_MANIFEST_DIR")).arg("build");
+    for p in &missing {
+        cargo.args(["-p", p]);
+    }
+    cargo.arg("--bins");
+    if !cfg!(debug_assertions) {
+        cargo.arg("--release");
+    }
+    let status = cargo.status();
+    assert!(
+        status.as_ref().is_ok_and(|s| s.success()),
+        "building the service binaries of {missing:?} failed: {status:?}"
+    );
+    built.extend(missing.iter().map(|p| p.to_string()));
 }
 
 #[cfg(test)]

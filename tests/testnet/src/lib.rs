@@ -31,7 +31,9 @@ mod procs;
 mod sections;
 mod testnet;
 
-pub use binaries::{binary_search_dirs, service_binary, try_service_binary, BIN_DIR_ENV};
+pub use binaries::{
+    binary_search_dirs, build_workspace_bins, service_binary, try_service_binary, BIN_DIR_ENV,
+};
 pub use error::TestnetError;
 pub use peer::Peer;
 pub use peer_id::{decode_peer_id, encode_peer_id, PEER_ID_CHARS};
