@@ -3,33 +3,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gnunet_service::config::Config;
+use gnunet_service::config::{required_socket, Config, ServiceSection};
 use gnunet_service::peer::PeerIdentity;
 
 use super::{QueueLimits, SECTION};
 use crate::group::Config as GroupConfig;
 
-/// Why the service cannot start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServiceError {
-    /// A config value could not be read.
-    #[error("bad configuration value [{section}] {option}: {reason}")]
-    BadValue {
-        /// Section.
-        section: &'static str,
-        /// Option.
-        option: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A service we need has no UNIXPATH.
-    #[error("[{0}] UNIXPATH is not set")]
-    NoSocket(&'static str),
-    /// Our own peer identity is unknown.
-    #[error("cannot learn this peer's identity: {0}")]
-    Identity(String),
-}
+/// Why the service cannot start (shared by the workspace's services).
+pub use gnunet_service::config::StartError as ServiceError;
 
 /// Everything the service reads from the configuration.
 #[derive(Debug, Clone)]
@@ -46,15 +27,6 @@ pub struct ServiceConfig {
     pub statistics_socket: Option<PathBuf>,
 }
 
-fn number(cfg: &Config, option: &'static str) -> Result<Option<u64>, ServiceError> {
-    cfg.get_number(SECTION, option)
-        .map_err(|e| ServiceError::BadValue {
-            section: SECTION,
-            option,
-            reason: e.to_string(),
-        })
-}
-
 impl ServiceConfig {
     /// Reads `[multicast]` (`MAX_CHILDREN`: children per peer before tree-capable joiners are
     /// redirected; `CHANNEL_QUEUE`: messages waiting for CADET credit per channel before the
@@ -62,42 +34,30 @@ impl ServiceConfig {
     /// 0 for none), the cadet and statistics sockets, and this peer's identity (from
     /// `[PEER] PRIVATE_KEY`, else by asking CORE).
     pub fn from_config(cfg: &Config) -> Result<Self, ServiceError> {
+        let own = ServiceSection::new(cfg, SECTION);
         let mut group = GroupConfig::default();
-        if let Some(n) = number(cfg, "MAX_CHILDREN")? {
-            if n == 0 {
-                return Err(ServiceError::BadValue {
-                    section: SECTION,
-                    option: "MAX_CHILDREN",
-                    reason: "must be at least 1".into(),
-                });
-            }
-            group.max_children = usize::try_from(n).unwrap_or(usize::MAX);
+        if let Some(n) = own.positive_count("MAX_CHILDREN")? {
+            group.max_children = n;
         }
-        if let Some(n) =
-            cfg.get_size(SECTION, "REPLAY_CACHE_SIZE")
-                .map_err(|e| ServiceError::BadValue {
-                    section: SECTION,
-                    option: "REPLAY_CACHE_SIZE",
-                    reason: e.to_string(),
-                })?
+        // 0 is allowed: no replay cache.
+        if let Some(n) = cfg
+            .get_size(SECTION, "REPLAY_CACHE_SIZE")
+            .map_err(|e| own.bad("REPLAY_CACHE_SIZE", e.to_string()))?
         {
             group.replay_cache_bytes = usize::try_from(n).unwrap_or(usize::MAX);
         }
         let mut queue = QueueLimits::default();
-        if let Some(n) = number(cfg, "CHANNEL_QUEUE")? {
+        if let Some(n) = own.number("CHANNEL_QUEUE")? {
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             if n < 2 * queue.congested_at {
-                return Err(ServiceError::BadValue {
-                    section: SECTION,
-                    option: "CHANNEL_QUEUE",
-                    reason: format!("must be at least {}", 2 * queue.congested_at),
-                });
+                return Err(own.bad(
+                    "CHANNEL_QUEUE",
+                    format!("must be at least {}", 2 * queue.congested_at),
+                ));
             }
             queue.max_messages = n;
         }
-        let cadet_socket = cfg
-            .unix_path("cadet")
-            .ok_or(ServiceError::NoSocket("cadet"))?;
+        let cadet_socket = required_socket(cfg, "cadet")?;
         let statistics_socket = cfg.unix_path("statistics");
         let me = own_identity(cfg)?;
         Ok(Self {

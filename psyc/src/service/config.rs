@@ -2,29 +2,13 @@
 
 use std::path::PathBuf;
 
-use gnunet_service::config::Config;
+use gnunet_service::config::{required_socket, Config, ServiceSection};
 
 use super::SECTION;
 use crate::channel::Config as ChannelConfig;
 
-/// Why the service cannot start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServiceError {
-    /// A config value could not be read or is out of range.
-    #[error("bad configuration value [{section}] {option}: {reason}")]
-    BadValue {
-        /// Section.
-        section: &'static str,
-        /// Option.
-        option: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A service we need has no UNIXPATH.
-    #[error("[{0}] UNIXPATH is not set")]
-    NoSocket(&'static str),
-}
+/// Why the service cannot start (shared by the workspace's services).
+pub use gnunet_service::config::StartError as ServiceError;
 
 /// Everything the service reads from the configuration.
 #[derive(Debug, Clone)]
@@ -53,63 +37,32 @@ impl ServiceConfig {
     ///
     /// and the sockets of multicast, psycstore and statistics.
     pub fn from_config(cfg: &Config) -> Result<Self, ServiceError> {
+        let own = ServiceSection::new(cfg, SECTION);
         let mut channel = ChannelConfig::default();
-        if let Some(n) = positive(cfg, "TRANSMIT_QUEUE")? {
-            channel.max_transmit_queue = usize::try_from(n).unwrap_or(usize::MAX);
+        if let Some(n) = own.positive_count("TRANSMIT_QUEUE")? {
+            channel.max_transmit_queue = n;
         }
-        if let Some(n) = positive(cfg, "FRAGMENTS_IN_FLIGHT")? {
-            channel.max_fragments_in_flight = usize::try_from(n).unwrap_or(usize::MAX);
+        if let Some(n) = own.positive_count("FRAGMENTS_IN_FLIGHT")? {
+            channel.max_fragments_in_flight = n;
         }
-        if let Some(n) = positive(cfg, "RECEIVE_WINDOW")? {
+        if let Some(n) = own.positive("RECEIVE_WINDOW")? {
             channel.receive_window = n;
         }
-        if let Some(n) = positive(cfg, "MAX_REPLAYS")? {
-            channel.max_replays = usize::try_from(n).unwrap_or(usize::MAX);
+        if let Some(n) = own.positive_count("MAX_REPLAYS")? {
+            channel.max_replays = n;
         }
-        if let Some(n) = cfg
-            .get_number(SECTION, "MAX_STATE_CHAIN")
-            .map_err(|e| bad("MAX_STATE_CHAIN", e.to_string()))?
-        {
+        if let Some(n) = own.number("MAX_STATE_CHAIN")? {
             channel.max_state_chain = n;
         }
-        if let Some(t) = cfg
-            .get_time(SECTION, "REPLAY_TIMEOUT")
-            .map_err(|e| bad("REPLAY_TIMEOUT", e.to_string()))?
-        {
-            if t.is_zero() {
-                return Err(bad("REPLAY_TIMEOUT", "must be above zero".into()));
-            }
+        if let Some(t) = own.positive_time("REPLAY_TIMEOUT")? {
             channel.replay_timeout = t;
         }
         Ok(Self {
             channel,
-            multicast_socket: cfg
-                .unix_path("multicast")
-                .ok_or(ServiceError::NoSocket("multicast"))?,
-            psycstore_socket: cfg
-                .unix_path("psycstore")
-                .ok_or(ServiceError::NoSocket("psycstore"))?,
+            multicast_socket: required_socket(cfg, "multicast")?,
+            psycstore_socket: required_socket(cfg, "psycstore")?,
             statistics_socket: cfg.unix_path("statistics"),
         })
-    }
-}
-
-fn bad(option: &'static str, reason: String) -> ServiceError {
-    ServiceError::BadValue {
-        section: SECTION,
-        option,
-        reason,
-    }
-}
-
-/// A number option that must be at least 1 when given.
-fn positive(cfg: &Config, option: &'static str) -> Result<Option<u64>, ServiceError> {
-    match cfg
-        .get_number(SECTION, option)
-        .map_err(|e| bad(option, e.to_string()))?
-    {
-        Some(0) => Err(bad(option, "must be at least 1".into())),
-        n => Ok(n),
     }
 }
 

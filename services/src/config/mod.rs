@@ -11,7 +11,8 @@
 //! - `load`: files, directives, base dir, default file;
 //! - `expand`: `$`-expansion and `~`;
 //! - `values`: YES/NO, number, time, size;
-//! - `install`: the installation directories.
+//! - `install`: the installation directories;
+//! - `section`: a service's own options read at start-up, and why it may refuse to start.
 //!
 //! Section and option names compare ASCII-case-insensitively (`strcasecmp`); the spelling
 //! first used is kept. Listings come newest-first, as GNUnet's linked lists give them.
@@ -21,6 +22,7 @@ mod expand;
 mod install;
 mod load;
 mod parse;
+mod section;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +31,7 @@ use std::time::Duration;
 pub use error::{ConfigError, InlineError, SyntaxError};
 pub use expand::{MAX_LEN as MAX_EXPANDED_LEN, MAX_NEST as MAX_EXPANSION_NEST};
 pub use load::MAX_INLINE_DEPTH;
+pub use section::{required_socket, ServiceSection, StartError};
 
 /// A GNUnet configuration: sections of `option = value` entries.
 #[derive(Clone, Debug, Default)]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gnunet_service::config::Config;
+use gnunet_service::config::{required_socket, Config, ServiceSection};
 use gnunet_service::peer::PeerIdentity;
 use tracing::error;
 
@@ -14,27 +14,8 @@ pub const SECTION: &str = "social";
 /// How long start-up waits for CORE when the host key file cannot be read.
 const CORE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Why the service cannot start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServiceError {
-    /// A config value could not be read or is out of range.
-    #[error("bad configuration value [{section}] {option}: {reason}")]
-    BadValue {
-        /// Section.
-        section: &'static str,
-        /// Option.
-        option: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A service we need has no UNIXPATH.
-    #[error("[{0}] UNIXPATH is not set")]
-    NoSocket(&'static str),
-    /// Our own peer identity is unknown (no readable host key, and CORE did not answer).
-    #[error("cannot learn this peer's identity: {0}")]
-    Identity(String),
-}
+/// Why the service cannot start (shared by the workspace's services).
+pub use gnunet_service::config::StartError as ServiceError;
 
 /// Overrides of the place logic's limits from `[social]`; `None` keeps the logic's default
 /// (the defaults live with the logic, so they are written down once). Every number is at
@@ -114,62 +95,26 @@ impl ServiceConfig {
         if data_home.is_none() {
             error!("configuration value [social] DATA_HOME is missing: places are neither loaded nor saved");
         }
+        let own = ServiceSection::new(cfg, SECTION);
         let knobs = LogicKnobs {
-            relay: cfg
-                .get_yesno(SECTION, "RELAY")
-                .map_err(|e| bad("RELAY", e.to_string()))?,
-            max_places: positive(cfg, "MAX_PLACES")?,
-            max_clients_per_place: positive(cfg, "MAX_CLIENTS_PER_PLACE")?,
-            max_pending_entries: positive(cfg, "MAX_PENDING_ENTRIES")?,
-            max_transmit_entries: positive(cfg, "TRANSMIT_QUEUE")?,
-            max_transmit_bytes: positive_size(cfg, "TRANSMIT_QUEUE_SIZE")?,
-        };
-        let socket = |service: &'static str| {
-            cfg.unix_path(service)
-                .ok_or(ServiceError::NoSocket(service))
+            relay: own.yesno("RELAY")?,
+            max_places: own.positive_count("MAX_PLACES")?,
+            max_clients_per_place: own.positive_count("MAX_CLIENTS_PER_PLACE")?,
+            max_pending_entries: own.positive_count("MAX_PENDING_ENTRIES")?,
+            max_transmit_entries: own.positive_count("TRANSMIT_QUEUE")?,
+            max_transmit_bytes: own.positive_size("TRANSMIT_QUEUE_SIZE")?,
         };
         Ok(Self {
-            psyc_socket: socket("psyc")?,
-            identity_socket: socket("identity")?,
-            gns_socket: socket("gns")?,
-            namestore_socket: socket("namestore")?,
+            psyc_socket: required_socket(cfg, "psyc")?,
+            identity_socket: required_socket(cfg, "identity")?,
+            gns_socket: required_socket(cfg, "gns")?,
+            namestore_socket: required_socket(cfg, "namestore")?,
             statistics_socket: cfg.unix_path("statistics"),
             me: gnunet_service::core::this_peer(cfg, CORE_TIMEOUT)
                 .map_err(|e| ServiceError::Identity(e.to_string()))?,
             data_home,
             knobs,
         })
-    }
-}
-
-fn bad(option: &'static str, reason: String) -> ServiceError {
-    ServiceError::BadValue {
-        section: SECTION,
-        option,
-        reason,
-    }
-}
-
-/// A count that must be at least 1 when given.
-fn positive(cfg: &Config, option: &'static str) -> Result<Option<usize>, ServiceError> {
-    let n = cfg
-        .get_number(SECTION, option)
-        .map_err(|e| bad(option, e.to_string()))?;
-    at_least_one(option, n)
-}
-
-/// A size ("4 MiB") that must be at least 1 byte when given.
-fn positive_size(cfg: &Config, option: &'static str) -> Result<Option<usize>, ServiceError> {
-    let n = cfg
-        .get_size(SECTION, option)
-        .map_err(|e| bad(option, e.to_string()))?;
-    at_least_one(option, n)
-}
-
-fn at_least_one(option: &'static str, n: Option<u64>) -> Result<Option<usize>, ServiceError> {
-    match n {
-        Some(0) => Err(bad(option, "must be at least 1".into())),
-        n => Ok(n.map(|n| usize::try_from(n).unwrap_or(usize::MAX))),
     }
 }
 
