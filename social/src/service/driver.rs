@@ -98,8 +98,8 @@ impl Service {
 
     /// Opens `DATA_HOME` and returns what it holds; problems are logged, never fatal.
     fn load(&mut self) -> Vec<crate::store::SavedPlace> {
+        // Without DATA_HOME the configuration reading has logged the error already.
         let Some(root) = self.cfg.data_home.clone() else {
-            error!("[social] DATA_HOME is not set: places are neither loaded nor saved");
             return Vec::new();
         };
         let home = match DataHome::open(&root) {
