@@ -1,0 +1,248 @@
+//! Driving `gnunet-social` as a user would, for the multi-peer tests: one-shot runs with
+//! `--json` parsed into events, and `--follow --json` runs in the background whose events a
+//! reader thread collects until the test kills the process (by its pid).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use testnet::Peer;
+
+use crate::common::{cli_path, social_log};
+
+/// Patience for something to show up in a follower's output.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// One finished run of `gnunet-social --json`.
+#[derive(Debug)]
+pub struct Run {
+    /// How it ended.
+    pub status: ExitStatus,
+    /// Its JSON events, in order.
+    pub events: Vec<Value>,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// The first event of kind `event` for which `pred` holds.
+    pub fn find(&self, event: &str, pred: impl Fn(&Value) -> bool) -> Option<&Value> {
+        self.events.iter().find(|e| e["event"] == event && pred(e))
+    }
+
+    /// Every event of kind `event`.
+    pub fn all(&self, event: &str) -> Vec<&Value> {
+        self.events.iter().filter(|e| e["event"] == event).collect()
+    }
+}
+
+/// Parses the JSON lines of `stdout`; a line that is no JSON fails the test.
+fn parse_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// Runs `gnunet-social -c <peer config> --json ARGS` to its end.
+pub fn run(peer: &Peer, args: &[&str]) -> Run {
+    let out = Command::new(cli_path())
+        .arg("-c")
+        .arg(peer.config_path())
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("run gnunet-social");
+    Run {
+        status: out.status,
+        events: parse_lines(&out.stdout),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// As [`run`], and the run must succeed (exit 0).
+pub fn run_ok(peer: &Peer, args: &[&str]) -> Run {
+    let r = run(peer, args);
+    assert!(
+        r.status.success(),
+        "gnunet-social {args:?} on p{} failed: {:?}\nstdout: {:?}\nstderr: {}\nsocial log:\n{}",
+        peer.index() + 1,
+        r.status,
+        r.events,
+        r.stderr,
+        social_log(peer)
+    );
+    r
+}
+
+/// A `gnunet-social --follow --json` process in the background.
+pub struct Follower {
+    what: String,
+    child: Child,
+    events: Arc<Mutex<Vec<Value>>>,
+    reader: Option<JoinHandle<()>>,
+}
+
+/// Starts `gnunet-social -c <peer config> --json --follow ARGS` in the background.
+pub fn follow(peer: &Peer, args: &[&str]) -> Follower {
+    let mut child = Command::new(cli_path())
+        .arg("-c")
+        .arg(peer.config_path())
+        .args(["--json", "--follow"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn gnunet-social --follow");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let sink = Arc::clone(&events);
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| Value::String(format!("not JSON ({e}): {line}")));
+            sink.lock().expect("events lock").push(value);
+        }
+    });
+    Follower {
+        what: format!("p{} follow {args:?}", peer.index() + 1),
+        child,
+        events,
+        reader: Some(reader),
+    }
+}
+
+impl Follower {
+    /// Everything printed so far.
+    pub fn events(&self) -> Vec<Value> {
+        self.events.lock().expect("events lock").clone()
+    }
+
+    /// Waits for the first event of kind `event` for which `pred` holds.
+    pub fn wait(&self, event: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(e) = self
+                .events()
+                .into_iter()
+                .find(|e| e["event"] == event && pred(e))
+            {
+                return e;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: no {event} event as expected within {WAIT:?}; got {:#?}",
+                self.what,
+                self.events()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits for a message event whose body is `data`.
+    pub fn wait_message(&self, data: &str) -> Value {
+        self.wait("message", |e| e["data"] == data)
+    }
+
+    /// Whether the process has ended by itself (and how).
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("try_wait")
+    }
+
+    /// Waits (at most [`WAIT`]) for the process to end by itself.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.exited() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "{} did not end", self.what);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Kills the process (by its pid) and returns what it printed.
+    pub fn stop(mut self) -> Vec<Value> {
+        self.kill();
+        self.events()
+    }
+
+    fn kill(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            // It may have ended just now: nothing left to kill then.
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The value of the `entered` event's `place` of a run.
+pub fn entered_place(r: &Run) -> String {
+    r.find("entered", |_| true)
+        .and_then(|e| e["place"].as_str())
+        .unwrap_or_else(|| panic!("no entered place in {:?}", r.events))
+        .to_owned()
+}
+
+/// The 52-character ECDSA key of the ego `name`, as `--status --json` lists it.
+pub fn ego_key(peer: &Peer, name: &str) -> String {
+    let r = run_ok(peer, &["--status"]);
+    r.find("ego", |e| e["name"] == name)
+        .and_then(|e| e["key"].as_str())
+        .unwrap_or_else(|| panic!("no ego {name} in {:?}", r.events))
+        .to_owned()
+}
+
+/// Pids of `program` among the processes of `peer` (ARM and what it started).
+pub fn pids_of(peer: &Peer, program: &str) -> Vec<u32> {
+    peer.service_pids()
+        .into_iter()
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let argv0 = cmdline.split(|&b| b == 0).next().unwrap_or_default();
+            let name = argv0.rsplit(|&b| b == b'/').next().unwrap_or_default();
+            name == program.as_bytes()
+        })
+        .collect()
+}
+
+/// `kill -9` of the one process of `peer` running `program`; returns its pid.
+pub fn kill9(peer: &Peer, program: &str) -> u32 {
+    let pids = pids_of(peer, program);
+    assert_eq!(
+        pids.len(),
+        1,
+        "one {program} on p{}: {pids:?}",
+        peer.index() + 1
+    );
+    let status = Command::new("kill")
+        .args(["-9", &pids[0].to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -9 {}", pids[0]);
+    let deadline = Instant::now() + WAIT;
+    while pids_of(peer, program).contains(&pids[0]) {
+        assert!(Instant::now() < deadline, "pid {} does not die", pids[0]);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pids[0]
+}

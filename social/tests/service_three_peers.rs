@@ -1,0 +1,297 @@
+//! Three real peers, driven only through the `gnunet-social` binary (`--json` parsed): a
+//! host on p1 refuses and then admits a guest from p2 who enters by key, publishes the place
+//! in its zone, and a guest on p3 enters by that name through the DHT; announcements and
+//! talk reach the others' `--follow` processes; history and state are read on a guest's
+//! peer; guests and host leave.
+//!
+//! The one step that is not the binary: publishing the place (ZONE_ADD_PLACE) goes through
+//! `social::client::App`, as the tool has no option for it (neither had the 2019 tool; see
+//! its man page).
+
+mod cli_common;
+mod common;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use cli_common::*;
+use common::*;
+use gnunet_service::crypto::{ecdsa, eddsa};
+use gnunet_service::peer::PeerIdentity;
+use testnet::Topology;
+
+#[test]
+fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
+    let t0 = Instant::now();
+    let net = start_net(3, Topology::Mesh, &[]);
+    let (p1, p2, p3) = (net.peer(0), net.peer(1), net.peer(2));
+    let host_ego = create_ego(p1, "host");
+    create_ego(p2, "g1");
+    create_ego(p3, "g2");
+    eprintln!("peers up in {:?}", t0.elapsed());
+    let g1 = ego_key(p2, "g1");
+    let g2 = ego_key(p3, "g2");
+
+    // The host creates the place.
+    let r = run_ok(p1, &["--host-enter", "--ego", "host"]);
+    let place = entered_place(&r);
+    let status = run_ok(p1, &["--status"]);
+    assert!(
+        status
+            .find("place", |e| e["role"] == "host"
+                && e["key"] == place.as_str())
+            .is_some(),
+        "{:?}",
+        status.events
+    );
+
+    // First the host refuses: the guest's enter fails (exit 1) with the refusal.
+    let host = follow(p1, &["--host-reconnect", "--place", &place, "--deny"]);
+    host.wait("entered", |e| e["reconnect"] == true);
+    let enter_by_key = [
+        "--guest-enter",
+        "--place",
+        &place,
+        "--peer",
+        p1.identity(),
+        "--ego",
+        "g1",
+    ];
+    let r = run(p2, &enter_by_key);
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "refused enter: {:?} {}",
+        r.events,
+        r.stderr
+    );
+    let d = r.find("decision", |_| true).expect("a decision");
+    assert_eq!(d["admitted"], false, "{d}");
+    assert_eq!(d["response"]["method"], "_notice_place_refuse", "{d}");
+    host.wait("entry_request", |e| e["nym"] == g1.as_str());
+    host.wait("entry_answered", |e| {
+        e["nym"] == g1.as_str() && e["admitted"] == false
+    });
+    drop(host.stop());
+
+    // Then it welcomes: the same guest asks again and is admitted.
+    let host = follow(p1, &["--host-reconnect", "--place", &place, "--welcome"]);
+    host.wait("entered", |e| e["reconnect"] == true);
+    let r = run_ok(p2, &enter_by_key);
+    let d = r.find("decision", |_| true).expect("a decision");
+    assert_eq!(d["admitted"], true, "{d}");
+    assert_eq!(d["response"]["method"], "_notice_place_admit", "{d}");
+    host.wait("entry_answered", |e| {
+        e["nym"] == g1.as_str() && e["admitted"] == true
+    });
+    let g1f = follow(p2, &["--guest-reconnect", "--place", &place]);
+    g1f.wait("entered", |e| {
+        e["role"] == "guest" && e["reconnect"] == true
+    });
+
+    // The host publishes the place as `home` in its zone; g2 enters by name (DHT).
+    let host_zone = host_ego.key.public_key().to_string();
+    publish_place(p1, &host_ego_key(p1), &place);
+    let gns = format!("home.{host_zone}");
+    let r = enter_by_name(p3, &gns);
+    assert_eq!(entered_place(&r), place, "by name: {:?}", r.events);
+    host.wait("entry_answered", |e| {
+        e["nym"] == g2.as_str() && e["admitted"] == true
+    });
+    let g2f = follow(p3, &["--guest-reconnect", "--place", &place]);
+    g2f.wait("entered", |e| {
+        e["role"] == "guest" && e["reconnect"] == true
+    });
+
+    // Announcements reach both guests; talk reaches the host, with the talker's nym.
+    run_ok(
+        p1,
+        &[
+            "--host-announce",
+            "--place",
+            &place,
+            "--method",
+            "_converse",
+            "--data",
+            "hello all",
+        ],
+    );
+    for g in [&g1f, &g2f] {
+        let m = g.wait_message("hello all");
+        assert_eq!(m["method"], "_converse", "{m}");
+        assert_eq!(m["request"], false, "{m}");
+    }
+    for (peer, nym, text) in [(p2, &g1, "hi from g1"), (p3, &g2, "hi from g2")] {
+        let r = run_ok(
+            peer,
+            &[
+                "--guest-talk",
+                "--place",
+                &place,
+                "--method",
+                "_converse",
+                "--data",
+                text,
+            ],
+        );
+        assert!(
+            r.find("transmitted", |e| e["cancelled"] == false).is_some(),
+            "{:?}",
+            r.events
+        );
+        let m = host.wait_message(text);
+        assert_eq!(m["nym"], nym.as_str(), "{m}");
+        assert_eq!(m["request"], true, "{m}");
+    }
+    run_ok(
+        p1,
+        &[
+            "--host-assign",
+            "--place",
+            &place,
+            "--name",
+            "_topic",
+            "--data",
+            "news",
+        ],
+    );
+    run_ok(
+        p1,
+        &[
+            "--host-announce",
+            "--place",
+            &place,
+            "--method",
+            "_converse",
+            "--data",
+            "second",
+        ],
+    );
+    let second = g1f.wait_message("second");
+    g2f.wait_message("second");
+
+    // History and state on g1's peer.
+    let r = run_ok(
+        p2,
+        &[
+            "--replay-latest",
+            "--place",
+            &place,
+            "--limit",
+            "10",
+            "--method",
+            "_converse",
+        ],
+    );
+    let texts: Vec<_> = r.all("message").iter().map(|m| m["data"].clone()).collect();
+    assert!(
+        texts.contains(&"hello all".into()) && texts.contains(&"second".into()),
+        "latest: {:?}",
+        r.events
+    );
+    assert!(
+        r.all("message").iter().all(|m| m["method"] == "_converse"),
+        "{:?}",
+        r.events
+    );
+    let last = second["id"].as_u64().expect("message id");
+    let first = g1f.wait_message("hello all")["id"]
+        .as_u64()
+        .expect("message id");
+    let r = run_ok(
+        p2,
+        &[
+            "--replay",
+            "--place",
+            &place,
+            "--start",
+            &first.to_string(),
+            "--until",
+            &last.to_string(),
+        ],
+    );
+    let ids: Vec<_> = r
+        .all("message")
+        .iter()
+        .filter_map(|m| m["id"].as_u64())
+        .collect();
+    assert!(
+        ids.contains(&first) && ids.contains(&last),
+        "replay {first}..{last}: {:?}",
+        r.events
+    );
+    assert!(ids.iter().all(|id| (first..=last).contains(id)), "{ids:?}");
+    let r = run_ok(
+        p2,
+        &["--look-at", "--place", &place, "--name", "_topic_sub"],
+    );
+    assert!(
+        r.find("var", |v| v["name"] == "_topic"
+            && v["value"] == "news\u{0}")
+            .is_some(),
+        "look-at: {:?}",
+        r.events
+    );
+    let r = run_ok(p2, &["--look-for", "--place", &place, "--name", "_to"]);
+    assert!(
+        r.find("var", |v| v["name"] == "_topic").is_some(),
+        "look-for: {:?}",
+        r.events
+    );
+
+    // The guests leave (the host hears their farewells), then the host.
+    drop(g2f.stop());
+    run_ok(p3, &["--guest-leave", "--place", &place]);
+    host.wait("farewell", |e| e["nym"] == g2.as_str());
+    drop(g1f.stop());
+    run_ok(p2, &["--guest-leave", "--place", &place]);
+    host.wait("farewell", |e| e["nym"] == g1.as_str());
+    drop(host.stop());
+    run_ok(p1, &["--host-leave", "--place", &place]);
+    let status = run_ok(p1, &["--status"]);
+    assert!(status.all("place").is_empty(), "{:?}", status.events);
+    eprintln!("done in {:?}", t0.elapsed());
+}
+
+/// The ego `host`'s ECDSA key on `peer`.
+fn host_ego_key(peer: &testnet::Peer) -> ecdsa::PublicKey {
+    ego_key(peer, "host").parse().expect("ego key")
+}
+
+/// ZONE_ADD_PLACE: `home` in the host's zone names `place` at `peer`.
+fn publish_place(peer: &testnet::Peer, ego: &ecdsa::PublicKey, place: &str) {
+    let mut app = social::client::App::connect(&config(peer), "cli").expect("app connect");
+    let place: eddsa::PublicKey = place.parse().expect("place key");
+    let origin: PeerIdentity = peer.identity().parse().expect("peer id");
+    let result = app
+        .zone_add_place(
+            *ego,
+            "home",
+            "",
+            place,
+            origin,
+            &[],
+            SystemTime::now() + Duration::from_secs(3600),
+        )
+        .expect("zone add place");
+    assert!(result.result >= 0, "zone add place: {result:?}");
+}
+
+/// `--guest-enter --gns NAME --ego g2`, tried again while the name is not yet in the DHT.
+fn enter_by_name(peer: &testnet::Peer, name: &str) -> Run {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = run(peer, &["--guest-enter", "--gns", name, "--ego", "g2"]);
+        if r.status.success() {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "enter by name {name}: {:?}\n{}\nsocial log:\n{}",
+            r.events,
+            r.stderr,
+            social_log(peer)
+        );
+        eprintln!("enter by name not yet: {:?}", r.events);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
