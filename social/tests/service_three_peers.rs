@@ -247,8 +247,10 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
     host.wait("farewell", |e| e["nym"] == g1.as_str());
     drop(host.stop());
     run_ok(p1, &["--host-leave", "--place", &place]);
-    let status = run_ok(p1, &["--status"]);
-    assert!(status.all("place").is_empty(), "{:?}", status.events);
+    for p in [p1, p2, p3] {
+        let status = run_ok(p, &["--status"]);
+        assert!(status.all("place").is_empty(), "{:?}", status.events);
+    }
     eprintln!("done in {:?}", t0.elapsed());
 }
 

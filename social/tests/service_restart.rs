@@ -1,0 +1,202 @@
+//! `gnunet-service-social` killed (`kill -9`) mid-conversation, first on the host's peer,
+//! then on the guest's, driven only through `gnunet-social` (`--json` parsed): ARM starts it
+//! again on the next client connect; it comes back with its places from `DATA_HOME`, the
+//! host's channel restarts, the guest re-joins with its stored origin without entering
+//! again, what was acknowledged before the kill replays after it, and the conversation goes
+//! on both ways.
+
+mod cli_common;
+mod common;
+
+use std::time::Instant;
+
+use cli_common::*;
+use common::*;
+use testnet::{Peer, Topology};
+
+const SERVICE: &str = "gnunet-service-social";
+
+/// `--status` lists `place` with `role` (the service answers: ARM started it if needed).
+fn assert_listed(peer: &Peer, place: &str, role: &str) {
+    let r = run_ok(peer, &["--status"]);
+    assert!(
+        r.find("place", |e| e["role"] == role && e["key"] == place)
+            .is_some(),
+        "p{} lists no {role} place {place}: {:?}",
+        peer.index() + 1,
+        r.events
+    );
+}
+
+fn announce(peer: &Peer, place: &str, text: &str) {
+    run_ok(
+        peer,
+        &[
+            "--host-announce",
+            "--place",
+            place,
+            "--method",
+            "_converse",
+            "--data",
+            text,
+        ],
+    );
+}
+
+fn talk(peer: &Peer, place: &str, text: &str) {
+    run_ok(
+        peer,
+        &[
+            "--guest-talk",
+            "--place",
+            place,
+            "--method",
+            "_converse",
+            "--data",
+            text,
+        ],
+    );
+}
+
+/// The bodies `--replay-latest` prints on `peer`.
+fn latest(peer: &Peer, place: &str) -> Vec<String> {
+    let r = run_ok(
+        peer,
+        &["--replay-latest", "--place", place, "--limit", "20"],
+    );
+    r.all("message")
+        .iter()
+        .filter_map(|m| m["data"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Peers p1 (host `host`) and p2 (guest `g1`) with a place entered and both followed; one
+/// announcement and one talk request went through. Returns the place and the followers.
+fn conversation(p1: &Peer, p2: &Peer) -> (String, Follower, Follower) {
+    create_ego(p1, "host");
+    create_ego(p2, "g1");
+    let place = entered_place(&run_ok(p1, &["--host-enter", "--ego", "host"]));
+    let host = follow(p1, &["--host-reconnect", "--place", &place, "--welcome"]);
+    host.wait("entered", |e| e["reconnect"] == true);
+    run_ok(
+        p2,
+        &[
+            "--guest-enter",
+            "--place",
+            &place,
+            "--peer",
+            p1.identity(),
+            "--ego",
+            "g1",
+        ],
+    );
+    let guest = follow(p2, &["--guest-reconnect", "--place", &place]);
+    guest.wait("entered", |e| e["reconnect"] == true);
+    announce(p1, &place, "before the kill");
+    guest.wait_message("before the kill");
+    talk(p2, &place, "talk before the kill");
+    host.wait_message("talk before the kill");
+    (place, host, guest)
+}
+
+/// Kills the social service of `peer` under a follower, which must then end with an error;
+/// `--status` (a client connect: ARM starts the service again) lists `place` as `role`.
+fn kill_and_come_back(peer: &Peer, mut follower: Follower, place: &str, role: &str) {
+    let old = kill9(peer, SERVICE);
+    assert_ne!(
+        follower.wait_exit().code(),
+        Some(0),
+        "follower after the kill"
+    );
+    drop(follower);
+    assert_listed(peer, place, role);
+    let new = pids_of(peer, SERVICE);
+    assert!(
+        !new.is_empty() && !new.contains(&old),
+        "old {old}, now {new:?}"
+    );
+}
+
+#[test]
+fn killed_on_the_guest_peer_then_on_the_host_peer_social_comes_back_with_its_places() {
+    let t0 = Instant::now();
+    let net = start_net(2, Topology::Line, &[]);
+    let (p1, p2) = (net.peer(0), net.peer(1));
+    eprintln!("peers up in {:?}", t0.elapsed());
+    let (place, host, guest) = conversation(p1, p2);
+    let g1 = ego_key(p2, "g1");
+
+    // The guest's service dies mid-conversation; the host announces meanwhile.
+    let t = Instant::now();
+    kill_and_come_back(p2, guest, &place, "guest");
+    announce(p1, &place, "while the guest was away");
+    // Re-joined with its stored origin, without --guest-enter: talk and announcements flow.
+    let guest = follow(p2, &["--guest-reconnect", "--place", &place]);
+    let e = guest.wait("entered", |e| e["reconnect"] == true);
+    assert!(e["result"].as_i64().is_some_and(|r| r >= 0), "{e}");
+    talk(p2, &place, "talk after the guest restart");
+    let m = host.wait_message("talk after the guest restart");
+    assert_eq!(m["nym"], g1.as_str(), "{m}");
+    announce(p1, &place, "after the guest restart");
+    guest.wait_message("after the guest restart");
+    let texts = latest(p2, &place);
+    for want in [
+        "before the kill",
+        "while the guest was away",
+        "after the guest restart",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == want),
+            "guest history lacks {want:?}: {texts:?}"
+        );
+    }
+    eprintln!("guest-side restart checked in {:?}", t.elapsed());
+
+    // The host's service dies: it comes back with the place and restarts its channel.
+    let t = Instant::now();
+    drop(guest.stop());
+    kill_and_come_back(p1, host, &place, "host");
+    let host = follow(p1, &["--host-reconnect", "--place", &place, "--welcome"]);
+    let e = host.wait("entered", |e| e["reconnect"] == true);
+    assert!(
+        e["max_message_id"].as_u64().is_some_and(|id| id >= 3),
+        "{e}"
+    );
+    announce(p1, &place, "after the host restart");
+    let texts = latest(p1, &place);
+    for want in [
+        "before the kill",
+        "after the guest restart",
+        "after the host restart",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == want),
+            "host history lacks {want:?}: {texts:?}"
+        );
+    }
+    eprintln!("host-side restart checked in {:?}", t.elapsed());
+    drop(host.stop());
+    eprintln!("done in {:?}", t0.elapsed());
+}
+
+/// After the host's service died and came back, the conversation goes on: a new
+/// announcement reaches the guest and its talk reaches the host.
+///
+/// Fails today: when the host's social dies, psyc stops the master and multicast ends the
+/// group (GROUP_END to the members, who are then marked refused and never re-attach), and
+/// neither psyc nor social on the guest's peer learns of it; the guest only comes back when
+/// its own service re-joins.
+#[test]
+#[ignore = "multicast ends the group when the origin's client dies; guests do not re-attach"]
+fn after_a_host_side_kill_the_conversation_goes_on() {
+    let net = start_net(2, Topology::Line, &[]);
+    let (p1, p2) = (net.peer(0), net.peer(1));
+    let (place, host, guest) = conversation(p1, p2);
+    kill_and_come_back(p1, host, &place, "host");
+    let host = follow(p1, &["--host-reconnect", "--place", &place, "--welcome"]);
+    host.wait("entered", |e| e["reconnect"] == true);
+    announce(p1, &place, "after the host restart");
+    guest.wait_message("after the host restart");
+    talk(p2, &place, "talk after the host restart");
+    host.wait_message("talk after the host restart");
+}
