@@ -88,9 +88,11 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
         e["role"] == "guest" && e["reconnect"] == true
     });
 
-    // The host publishes the place as `home` in its zone; g2 enters by name (DHT).
+    // The host publishes the place as `home` in its zone (g1's peer as relay); g2 enters by
+    // name (DHT).
     let host_zone = host_ego.key.public_key().to_string();
-    publish_place(p1, &host_ego_key(p1), &place);
+    let relay: PeerIdentity = p2.identity().parse().expect("peer id");
+    publish_place(p1, &host_ego_key(p1), &place, &[relay]);
     let gns = format!("home.{host_zone}");
     let r = enter_by_name(p3, &gns);
     assert_eq!(entered_place(&r), place, "by name: {:?}", r.events);
@@ -189,7 +191,9 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
         r.events
     );
     assert!(
-        r.all("message").iter().all(|m| m["method"] == "_converse"),
+        r.all("message")
+            .iter()
+            .all(|m| m["method"] == "_converse" && m["historic"] == true),
         "{:?}",
         r.events
     );
@@ -259,8 +263,13 @@ fn host_ego_key(peer: &testnet::Peer) -> ecdsa::PublicKey {
     ego_key(peer, "host").parse().expect("ego key")
 }
 
-/// ZONE_ADD_PLACE: `home` in the host's zone names `place` at `peer`.
-fn publish_place(peer: &testnet::Peer, ego: &ecdsa::PublicKey, place: &str) {
+/// ZONE_ADD_PLACE: `home` in the host's zone names `place` at `peer`, with `relays`.
+fn publish_place(
+    peer: &testnet::Peer,
+    ego: &ecdsa::PublicKey,
+    place: &str,
+    relays: &[PeerIdentity],
+) {
     let mut app = social::client::App::connect(&config(peer), "cli").expect("app connect");
     let place: eddsa::PublicKey = place.parse().expect("place key");
     let origin: PeerIdentity = peer.identity().parse().expect("peer id");
@@ -271,7 +280,7 @@ fn publish_place(peer: &testnet::Peer, ego: &ecdsa::PublicKey, place: &str) {
             "",
             place,
             origin,
-            &[],
+            relays,
             SystemTime::now() + Duration::from_secs(3600),
         )
         .expect("zone add place");
