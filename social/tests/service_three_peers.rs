@@ -242,15 +242,40 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
         r.events
     );
 
-    // The guests leave (the host hears their farewells), then the host.
-    drop(g2f.stop());
+    // g2 leaves while its follower runs (the host hears the farewell); then the host leaves
+    // while g1 follows, and g1 hears the closing notice; g1 leaves last.
     run_ok(p3, &["--guest-leave", "--place", &place]);
     host.wait("farewell", |e| e["nym"] == g2.as_str());
-    drop(g1f.stop());
-    run_ok(p2, &["--guest-leave", "--place", &place]);
-    host.wait("farewell", |e| e["nym"] == g1.as_str());
-    drop(host.stop());
+    // Its follower ends with the place (exit 0, `left` last).
+    let mut g2f = g2f;
+    assert_eq!(
+        g2f.wait_exit().code(),
+        Some(0),
+        "g2 follower after the leave"
+    );
+    assert_eq!(
+        g2f.events().last().map(|e| e["event"].clone()),
+        Some("left".into())
+    );
+    let mut host = host;
     run_ok(p1, &["--host-leave", "--place", &place]);
+    assert_eq!(
+        host.wait_exit().code(),
+        Some(0),
+        "host follower after the leave"
+    );
+    assert_eq!(
+        host.events().last().map(|e| e["event"].clone()),
+        Some("left".into())
+    );
+    g1f.wait("message", |m| m["method"] == "_notice_place_closing");
+    drop(g1f.stop());
+    let r = run_ok(p2, &["--guest-leave", "--place", &place]);
+    assert!(
+        r.find("left", |e| e["role"] == "guest").is_some(),
+        "{:?}",
+        r.events
+    );
     for p in [p1, p2, p3] {
         let status = run_ok(p, &["--status"]);
         assert!(status.all("place").is_empty(), "{:?}", status.events);
