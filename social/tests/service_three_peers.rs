@@ -1,12 +1,13 @@
-//! Three real peers, driven only through the `gnunet-social` binary (`--json` parsed): a
-//! host on p1 refuses and then admits a guest from p2 who enters by key, publishes the place
-//! in its zone, and a guest on p3 enters by that name through the DHT; announcements and
-//! talk reach the others' `--follow` processes; history and state are read on a guest's
+//! Three real peers (and a fourth), driven only through the `gnunet-social` binary (`--json`
+//! parsed): a host on p1 refuses and then admits a guest from p2 who enters by key, publishes
+//! the place in its zone, a guest on p3 enters by `home.<host zone key>` through the DHT and
+//! one on p4 by `home.alice.gnu` (`alice` naming the host's zone in its own); announcements
+//! and talk reach the others' `--follow` processes; history and state are read on a guest's
 //! peer; guests and host leave.
 //!
-//! The one step that is not the binary: publishing the place (ZONE_ADD_PLACE) goes through
-//! `social::client::App`, as the tool has no option for it (neither had the 2019 tool; see
-//! its man page).
+//! The steps that are not the binary: publishing the place (ZONE_ADD_PLACE) and naming the
+//! host's zone (ZONE_ADD_NYM) go through `social::client::App`, as the tool has no option for
+//! them (neither had the 2019 tool; see its man page).
 
 mod cli_common;
 mod common;
@@ -19,11 +20,59 @@ use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
 use testnet::Topology;
 
+/// Two egos of one peer in the same place, both talking to the host.
+///
+/// Fails today: the host's multicast drops the first guest's requests ("request from a member
+/// not admitted on this channel"): the guests' peer sends both members' requests up one
+/// channel while the origin checks admission per channel and member.
+#[test]
+#[ignore = "multicast: requests of two members behind one peer are dropped at the origin"]
+fn two_guests_on_one_peer_both_talk() {
+    let net = start_net(2, Topology::Line, &[]);
+    let (p1, p2) = (net.peer(0), net.peer(1));
+    create_ego(p1, "host");
+    create_ego(p2, "g1");
+    create_ego(p2, "g2");
+    let place = entered_place(&run_ok(p1, &["--host-enter", "--ego", "host"]));
+    let host = follow(p1, &["--host-reconnect", "--place", &place, "--welcome"]);
+    host.wait("entered", |e| e["reconnect"] == true);
+    for ego in ["g1", "g2"] {
+        run_ok(
+            p2,
+            &[
+                "--guest-enter",
+                "--place",
+                &place,
+                "--peer",
+                p1.identity(),
+                "--ego",
+                ego,
+            ],
+        );
+    }
+    for ego in ["g1", "g2"] {
+        let text = format!("hi from {ego}");
+        run_ok(
+            p2,
+            &[
+                "--guest-talk",
+                "--place",
+                &place,
+                "--ego",
+                ego,
+                "--data",
+                &text,
+            ],
+        );
+        host.wait_message(&text);
+    }
+}
+
 #[test]
 fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
     let t0 = Instant::now();
-    let net = start_net(3, Topology::Mesh, &[]);
-    let (p1, p2, p3) = (net.peer(0), net.peer(1), net.peer(2));
+    let net = start_net(4, Topology::Mesh, &[]);
+    let (p1, p2, p3, p4) = (net.peer(0), net.peer(1), net.peer(2), net.peer(3));
     let host_ego = create_ego(p1, "host");
     create_ego(p2, "g1");
     create_ego(p3, "g2");
@@ -99,7 +148,17 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
     host.wait("entry_answered", |e| {
         e["nym"] == g2.as_str() && e["admitted"] == true
     });
-    let g2f = follow(p3, &["--guest-reconnect", "--place", &place]);
+    // g3 on p4 names the host's zone `alice` in its own zone and enters by
+    // `home.alice.gnu`: a delegation from its zone (namecache) to the host's (DHT).
+    create_ego(p4, "g3");
+    let g3: ecdsa::PublicKey = ego_key(p4, "g3").parse().expect("ego key");
+    name_zone(p4, &g3, "alice", &host_ego_key(p1));
+    let r = enter_by_name_as(p4, "home.alice.gnu", "g3");
+    assert_eq!(entered_place(&r), place, "by nym: {:?}", r.events);
+    host.wait("entry_answered", |e| {
+        e["nym"] == g3.to_string() && e["admitted"] == true
+    });
+    let g2f = follow(p3, &["--guest-reconnect", "--place", &place, "--ego", "g2"]);
     g2f.wait("entered", |e| {
         e["role"] == "guest" && e["reconnect"] == true
     });
@@ -122,13 +181,21 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
         assert_eq!(m["method"], "_converse", "{m}");
         assert_eq!(m["request"], false, "{m}");
     }
-    for (peer, nym, text) in [(p2, &g1, "hi from g1"), (p3, &g2, "hi from g2")] {
+    let g3s = g3.to_string();
+    let talkers = [
+        (p2, "g1", &g1, "hi from g1"),
+        (p3, "g2", &g2, "hi from g2"),
+        (p4, "g3", &g3s, "hi from g3"),
+    ];
+    for (peer, ego, nym, text) in talkers {
         let r = run_ok(
             peer,
             &[
                 "--guest-talk",
                 "--place",
                 &place,
+                "--ego",
+                ego,
                 "--method",
                 "_converse",
                 "--data",
@@ -244,7 +311,7 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
 
     // g2 leaves while its follower runs (the host hears the farewell); then the host leaves
     // while g1 follows, and g1 hears the closing notice; g1 leaves last.
-    run_ok(p3, &["--guest-leave", "--place", &place]);
+    run_ok(p3, &["--guest-leave", "--place", &place, "--ego", "g2"]);
     host.wait("farewell", |e| e["nym"] == g2.as_str());
     // Its follower ends with the place (exit 0, `left` last).
     let mut g2f = g2f;
@@ -276,7 +343,8 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
         "{:?}",
         r.events
     );
-    for p in [p1, p2, p3] {
+    run_ok(p4, &["--guest-leave", "--place", &place, "--ego", "g3"]);
+    for p in [p1, p2, p3, p4] {
         let status = run_ok(p, &["--status"]);
         assert!(status.all("place").is_empty(), "{:?}", status.events);
     }
@@ -312,11 +380,30 @@ fn publish_place(
     assert!(result.result >= 0, "zone add place: {result:?}");
 }
 
+/// ZONE_ADD_NYM: `name` in the zone of `ego` at `peer` names the zone `nym`.
+fn name_zone(peer: &testnet::Peer, ego: &ecdsa::PublicKey, name: &str, nym: &ecdsa::PublicKey) {
+    let mut app = social::client::App::connect(&config(peer), "cli").expect("app connect");
+    let result = app
+        .zone_add_nym(
+            *ego,
+            name,
+            *nym,
+            SystemTime::now() + Duration::from_secs(3600),
+        )
+        .expect("zone add nym");
+    assert!(result.result >= 0, "zone add nym: {result:?}");
+}
+
 /// `--guest-enter --gns NAME --ego g2`, tried again while the name is not yet in the DHT.
 fn enter_by_name(peer: &testnet::Peer, name: &str) -> Run {
+    enter_by_name_as(peer, name, "g2")
+}
+
+/// `--guest-enter --gns NAME --ego EGO`, tried again while the name is not yet in the DHT.
+fn enter_by_name_as(peer: &testnet::Peer, name: &str, ego: &str) -> Run {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let r = run(peer, &["--guest-enter", "--gns", name, "--ego", "g2"]);
+        let r = run(peer, &["--guest-enter", "--gns", name, "--ego", ego]);
         if r.status.success() {
             return r;
         }
