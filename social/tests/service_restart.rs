@@ -4,7 +4,7 @@
 //! it comes back with its places from `DATA_HOME`, the host's channel restarts (message ids
 //! go on), the guest re-joins with its stored origin without entering again (the host's
 //! service keeps the re-join until a host client decides), what was acknowledged before a
-//! kill replays after it, and the conversation goes on both ways.
+//! kill replays after it (the state too), and the conversation goes on both ways.
 
 mod cli_common;
 mod common;
@@ -56,6 +56,18 @@ fn talk(peer: &Peer, place: &str, text: &str) {
             "--data",
             text,
         ],
+    );
+}
+
+/// `--look-at NAME` on `peer` finds `value`.
+fn assert_var(peer: &Peer, place: &str, name: &str, value: &str) {
+    let r = run_ok(peer, &["--look-at", "--place", place, "--name", name]);
+    assert!(
+        r.find("var", |v| v["name"] == name && v["value"] == value)
+            .is_some(),
+        "p{} look-at {name}: {:?}",
+        peer.index() + 1,
+        r.events
     );
 }
 
@@ -111,6 +123,19 @@ fn conversation(p1: &Peer, p2: &Peer) -> (String, Follower, Follower) {
     guest.wait_message("before the kill");
     talk(p2, &place, "talk before the kill");
     host.wait_message("talk before the kill");
+    run_ok(
+        p1,
+        &[
+            "--host-assign",
+            "--place",
+            &place,
+            "--name",
+            "_topic",
+            "--data",
+            "news",
+        ],
+    );
+    guest.wait("message", |m| m["method"] == "_assign");
     (place, host, guest)
 }
 
@@ -165,6 +190,7 @@ fn killed_on_the_guest_peer_then_on_the_host_peer_social_comes_back_with_its_pla
             "guest history lacks {want:?}: {texts:?}"
         );
     }
+    assert_var(p2, &place, "_topic", "news\u{0}");
     eprintln!("guest-side restart checked in {:?}", t.elapsed());
 
     // The host's service dies: it comes back with the place and restarts its channel.
@@ -189,6 +215,7 @@ fn killed_on_the_guest_peer_then_on_the_host_peer_social_comes_back_with_its_pla
             "host history lacks {want:?}: {texts:?}"
         );
     }
+    assert_var(p1, &place, "_topic", "news\u{0}");
     eprintln!("host-side restart checked in {:?}", t.elapsed());
 
     // With no host client attached, the guest's service restarts again: its re-join waits at
