@@ -29,74 +29,6 @@ fn assert_listed(peer: &Peer, place: &str, role: &str) {
     );
 }
 
-fn announce(peer: &Peer, place: &str, text: &str) {
-    run_ok(
-        peer,
-        &[
-            "--host-announce",
-            "--place",
-            place,
-            "--method",
-            "_converse",
-            "--data",
-            text,
-        ],
-    );
-}
-
-fn talk(peer: &Peer, place: &str, text: &str) {
-    run_ok(
-        peer,
-        &[
-            "--guest-talk",
-            "--place",
-            place,
-            "--method",
-            "_converse",
-            "--data",
-            text,
-        ],
-    );
-}
-
-/// `--look-at NAME` on `peer` finds `value`.
-fn assert_var(peer: &Peer, place: &str, name: &str, value: &str) {
-    let r = run_ok(peer, &["--look-at", "--place", place, "--name", name]);
-    assert!(
-        r.find("var", |v| v["name"] == name && v["value"] == value)
-            .is_some(),
-        "p{} look-at {name}: {:?}",
-        peer.index() + 1,
-        r.events
-    );
-}
-
-/// The bodies `--replay-latest` prints on `peer`; no message id may come twice.
-fn latest(peer: &Peer, place: &str) -> Vec<String> {
-    let r = run_ok(
-        peer,
-        &["--replay-latest", "--place", place, "--limit", "20"],
-    );
-    let ids: Vec<u64> = r
-        .all("message")
-        .iter()
-        .filter_map(|m| m["id"].as_u64())
-        .collect();
-    let mut unique = ids.clone();
-    unique.sort_unstable();
-    unique.dedup();
-    assert_eq!(
-        unique.len(),
-        ids.len(),
-        "message ids used twice: {:?}",
-        r.events
-    );
-    r.all("message")
-        .iter()
-        .filter_map(|m| m["data"].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// Peers p1 (host `host`) and p2 (guest `g1`) with a place entered and both followed; one
 /// announcement and one talk request went through. Returns the place and the followers.
 fn conversation(p1: &Peer, p2: &Peer) -> (String, Follower, Follower) {
@@ -179,17 +111,15 @@ fn killed_on_the_guest_peer_then_on_the_host_peer_social_comes_back_with_its_pla
     assert_eq!(m["nym"], g1.as_str(), "{m}");
     announce(p1, &place, "after the guest restart");
     guest.wait_message("after the guest restart");
-    let texts = latest(p2, &place);
-    for want in [
-        "before the kill",
-        "while the guest was away",
-        "after the guest restart",
-    ] {
-        assert!(
-            texts.iter().any(|t| t == want),
-            "guest history lacks {want:?}: {texts:?}"
-        );
-    }
+    assert_has(
+        &latest(p2, &place),
+        &[
+            "before the kill",
+            "while the guest was away",
+            "after the guest restart",
+        ],
+        "guest history",
+    );
     assert_var(p2, &place, "_topic", "news\u{0}");
     eprintln!("guest-side restart checked in {:?}", t.elapsed());
 
@@ -204,17 +134,15 @@ fn killed_on_the_guest_peer_then_on_the_host_peer_social_comes_back_with_its_pla
         "{e}"
     );
     announce(p1, &place, "after the host restart");
-    let texts = latest(p1, &place);
-    for want in [
-        "before the kill",
-        "after the guest restart",
-        "after the host restart",
-    ] {
-        assert!(
-            texts.iter().any(|t| t == want),
-            "host history lacks {want:?}: {texts:?}"
-        );
-    }
+    assert_has(
+        &latest(p1, &place),
+        &[
+            "before the kill",
+            "after the guest restart",
+            "after the host restart",
+        ],
+        "host history",
+    );
     assert_var(p1, &place, "_topic", "news\u{0}");
     eprintln!("host-side restart checked in {:?}", t.elapsed());
 

@@ -52,18 +52,7 @@ fn two_guests_on_one_peer_both_talk() {
     }
     for ego in ["g1", "g2"] {
         let text = format!("hi from {ego}");
-        run_ok(
-            p2,
-            &[
-                "--guest-talk",
-                "--place",
-                &place,
-                "--ego",
-                ego,
-                "--data",
-                &text,
-            ],
-        );
+        talk_as(p2, &place, &["--ego", ego], &text);
         host.wait_message(&text);
     }
 }
@@ -164,18 +153,7 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
     });
 
     // Announcements reach both guests; talk reaches the host, with the talker's nym.
-    run_ok(
-        p1,
-        &[
-            "--host-announce",
-            "--place",
-            &place,
-            "--method",
-            "_converse",
-            "--data",
-            "hello all",
-        ],
-    );
+    announce(p1, &place, "hello all");
     for g in [&g1f, &g2f] {
         let m = g.wait_message("hello all");
         assert_eq!(m["method"], "_converse", "{m}");
@@ -188,53 +166,13 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
         (p4, "g3", &g3s, "hi from g3"),
     ];
     for (peer, ego, nym, text) in talkers {
-        let r = run_ok(
-            peer,
-            &[
-                "--guest-talk",
-                "--place",
-                &place,
-                "--ego",
-                ego,
-                "--method",
-                "_converse",
-                "--data",
-                text,
-            ],
-        );
-        assert!(
-            r.find("transmitted", |e| e["cancelled"] == false).is_some(),
-            "{:?}",
-            r.events
-        );
+        talk_as(peer, &place, &["--ego", ego], text);
         let m = host.wait_message(text);
         assert_eq!(m["nym"], nym.as_str(), "{m}");
         assert_eq!(m["request"], true, "{m}");
     }
-    run_ok(
-        p1,
-        &[
-            "--host-assign",
-            "--place",
-            &place,
-            "--name",
-            "_topic",
-            "--data",
-            "news",
-        ],
-    );
-    run_ok(
-        p1,
-        &[
-            "--host-announce",
-            "--place",
-            &place,
-            "--method",
-            "_converse",
-            "--data",
-            "second",
-        ],
-    );
+    assign(p1, &place, "_topic", "news");
+    announce(p1, &place, "second");
     let second = g1f.wait_message("second");
     g2f.wait_message("second");
 

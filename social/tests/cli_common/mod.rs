@@ -246,3 +246,104 @@ pub fn kill9(peer: &Peer, program: &str) -> u32 {
     }
     pids[0]
 }
+
+/// `--host-announce` of a `_converse` message with body `text`.
+pub fn announce(peer: &Peer, place: &str, text: &str) -> Run {
+    run_ok(
+        peer,
+        &[
+            "--host-announce",
+            "--place",
+            place,
+            "--method",
+            "_converse",
+            "--data",
+            text,
+        ],
+    )
+}
+
+/// `--guest-talk` of a `_converse` message with body `text` (as the place's only guest on
+/// `peer`).
+pub fn talk(peer: &Peer, place: &str, text: &str) -> Run {
+    talk_as(peer, place, &[], text)
+}
+
+/// `--guest-talk` of a `_converse` message with body `text`, with `ego` (e.g. `["--ego",
+/// "g2"]`) choosing among several guests of the place on `peer`.
+pub fn talk_as(peer: &Peer, place: &str, ego: &[&str], text: &str) -> Run {
+    let mut args = vec!["--guest-talk", "--place", place, "--method", "_converse"];
+    args.extend_from_slice(ego);
+    args.extend(["--data", text]);
+    let r = run_ok(peer, &args);
+    assert!(
+        r.find("transmitted", |e| e["cancelled"] == false).is_some(),
+        "{:?}",
+        r.events
+    );
+    r
+}
+
+/// `--host-assign NAME = VALUE`.
+pub fn assign(peer: &Peer, place: &str, name: &str, value: &str) -> Run {
+    run_ok(
+        peer,
+        &[
+            "--host-assign",
+            "--place",
+            place,
+            "--name",
+            name,
+            "--data",
+            value,
+        ],
+    )
+}
+
+/// `--look-at NAME` on `peer` finds `NAME` with `value`.
+pub fn assert_var(peer: &Peer, place: &str, name: &str, value: &str) {
+    let r = run_ok(peer, &["--look-at", "--place", place, "--name", name]);
+    assert!(
+        r.find("var", |v| v["name"] == name && v["value"] == value)
+            .is_some(),
+        "p{} look-at {name}: {:?}",
+        peer.index() + 1,
+        r.events
+    );
+}
+
+/// The bodies `--replay-latest --limit 20` prints on `peer`; no message id may come twice.
+pub fn latest(peer: &Peer, place: &str) -> Vec<String> {
+    let r = run_ok(
+        peer,
+        &["--replay-latest", "--place", place, "--limit", "20"],
+    );
+    let ids: Vec<u64> = r
+        .all("message")
+        .iter()
+        .filter_map(|m| m["id"].as_u64())
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "message ids used twice: {:?}",
+        r.events
+    );
+    r.all("message")
+        .iter()
+        .filter_map(|m| m["data"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Every one of `wanted` is among `texts` (`what` names them in the failure).
+pub fn assert_has(texts: &[String], wanted: &[&str], what: &str) {
+    for want in wanted {
+        assert!(
+            texts.iter().any(|t| t == want),
+            "{what} lacks {want:?}: {texts:?}"
+        );
+    }
+}
