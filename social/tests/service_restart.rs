@@ -34,23 +34,11 @@ fn assert_listed(peer: &Peer, place: &str, role: &str) {
 fn conversation(p1: &Peer, p2: &Peer) -> (String, Follower, Follower) {
     create_ego(p1, "host");
     create_ego(p2, "g1");
-    let place = entered_place(&run_ok(p1, &["--host-enter", "--ego", "host"]));
-    let host = follow(p1, &["--host-reconnect", "--place", &place, "--welcome"]);
-    host.wait("entered", |e| e["reconnect"] == true);
-    run_ok(
-        p2,
-        &[
-            "--guest-enter",
-            "--place",
-            &place,
-            "--peer",
-            p1.identity(),
-            "--ego",
-            "g1",
-        ],
-    );
-    let guest = follow(p2, &["--guest-reconnect", "--place", &place]);
-    guest.wait("entered", |e| e["reconnect"] == true);
+    let place = host_enter(p1, "host");
+    let host = follow_host(p1, &place, "--welcome");
+    let r = enter_by_key(p2, &place, p1, "g1");
+    assert!(r.status.success(), "{:?} {}", r.events, r.stderr);
+    let guest = follow_guest(p2, &place, &[]);
     announce(p1, &place, "before the kill");
     guest.wait_message("before the kill");
     talk(p2, &place, "talk before the kill");
@@ -150,15 +138,13 @@ fn killed_on_the_guest_peer_then_on_the_host_peer_social_comes_back_with_its_pla
     // the host's service until a host client comes and admits it; then both ways work again.
     let t = Instant::now();
     drop(host.stop());
-    let guest = follow(p2, &["--guest-reconnect", "--place", &place]);
-    guest.wait("entered", |e| e["reconnect"] == true);
+    let guest = follow_guest(p2, &place, &[]);
     kill_and_come_back(p2, guest, &place, "guest");
     let host = follow(p1, &["--host-reconnect", "--place", &place, "--welcome"]);
     host.wait("entry_answered", |e| {
         e["nym"] == g1.as_str() && e["admitted"] == true
     });
-    let guest = follow(p2, &["--guest-reconnect", "--place", &place]);
-    guest.wait("entered", |e| e["reconnect"] == true);
+    let guest = follow_guest(p2, &place, &[]);
     talk(p2, &place, "talk after both restarts");
     host.wait_message("talk after both restarts");
     announce(p1, &place, "after both restarts");
@@ -186,8 +172,7 @@ fn after_a_host_side_kill_the_conversation_goes_on() {
     let (p1, p2) = (net.peer(0), net.peer(1));
     let (place, host, guest) = conversation(p1, p2);
     kill_and_come_back(p1, host, &place, "host");
-    let host = follow(p1, &["--host-reconnect", "--place", &place, "--welcome"]);
-    host.wait("entered", |e| e["reconnect"] == true);
+    let host = follow_host(p1, &place, "--welcome");
     announce(p1, &place, "after the host restart");
     guest.wait_message("after the host restart");
     talk(p2, &place, "talk after the host restart");

@@ -33,22 +33,11 @@ fn two_guests_on_one_peer_both_talk() {
     create_ego(p1, "host");
     create_ego(p2, "g1");
     create_ego(p2, "g2");
-    let place = entered_place(&run_ok(p1, &["--host-enter", "--ego", "host"]));
-    let host = follow(p1, &["--host-reconnect", "--place", &place, "--welcome"]);
-    host.wait("entered", |e| e["reconnect"] == true);
+    let place = host_enter(p1, "host");
+    let host = follow_host(p1, &place, "--welcome");
     for ego in ["g1", "g2"] {
-        run_ok(
-            p2,
-            &[
-                "--guest-enter",
-                "--place",
-                &place,
-                "--peer",
-                p1.identity(),
-                "--ego",
-                ego,
-            ],
-        );
+        let r = enter_by_key(p2, &place, p1, ego);
+        assert!(r.status.success(), "{:?} {}", r.events, r.stderr);
     }
     for ego in ["g1", "g2"] {
         let text = format!("hi from {ego}");
@@ -70,8 +59,7 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
     let g2 = ego_key(p3, "g2");
 
     // The host creates the place.
-    let r = run_ok(p1, &["--host-enter", "--ego", "host"]);
-    let place = entered_place(&r);
+    let place = host_enter(p1, "host");
     let status = run_ok(p1, &["--status"]);
     assert!(
         status
@@ -83,18 +71,8 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
     );
 
     // First the host refuses: the guest's enter fails (exit 1) with the refusal.
-    let host = follow(p1, &["--host-reconnect", "--place", &place, "--deny"]);
-    host.wait("entered", |e| e["reconnect"] == true);
-    let enter_by_key = [
-        "--guest-enter",
-        "--place",
-        &place,
-        "--peer",
-        p1.identity(),
-        "--ego",
-        "g1",
-    ];
-    let r = run(p2, &enter_by_key);
+    let host = follow_host(p1, &place, "--deny");
+    let r = enter_by_key(p2, &place, p1, "g1");
     assert_eq!(
         r.status.code(),
         Some(1),
@@ -112,19 +90,16 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
     drop(host.stop());
 
     // Then it welcomes: the same guest asks again and is admitted.
-    let host = follow(p1, &["--host-reconnect", "--place", &place, "--welcome"]);
-    host.wait("entered", |e| e["reconnect"] == true);
-    let r = run_ok(p2, &enter_by_key);
+    let host = follow_host(p1, &place, "--welcome");
+    let r = enter_by_key(p2, &place, p1, "g1");
+    assert!(r.status.success(), "{:?} {}", r.events, r.stderr);
     let d = r.find("decision", |_| true).expect("a decision");
     assert_eq!(d["admitted"], true, "{d}");
     assert_eq!(d["response"]["method"], "_notice_place_admit", "{d}");
     host.wait("entry_answered", |e| {
         e["nym"] == g1.as_str() && e["admitted"] == true
     });
-    let g1f = follow(p2, &["--guest-reconnect", "--place", &place]);
-    g1f.wait("entered", |e| {
-        e["role"] == "guest" && e["reconnect"] == true
-    });
+    let g1f = follow_guest(p2, &place, &[]);
 
     // The host publishes the place as `home` in its zone (g1's peer as relay); g2 enters by
     // name (DHT).
@@ -147,10 +122,7 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
     host.wait("entry_answered", |e| {
         e["nym"] == g3.to_string() && e["admitted"] == true
     });
-    let g2f = follow(p3, &["--guest-reconnect", "--place", &place, "--ego", "g2"]);
-    g2f.wait("entered", |e| {
-        e["role"] == "guest" && e["reconnect"] == true
-    });
+    let g2f = follow_guest(p3, &place, &["--ego", "g2"]);
 
     // Announcements reach both guests; talk reaches the host, with the talker's nym.
     announce(p1, &place, "hello all");
@@ -253,26 +225,10 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
     host.wait("farewell", |e| e["nym"] == g2.as_str());
     // Its follower ends with the place (exit 0, `left` last).
     let mut g2f = g2f;
-    assert_eq!(
-        g2f.wait_exit().code(),
-        Some(0),
-        "g2 follower after the leave"
-    );
-    assert_eq!(
-        g2f.events().last().map(|e| e["event"].clone()),
-        Some("left".into())
-    );
+    g2f.wait_left();
     let mut host = host;
     run_ok(p1, &["--host-leave", "--place", &place]);
-    assert_eq!(
-        host.wait_exit().code(),
-        Some(0),
-        "host follower after the leave"
-    );
-    assert_eq!(
-        host.events().last().map(|e| e["event"].clone()),
-        Some("left".into())
-    );
+    host.wait_left();
     g1f.wait("message", |m| m["method"] == "_notice_place_closing");
     drop(g1f.stop());
     let r = run_ok(p2, &["--guest-leave", "--place", &place]);

@@ -171,6 +171,21 @@ impl Follower {
         }
     }
 
+    /// Waits for the process to end by itself with exit 0, `left` its last event (the place
+    /// was left).
+    pub fn wait_left(&mut self) {
+        let status = self.wait_exit();
+        assert_eq!(status.code(), Some(0), "{} after the leave", self.what);
+        let last = self.events().last().map(|e| e["event"].clone());
+        assert_eq!(
+            last,
+            Some("left".into()),
+            "{}: {:?}",
+            self.what,
+            self.events()
+        );
+    }
+
     /// Kills the process (by its pid) and returns what it printed.
     pub fn stop(mut self) -> Vec<Value> {
         self.kill();
@@ -346,4 +361,43 @@ pub fn assert_has(texts: &[String], wanted: &[&str], what: &str) {
             "{what} lacks {want:?}: {texts:?}"
         );
     }
+}
+
+/// `--host-enter --ego EGO` on `peer`: the new place's key.
+pub fn host_enter(peer: &Peer, ego: &str) -> String {
+    entered_place(&run_ok(peer, &["--host-enter", "--ego", ego]))
+}
+
+/// `--host-reconnect --follow` with `decide` (`--welcome` or `--deny`), once entered.
+pub fn follow_host(peer: &Peer, place: &str, decide: &str) -> Follower {
+    let host = follow(peer, &["--host-reconnect", "--place", place, decide]);
+    host.wait("entered", |e| e["reconnect"] == true);
+    host
+}
+
+/// `--guest-reconnect --follow` (with `extra`, e.g. `["--ego", "g2"]`), once entered.
+pub fn follow_guest(peer: &Peer, place: &str, extra: &[&str]) -> Follower {
+    let mut args = vec!["--guest-reconnect", "--place", place];
+    args.extend_from_slice(extra);
+    let guest = follow(peer, &args);
+    guest.wait("entered", |e| {
+        e["role"] == "guest" && e["reconnect"] == true
+    });
+    guest
+}
+
+/// `--guest-enter --place PLACE --peer <host's peer> --ego EGO` on `peer`, to its end.
+pub fn enter_by_key(peer: &Peer, place: &str, host: &Peer, ego: &str) -> Run {
+    run(
+        peer,
+        &[
+            "--guest-enter",
+            "--place",
+            place,
+            "--peer",
+            host.identity(),
+            "--ego",
+            ego,
+        ],
+    )
 }
