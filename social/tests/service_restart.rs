@@ -15,20 +15,6 @@ use cli_common::*;
 use common::*;
 use testnet::{Peer, Topology};
 
-const SERVICE: &str = "gnunet-service-social";
-
-/// `--status` lists `place` with `role` (the service answers: ARM started it if needed).
-fn assert_listed(peer: &Peer, place: &str, role: &str) {
-    let r = run_ok(peer, &["--status"]);
-    assert!(
-        r.find("place", |e| e["role"] == role && e["key"] == place)
-            .is_some(),
-        "p{} lists no {role} place {place}: {:?}",
-        peer.index() + 1,
-        r.events
-    );
-}
-
 /// Peers p1 (host `host`) and p2 (guest `g1`) with a place entered and both followed; one
 /// announcement and one talk request went through. Returns the place and the followers.
 fn conversation(p1: &Peer, p2: &Peer) -> (String, Follower, Follower) {
@@ -57,24 +43,6 @@ fn conversation(p1: &Peer, p2: &Peer) -> (String, Follower, Follower) {
     );
     guest.wait("message", |m| m["method"] == "_assign");
     (place, host, guest)
-}
-
-/// Kills the social service of `peer` under a follower, which must then end with an error;
-/// `--status` (a client connect: ARM starts the service again) lists `place` as `role`.
-fn kill_and_come_back(peer: &Peer, mut follower: Follower, place: &str, role: &str) {
-    let old = kill9(peer, SERVICE);
-    assert_ne!(
-        follower.wait_exit().code(),
-        Some(0),
-        "follower after the kill"
-    );
-    drop(follower);
-    assert_listed(peer, place, role);
-    let new = pids_of(peer, SERVICE);
-    assert!(
-        !new.is_empty() && !new.contains(&old),
-        "old {old}, now {new:?}"
-    );
 }
 
 #[test]

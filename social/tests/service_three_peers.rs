@@ -2,7 +2,8 @@
 //! parsed): a host on p1 refuses and then admits a guest from p2 who enters by key, publishes
 //! the place in its zone, a guest on p3 enters by `home.<host zone key>` through the DHT and
 //! one on p4 by `home.alice.gnu` (`alice` naming the host's zone in its own); announcements
-//! and talk reach the others' `--follow` processes; history and state are read on a guest's
+//! and talk reach the others' `--follow` processes (after the p3 guest's service was killed
+//! and re-joined with the stored origin and relay); history and state are read on a guest's
 //! peer; guests and host leave.
 //!
 //! The steps that are not the binary: publishing the place (ZONE_ADD_PLACE) and naming the
@@ -122,6 +123,10 @@ fn three_peers_enter_talk_replay_and_leave_through_the_cli() {
     host.wait("entry_answered", |e| {
         e["nym"] == g3.to_string() && e["admitted"] == true
     });
+    let g2f = follow_guest(p3, &place, &["--ego", "g2"]);
+    // g2's service dies and comes back: it re-joins with the origin and relay of the record
+    // (stored), without entering again.
+    kill_and_come_back(p3, g2f, &place, "guest");
     let g2f = follow_guest(p3, &place, &["--ego", "g2"]);
 
     // Announcements reach both guests; talk reaches the host, with the talker's nym.

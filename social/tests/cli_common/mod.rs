@@ -401,3 +401,36 @@ pub fn enter_by_key(peer: &Peer, place: &str, host: &Peer, ego: &str) -> Run {
         ],
     )
 }
+
+/// The social service's program name.
+pub const SERVICE: &str = "gnunet-service-social";
+
+/// `--status` lists `place` with `role` (the service answers: ARM started it if needed).
+pub fn assert_listed(peer: &Peer, place: &str, role: &str) {
+    let r = run_ok(peer, &["--status"]);
+    assert!(
+        r.find("place", |e| e["role"] == role && e["key"] == place)
+            .is_some(),
+        "p{} lists no {role} place {place}: {:?}",
+        peer.index() + 1,
+        r.events
+    );
+}
+
+/// Kills the social service of `peer` under a follower, which must then end with an error;
+/// `--status` (a client connect: ARM starts the service again) lists `place` as `role`.
+pub fn kill_and_come_back(peer: &Peer, mut follower: Follower, place: &str, role: &str) {
+    let old = kill9(peer, SERVICE);
+    assert_ne!(
+        follower.wait_exit().code(),
+        Some(0),
+        "follower after the kill"
+    );
+    drop(follower);
+    assert_listed(peer, place, role);
+    let new = pids_of(peer, SERVICE);
+    assert!(
+        !new.is_empty() && !new.contains(&old),
+        "old {old}, now {new:?}"
+    );
+}
