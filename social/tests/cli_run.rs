@@ -427,3 +427,26 @@ fn following_host_welcomes_entry_requests() {
     assert!(err.contains(&format!("* Entry request: {NYM}\n")));
     service.join().unwrap();
 }
+
+#[test]
+fn following_ends_when_the_place_is_left() {
+    let script: Script = Box::new(|conn| {
+        entered_guest(conn, Some(1))?;
+        // Another client of the place left it: every client gets PLACE_LEAVE_ACK.
+        conn.send(&PlaceLeaveAck)?;
+        // The connection stays open: the tool must end by itself.
+        let _ = conn.recv(WAIT);
+        Ok(())
+    });
+    let (path, service) = serve("follow-left", &[false], Some(script));
+    let place = PLACE.to_string();
+    let (result, out, _) = run(&path, &["-R", "-f", "--json", "-p", &place]);
+    assert!(result.is_ok(), "{result:?}");
+    assert!(
+        out.lines()
+            .last()
+            .is_some_and(|l| l.contains("\"event\":\"left\"")),
+        "{out}"
+    );
+    service.join().unwrap();
+}

@@ -4,7 +4,8 @@
 //!
 //! Without `--follow` the whole run has 30 s; with it there is no time limit and, after the
 //! operation, the tool prints the place's messages (and answers entry requests with
-//! `--welcome` / `--deny`) until the connection ends. Where it differs from C:
+//! `--welcome` / `--deny`) until the connection ends or the place is left. Where it differs
+//! from C:
 //! - `--guest-enter` waits for the host's decision (C exited right after the local enter):
 //!   success if admitted, failure if refused; with `--follow` it goes on after an admission.
 //! - `--guest-talk` and `--guest-leave` wait for the decision the service repeats on
@@ -455,10 +456,13 @@ impl<O: Write, E: Write> Driver<'_, O, E> {
         }
     }
 
-    /// `--follow`: prints the place's events until the connection ends.
+    /// `--follow`: prints the place's events until the connection ends, or until the place
+    /// is left (another client of ours left it: the service sends PLACE_LEAVE_ACK to every
+    /// client of the place, and nothing more can come) — then the run is done.
     fn follow(&mut self) -> Result<(), CliError> {
         loop {
             match self.place.next_event(Some(FOLLOW_WAIT)) {
+                Ok(Event::Parted) => return self.show(Event::Parted),
                 Ok(event) => self.show(event)?,
                 Err(e) if e.is_timeout() => {}
                 Err(e) => return Err(e.into()),
