@@ -705,7 +705,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 }
             }
             (true, PeerMessage::ReplayRequest(_)) => {}
-            (true, PeerMessage::GroupEnd) => self.parent_group_end(channel),
+            (true, PeerMessage::GroupEnd) => self.parent_group_end(now, channel),
             (_, msg) => self.bad_channel_input(
                 channel,
                 "unexpected message type",
@@ -714,8 +714,13 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         }
     }
 
-    /// Our parent ended the group (its origin stopped).
-    fn parent_group_end(&mut self, ch: ChannelId) {
+    /// Our parent ended the group: its origin stopped. Our children hear it from us. The
+    /// members on this peer are not refused: they attach again after
+    /// [`Config::retry_delay`](super::Config::retry_delay), and go on trying with that pause
+    /// between rounds while their clients keep them, so a group whose origin comes back (a
+    /// host whose service restarted after a crash) goes on. The C service marked them
+    /// refused, and they stayed out of the group for good.
+    fn parent_group_end(&mut self, now: Instant, ch: ChannelId) {
         let Some(gid) = self.links.get(&ch).map(|l| l.group) else {
             return;
         };
@@ -723,13 +728,27 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             return;
         };
         let mut ups = Vec::new();
-        for m in g.members.values_mut() {
-            m.status = MemberStatus::Refused;
-            m.attached = false;
+        let mut retries = Vec::new();
+        for (key, m) in g.members.iter_mut() {
             ups.extend(m.uplink.take());
+            m.attached = false;
+            if m.status != MemberStatus::Refused {
+                retries.push((*key, m.lost_parent()));
+            }
         }
         for up in ups {
             self.close_channel(up, "group ended");
+        }
+        for (member, attempt) in retries {
+            self.out.set_timer(
+                now,
+                self.cfg.retry_delay,
+                Timer::Reattach {
+                    group: gid,
+                    member,
+                    attempt,
+                },
+            );
         }
         self.origin_stopped(gid);
     }

@@ -152,6 +152,8 @@ impl Social {
         };
         host.pending.remove(at);
         if up {
+            let admitted = d.is_admitted == psyc::msg::status::OK;
+            let slave = d.slave_pub_key;
             self.out.psyc(
                 id,
                 psyc::msg::Request::JoinDecision(JoinDecision {
@@ -159,6 +161,10 @@ impl Social {
                     ..d
                 }),
             );
+            if admitted {
+                self.out
+                    .psyc(id, membership_store(slave, place.max_message_id));
+            }
         }
         Ok(())
     }
@@ -175,4 +181,26 @@ impl Social {
             .filter(|c| self.clients.get(c).is_some_and(|s| s.entered))
             .collect()
     }
+}
+
+/// Op id of the membership stores the logic asks psyc for: above every query op id
+/// ([`super::query`] counts from 1), so psyc's RESULT_CODE for it reaches no client.
+pub(super) const MEMBERSHIP_OP_ID: u64 = 1 << 63;
+
+/// CHANNEL_MEMBERSHIP_STORE for a guest the host admitted (the C service stored none): psyc
+/// answers the channel's replay requests, and a late guest's catch-up with the channel state,
+/// only for stored members, so without it an admitted guest that missed messages (a guest
+/// re-attaching after the host's service restarted, a guest entering late) could not fetch
+/// them. Effective from the first message: an admitted guest may read the place's history.
+pub(super) fn membership_store(
+    slave: gnunet_service::crypto::ecdsa::PublicKey,
+    announced_at: u64,
+) -> psyc::msg::Request {
+    psyc::msg::Request::MembershipStore(psyc::msg::MembershipStore {
+        op_id: MEMBERSHIP_OP_ID,
+        slave_pub_key: slave,
+        announced_at,
+        effective_since: 0,
+        did_join: 1,
+    })
 }

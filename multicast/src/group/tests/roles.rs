@@ -132,6 +132,55 @@ fn origin_stop_ends_the_group_below() {
     ));
 }
 
+#[test]
+fn members_attach_again_when_a_stopped_origin_comes_back() {
+    let mut net = origin_and_first_member(2, Config::default());
+    net.take(1, 1);
+    // The origin's client goes (its service crashed): the group ends below.
+    net.client(0, 1, PartRequest.to_message());
+    assert!(!net.nodes[1].is_attached(&group_pub()));
+    // No origin yet: the member's attempts fail and it keeps trying, a pause between rounds.
+    net.advance(Config::default().retry_delay);
+    net.advance(Config::default().join_timeout);
+    net.advance(Config::default().retry_delay);
+    assert!(!net.nodes[1].is_attached(&group_pub()));
+    // The origin is back: the member's next round reaches it and is admitted again.
+    start_origin(&mut net, 0, 2);
+    net.take(0, 1);
+    let mut asked = 0;
+    for _ in 0..4 {
+        net.advance(Config::default().join_timeout);
+        for r in of_type(&net.take(0, 2), msg::TYPE_JOIN_REQUEST) {
+            asked += 1;
+            let j = JoinRequest::from_message(&r).unwrap();
+            let d = JoinDecision {
+                peer: j.peer,
+                member_pub_key: j.member_pub_key,
+                decision: Decision {
+                    is_admitted: ADMITTED,
+                    relays: vec![],
+                    response: None,
+                },
+                admitted_after: None,
+            };
+            net.client(0, 2, d.to_message());
+        }
+        if net.nodes[1].is_attached(&group_pub()) {
+            break;
+        }
+    }
+    assert_eq!(asked, 1, "the member asked the new origin once");
+    assert!(net.nodes[1].is_attached(&group_pub()));
+    // And the group goes on.
+    net.client(
+        0,
+        2,
+        Fragment::unsigned(1, 0, 1, 0, b"after".to_vec()).to_message(),
+    );
+    let got = fragments(&net.take(1, 1));
+    assert_eq!(got.len(), 1);
+}
+
 /// A MEMBER_JOIN for `key` on `node` (client `c`) to the origin on peer 0.
 fn join_with(net: &mut Net, node: usize, c: u64, key: ecdsa::PrivateKey) {
     net.client(

@@ -151,12 +151,13 @@ fn entry_requests_wait_for_a_decision_and_reach_later_host_clients() {
         HOST + 1,
         Request::JoinDecision(JoinDecision::new(1, ego(7))),
     );
+    // An admission is also stored as a membership, so the guest may fetch what it missed.
     assert_eq!(
         to_psyc(&a, id),
-        vec![psyc::msg::Request::JoinDecision(JoinDecision::new(
-            1,
-            ego(7)
-        ))]
+        vec![
+            psyc::msg::Request::JoinDecision(JoinDecision::new(1, ego(7))),
+            crate::place::host::membership_store(ego(7), 0),
+        ]
     );
     let a = t.client(
         HOST + 1,

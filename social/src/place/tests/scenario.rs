@@ -211,7 +211,14 @@ fn test_social_at_the_logic_level() {
     );
     t.psyc(host, psyc::msg::Reply::JoinRequest(request.clone()));
     let a = t.client(HOST, Request::JoinDecision(JoinDecision::new(1, ego(2))));
-    assert_eq!(to_psyc(&a, host).len(), 1);
+    assert_eq!(
+        to_psyc(&a, host),
+        vec![
+            psyc::msg::Request::JoinDecision(JoinDecision::new(1, ego(2))),
+            crate::place::host::membership_store(ego(2), 0),
+        ],
+        "the decision, and the admitted guest stored as a member"
+    );
     let a = t.psyc(guest, decision(1));
     assert!(matches!(&replies(&a, guest2)[..], [Reply::JoinDecision(d)] if d.is_admitted == 1));
 
