@@ -21,13 +21,9 @@ use gnunet_service::crypto::{ecdsa, eddsa};
 use gnunet_service::peer::PeerIdentity;
 use testnet::Topology;
 
-/// Two egos of one peer in the same place, both talking to the host.
-///
-/// Fails today: the host's multicast drops the first guest's requests ("request from a member
-/// not admitted on this channel"): the guests' peer sends both members' requests up one
-/// channel while the origin checks admission per channel and member.
+/// Two egos of one peer in the same place, both talking to the host: each member's requests
+/// go up its own channel, on which the origin admitted it.
 #[test]
-#[ignore = "multicast: requests of two members behind one peer are dropped at the origin"]
 fn two_guests_on_one_peer_both_talk() {
     let net = start_net(2, Topology::Line, &[]);
     let (p1, p2) = (net.peer(0), net.peer(1));

@@ -533,11 +533,13 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         }
         q.fragment_id = m.next_request_id();
         self.crypto.sign_request(&m.key, &mut q);
+        let own_uplink = m.uplink.filter(|_| m.attached);
         let bytes = q.to_message();
         if local_origin {
             self.deliver_to_origin_clients(gid, &bytes);
         } else {
-            self.send_up(gid, bytes, stat::REQUESTS_UP);
+            // On the member's own uplink: the parent admitted it on that channel.
+            self.send_up_on(gid, own_uplink, bytes, stat::REQUESTS_UP);
         }
         self.out.send_client(client, FragmentAck.to_message());
     }

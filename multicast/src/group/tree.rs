@@ -355,7 +355,21 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
 
     /// Sends towards the origin on the primary uplink; counts `what` or a drop.
     pub(super) fn send_up(&mut self, gid: HashCode, bytes: Vec<u8>, what: &'static str) -> bool {
-        match self.groups.get(&gid).and_then(|g| g.primary_uplink()) {
+        self.send_up_on(gid, None, bytes, what)
+    }
+
+    /// [`Self::send_up`] on `preferred` if given (a local member's own uplink: the parent
+    /// admitted that member on that channel and checks requests per channel), else on the
+    /// group's primary uplink.
+    pub(super) fn send_up_on(
+        &mut self,
+        gid: HashCode,
+        preferred: Option<ChannelId>,
+        bytes: Vec<u8>,
+        what: &'static str,
+    ) -> bool {
+        let up = preferred.or_else(|| self.groups.get(&gid).and_then(|g| g.primary_uplink()));
+        match up {
             Some(up) if bytes.len() <= MAX_CADET_MESSAGE_SIZE => {
                 self.out.send_channel(up, bytes);
                 self.out.stat(what, 1);

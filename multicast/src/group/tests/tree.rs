@@ -193,3 +193,28 @@ fn orphans_reattach_and_pull_the_gap() {
     send_fragment(&mut net, b"four");
     assert_eq!(fragments(&net.take(2, 1))[0].fragment_id, 4);
 }
+
+#[test]
+fn two_members_on_one_peer_each_reach_the_origin_with_their_requests() {
+    let mut net = origin_and_first_member(2, Config::default());
+    // A second member on the same peer, admitted on its own channel.
+    join(&mut net, 1, 2, 2, 0);
+    assert_eq!(decide_all(&mut net, true), 1);
+    net.take(0, 1);
+    for c in [1, 2] {
+        net.client(
+            1,
+            c,
+            Request::unsigned(c, 0, 0, b"up".to_vec()).to_message(),
+        );
+    }
+    let senders: Vec<_> = of_type(&net.take(0, 1), msg::TYPE_REQUEST)
+        .iter()
+        .map(|r| Request::from_message(r).unwrap().member_pub_key)
+        .collect();
+    assert_eq!(
+        senders,
+        vec![member_key(1).public_key(), member_key(2).public_key()]
+    );
+    assert_eq!(net.stat(stat::UNADMITTED_TRAFFIC), 0);
+}
