@@ -53,6 +53,21 @@ fn c_plugin_scenario() {
     assert!(store.membership_test(&channel, &slave, 4).unwrap());
     assert!(store.membership_test(&channel, &slave, 2).unwrap());
     assert!(!store.membership_test(&channel, &slave, 1).unwrap());
+    // A part announced later revokes it (gap S4: C kept every past member a member), and a
+    // later join, even announced at the same message, restores it.
+    let event = |did_join, announced_at, effective_since| WriteOp::MembershipStore {
+        channel,
+        slave,
+        did_join,
+        announced_at,
+        effective_since,
+        group_generation: 1,
+    };
+    assert!(ok(&mut store, event(0, 6, 0)));
+    assert!(!store.membership_test(&channel, &slave, 4).unwrap());
+    assert!(!store.membership_test(&channel, &slave, 9).unwrap());
+    assert!(ok(&mut store, event(1, 6, 0)));
+    assert!(store.membership_test(&channel, &slave, 9).unwrap());
 
     // one fragment, read back by id and by message/offset
     let message_id = top(11);

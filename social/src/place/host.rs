@@ -204,3 +204,17 @@ pub(super) fn membership_store(
         did_join: 1,
     })
 }
+
+/// CHANNEL_MEMBERSHIP_STORE removing a guest that left.
+pub(super) fn membership_remove(
+    slave: gnunet_service::crypto::ecdsa::PublicKey,
+    announced_at: u64,
+) -> psyc::msg::Request {
+    psyc::msg::Request::MembershipStore(psyc::msg::MembershipStore {
+        op_id: MEMBERSHIP_OP_ID,
+        slave_pub_key: slave,
+        announced_at,
+        effective_since: 0,
+        did_join: 0,
+    })
+}

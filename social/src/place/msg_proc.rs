@@ -160,12 +160,34 @@ impl Social {
             return;
         }
         if d.header.flags & DELIVERY_REQUEST != 0 {
+            if id.is_host() {
+                self.forget_leaving_member(id, d);
+            }
             if id.is_host() && self.cfg.relay {
                 self.relay(id, d);
             }
         } else {
             self.save(id, d);
         }
+    }
+
+    /// A guest's `_notice_place_leave` request (its library sends it before PLACE_LEAVE): the
+    /// guest is no longer a stored member, so entering again needs a host decision again
+    /// (leaving is permanent, gap G6).
+    fn forget_leaving_member(&mut self, id: PlaceId, d: &Delivery) {
+        let Some(Ok(Part::Method(m))) = Parts::new(&d.parts).next() else {
+            return;
+        };
+        if !m
+            .name
+            .starts_with(crate::client::METHOD_NOTICE_PLACE_LEAVE.as_bytes())
+        {
+            return;
+        }
+        let nym = ecdsa::PublicKey(d.header.slave_pub_key);
+        let at = self.places.get(&id).map_or(0, |p| p.max_message_id);
+        debug!(?id, ?nym, "a guest leaves: its membership is removed");
+        self.out.psyc(id, super::host::membership_remove(nym, at));
     }
 
     /// MSG_PROC RELAY of one request fragment: gathered until the request's END, then

@@ -534,15 +534,24 @@ impl Store for SqliteStore {
         slave: &SlaveKey,
         message_id: u64,
     ) -> Result<bool, StoreError> {
+        // The latest event in force decides: a part (did_join 0) announced after the join
+        // revokes it (gap S4: C looked at join events only, so nobody ever left).
         self.conn
             .prepare_cached(
                 "SELECT did_join FROM membership \
                  WHERE channel_id = (SELECT id FROM channels WHERE pub_key = ?1) \
                  AND slave_id = (SELECT id FROM slaves WHERE pub_key = ?2) \
-                 AND effective_since <= ?3 AND did_join = 1 \
-                 ORDER BY announced_at DESC LIMIT 1",
+                 AND (effective_since <= ?3 OR did_join = 0) \
+                 ORDER BY announced_at DESC, rowid DESC LIMIT 1",
             )
-            .and_then(|mut s| s.exists(params![&channel.0[..], &slave.0[..], clamp(message_id)]))
+            .and_then(|mut s| {
+                s.query_row(
+                    params![&channel.0[..], &slave.0[..], clamp(message_id)],
+                    |row| row.get::<_, i64>(0),
+                )
+                .optional()
+            })
+            .map(|did_join| did_join.is_some_and(|d| d != 0))
             .ctx("testing membership")
     }
 

@@ -384,7 +384,7 @@ fn test_social_at_the_logic_level() {
     ]
     .concat();
     let a = t.client(guest2, msg(farewell.clone()));
-    assert_eq!(containers(&a, guest), vec![farewell]);
+    assert_eq!(containers(&a, guest), vec![farewell.clone()]);
     let a = t.client(guest2, Request::PlaceLeave(PlaceLeave));
     assert!(
         to_psyc(&a, guest).is_empty(),
@@ -400,6 +400,21 @@ fn test_social_at_the_logic_level() {
     assert!(stores(&a).contains(&StoreOp::ForgetPlace { ego: ego(2), place }));
     assert!(a.contains(&Action::ClosePsyc { place: guest }));
     t.gone(guest2);
+    // The host's psyc delivers the farewell request: the guest is no longer a member, so a
+    // new entry needs a host decision again.
+    let a = t.psyc(
+        host,
+        psyc::msg::Reply::Message(delivery(
+            psyc::format::container::DELIVERY_REQUEST,
+            3,
+            ego(2).0,
+            farewell,
+        )),
+    );
+    assert_eq!(
+        to_psyc(&a, host),
+        vec![crate::place::host::membership_remove(ego(2), 1)]
+    );
 
     // 11. The place in the host's zone: origin and relay this peer; result exactly 1.
     let a = t.client(
