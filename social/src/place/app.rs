@@ -9,7 +9,7 @@ use super::action::{ClientId, PlaceId};
 use super::client::{AppClient, DropReason};
 use super::ego::EgoChange;
 use super::Social;
-use tracing::info;
+use tracing::warn;
 
 use crate::msg::{
     app_place_state, AppConnect, AppDetach, AppEgo, AppEgoEnd, AppPlace, AppPlaceEnd, Reply,
@@ -24,7 +24,7 @@ use crate::store::StoreOp;
 pub(super) fn app_key(raw: &[u8]) -> Result<String, DropReason> {
     let name = crate::store::app_dir_name(raw).map_err(|e| DropReason::BadAppId(e.to_string()))?;
     if name.as_bytes() != raw {
-        info!(
+        warn!(
             app_id = %String::from_utf8_lossy(raw).escape_debug(),
             dir = %name,
             "app id is not a plain name; kept under an escaped directory name"
