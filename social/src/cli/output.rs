@@ -26,6 +26,26 @@ fn c_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes.get(..end).unwrap_or_default()).into_owned()
 }
 
+/// A modifier's value for the text form: a `_nym` (a 32-byte ECDSA key, e.g. in the farewell
+/// a host announces) as the key; other text as [`c_text`]; a value with control characters
+/// (a binary value) as `(N bytes)`, so raw bytes never reach the terminal.
+fn value_text(name: &str, bytes: &[u8]) -> String {
+    if name == crate::client::VAR_NYM {
+        if let Ok(key) = <[u8; 32]>::try_from(bytes) {
+            return ecdsa::PublicKey(key).to_string();
+        }
+    }
+    let text = c_text(bytes);
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\t' && c != '\n')
+        || text.contains('\u{fffd}')
+    {
+        return format!("({} bytes)", bytes.len());
+    }
+    text
+}
+
 /// Where and how the tool prints.
 pub struct Output<O, E> {
     out: O,
@@ -192,7 +212,7 @@ impl<O: Write, E: Write> Output<O, E> {
                     "{}{}\t{}\n",
                     char::from(v.oper.byte()),
                     v.name,
-                    c_text(&v.value)
+                    value_text(&v.name, &v.value)
                 ));
             }
             if !msg.data.is_empty() {

@@ -110,6 +110,28 @@ fn messages_as_c_prints_them() {
 }
 
 #[test]
+fn binary_values_never_reach_the_terminal_raw() {
+    let mut o = text();
+    let mut m = received(0, [0; 32]);
+    m.message.env = Default::default();
+    m.message.data.clear();
+    let nym = ecdsa::PublicKey([0x9b; 32]);
+    for (name, value) in [
+        ("_nym", nym.0.to_vec()),
+        ("_blob", vec![0x1b, b'[', b'2', b'J']),
+        ("_bad", vec![0xff, 0xfe]),
+        ("_text", b"tab\there\0rest".to_vec()),
+    ] {
+        m.message.env.add(Operator::Set, name, value).unwrap();
+    }
+    o.message(&m).unwrap();
+    assert_eq!(
+        printed(o).0,
+        format!("\n:_nym\t{nym}\n:_blob\t(4 bytes)\n:_bad\t(2 bytes)\n:_text\ttab\there\n.\n")
+    );
+}
+
+#[test]
 fn a_message_without_body_prints_no_body_lines() {
     let mut o = text();
     let mut m = received(0, [0; 32]);
