@@ -164,3 +164,57 @@ fn tail(path: &Path) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(service: &'static str, peer: usize, path: &Path) -> Log {
+        Log {
+            service,
+            peer,
+            path: path.to_path_buf(),
+        }
+    }
+
+    #[test]
+    fn no_answer_names_the_service_its_log_and_the_logs_last_lines() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let social = dir.path().join("social.log");
+        let lines: Vec<String> = (1..=20).map(|i| format!("line {i}")).collect();
+        std::fs::write(&social, lines.join("\n")).expect("write log");
+        let psyc = dir.path().join("psyc.log");
+        let suspects = Suspects {
+            first: at("social", 1, &social),
+            others: vec![at("psyc", 0, &psyc)],
+        };
+        let text = suspects
+            .no_answer("gnunet-social -c p2.conf --status", Duration::from_secs(30))
+            .to_string();
+        assert!(
+            text.starts_with(&format!(
+                "`gnunet-social -c p2.conf --status`: no answer from social on peer 2 within 30 s; see {}\n",
+                social.display()
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  line 6\n") && text.contains("\n  line 20\n"),
+            "{text}"
+        );
+        assert!(!text.contains("line 5\n"), "{text}");
+        assert!(
+            text.ends_with(&format!("\n  {} (psyc on peer 1)", psyc.display())),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_empty_log_is_said_so() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let empty = dir.path().join("empty.log");
+        std::fs::write(&empty, "").expect("write log");
+        assert_eq!(tail(&empty), "  (empty)\n");
+        assert!(tail(&dir.path().join("none.log")).starts_with("  (cannot read it: "));
+    }
+}
