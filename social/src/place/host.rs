@@ -163,7 +163,7 @@ impl Social {
             );
             if admitted {
                 self.out
-                    .psyc(id, membership_store(slave, place.max_message_id));
+                    .psyc(id, membership(slave, place.max_message_id, true));
             }
         }
         Ok(())
@@ -187,34 +187,22 @@ impl Social {
 /// ([`super::query`] counts from 1), so psyc's RESULT_CODE for it reaches no client.
 pub(super) const MEMBERSHIP_OP_ID: u64 = 1 << 63;
 
-/// CHANNEL_MEMBERSHIP_STORE for a guest the host admitted (the C service stored none): psyc
-/// answers the channel's replay requests, and a late guest's catch-up with the channel state,
-/// only for stored members, so without it an admitted guest that missed messages (a guest
-/// re-attaching after the host's service restarted, a guest entering late) could not fetch
-/// them. Effective from the first message: an admitted guest may read the place's history.
-pub(super) fn membership_store(
+/// CHANNEL_MEMBERSHIP_STORE for a guest the host admitted (`joined`), or that left. The C
+/// service stored none: psyc answers the channel's replay requests, a late guest's catch-up
+/// with the channel state and a re-join only for stored members, so without it an admitted
+/// guest that missed messages (re-attaching after the host's service restarted, entering
+/// late) could not fetch them. An admission is effective from the first message: an admitted
+/// guest may read the place's history. A guest that left needs a new decision to come back.
+pub(super) fn membership(
     slave: gnunet_service::crypto::ecdsa::PublicKey,
     announced_at: u64,
+    joined: bool,
 ) -> psyc::msg::Request {
     psyc::msg::Request::MembershipStore(psyc::msg::MembershipStore {
         op_id: MEMBERSHIP_OP_ID,
         slave_pub_key: slave,
         announced_at,
         effective_since: 0,
-        did_join: 1,
-    })
-}
-
-/// CHANNEL_MEMBERSHIP_STORE removing a guest that left.
-pub(super) fn membership_remove(
-    slave: gnunet_service::crypto::ecdsa::PublicKey,
-    announced_at: u64,
-) -> psyc::msg::Request {
-    psyc::msg::Request::MembershipStore(psyc::msg::MembershipStore {
-        op_id: MEMBERSHIP_OP_ID,
-        slave_pub_key: slave,
-        announced_at,
-        effective_since: 0,
-        did_join: 0,
+        did_join: u8::from(joined),
     })
 }

@@ -187,7 +187,7 @@ impl Social {
         let nym = ecdsa::PublicKey(d.header.slave_pub_key);
         let at = self.places.get(&id).map_or(0, |p| p.max_message_id);
         debug!(?id, ?nym, "a guest leaves: its membership is removed");
-        self.out.psyc(id, super::host::membership_remove(nym, at));
+        self.out.psyc(id, super::host::membership(nym, at, false));
     }
 
     /// MSG_PROC RELAY of one request fragment: gathered until the request's END, then

@@ -156,7 +156,7 @@ fn entry_requests_wait_for_a_decision_and_reach_later_host_clients() {
         to_psyc(&a, id),
         vec![
             psyc::msg::Request::JoinDecision(JoinDecision::new(1, ego(7))),
-            crate::place::host::membership_store(ego(7), 0),
+            crate::place::host::membership(ego(7), 0, true),
         ]
     );
     let a = t.client(

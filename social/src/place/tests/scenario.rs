@@ -215,7 +215,7 @@ fn test_social_at_the_logic_level() {
         to_psyc(&a, host),
         vec![
             psyc::msg::Request::JoinDecision(JoinDecision::new(1, ego(2))),
-            crate::place::host::membership_store(ego(2), 0),
+            crate::place::host::membership(ego(2), 0, true),
         ],
         "the decision, and the admitted guest stored as a member"
     );
@@ -413,7 +413,7 @@ fn test_social_at_the_logic_level() {
     );
     assert_eq!(
         to_psyc(&a, host),
-        vec![crate::place::host::membership_remove(ego(2), 1)]
+        vec![crate::place::host::membership(ego(2), 1, false)]
     );
 
     // 11. The place in the host's zone: origin and relay this peer; result exactly 1.
