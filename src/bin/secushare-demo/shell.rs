@@ -178,7 +178,7 @@ impl Shell {
     }
 
     /// Prints `$ CMD`, runs it and prints its output; kills it after `limit`. Returns how it
-    /// ended; a command still running after `limit` is a [`DemoError::NoAnswer`] naming
+    /// ended; a command still running after `limit` is a [`DemoError::Step`] naming
     /// `suspects`.
     pub fn run(&self, cmd: &Cmd, limit: Duration, suspects: Suspects) -> Result<Ran, DemoError> {
         println!("$ {}", cmd.display());
