@@ -27,6 +27,7 @@ pub mod logging;
 pub mod namestore;
 pub mod options;
 pub mod peer;
+pub mod privacy;
 pub mod requests;
 pub mod server;
 pub mod statistics;

@@ -35,6 +35,8 @@ pub use binaries::{
     binary_search_dirs, build_workspace_bins, service_binary, try_service_binary, BIN_DIR_ENV,
 };
 pub use error::TestnetError;
+/// The privacy level a test network runs at ([`TestnetBuilder::privacy`]).
+pub use gnunet_service::privacy::Level as PrivacyLevel;
 pub use peer::Peer;
 pub use peer_id::{decode_peer_id, encode_peer_id, PEER_ID_CHARS};
 pub use ports::{FIRST_PORT, LAST_PORT, PORT_LOCK_DIR};

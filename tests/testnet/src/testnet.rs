@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use gnunet_service::privacy::{Level, SECTION};
 use nix::sys::signal::Signal;
 
 use crate::peer::TOOL_TIMEOUT;
@@ -54,6 +55,7 @@ pub struct TestnetBuilder {
     lean: bool,
     sections: Vec<String>,
     extra: Vec<String>,
+    privacy: Option<Level>,
 }
 
 impl Default for TestnetBuilder {
@@ -65,6 +67,7 @@ impl Default for TestnetBuilder {
             lean: true,
             sections: Vec::new(),
             extra: Vec::new(),
+            privacy: Some(Level::Convenient),
         }
     }
 }
@@ -92,6 +95,15 @@ impl TestnetBuilder {
     /// available on demand, saving six processes per peer.
     pub fn lean(mut self, lean: bool) -> Self {
         self.lean = lean;
+        self
+    }
+
+    /// The privacy level written into every peer's config (`[secushare] PRIVACY`). The default
+    /// is [`Level::Convenient`]: the scenario tests check function, and the deliberate delays
+    /// of the other levels would only make them slower; the privacy tests choose their level.
+    /// `None` writes nothing, so the peers run at the services' own default (balanced).
+    pub fn privacy(mut self, level: Option<Level>) -> Self {
+        self.privacy = level;
         self
     }
 
@@ -178,6 +190,9 @@ impl TestnetBuilder {
                 .map_err(|e| TestnetError::io(format!("create {}", path.display()), e))?;
         }
         let mut text = peer_config::render(&dir, lease.port(), self.lean);
+        if let Some(level) = self.privacy {
+            text.push_str(&format!("\n[{SECTION}]\nPRIVACY = {level}\n"));
+        }
         let dir_text = dir.display().to_string();
         for part in self.sections.iter().chain(&self.extra) {
             text.push('\n');
