@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod crypto;
+pub mod epoch;
 pub mod group;
 pub mod msg;
 pub mod port;

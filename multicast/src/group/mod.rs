@@ -94,6 +94,7 @@
 mod action;
 mod admission;
 mod config;
+mod deniable;
 mod history;
 mod input;
 mod member;

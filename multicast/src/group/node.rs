@@ -29,6 +29,7 @@ use tracing::warn;
 use super::action::{stat, Action, ChannelId, ClientId, Outbox, Timer};
 use super::admission::PendingJoins;
 use super::config::Config;
+use super::deniable::Epochs;
 use super::history::History;
 use super::input::{ClientMessage, PeerMessage};
 use super::member::{is_valid_member_key, MemberRole, MemberStatus};
@@ -92,6 +93,8 @@ pub(super) struct Group<C: GroupCrypto> {
     pub(super) replays: ReplayRounds,
     pub(super) joins: PendingJoins,
     pub(super) repair: Repair,
+    /// Epoch keys of deniable fragments.
+    pub(super) epochs: Epochs<C>,
 }
 
 impl<C: GroupCrypto> Group<C> {
@@ -108,6 +111,7 @@ impl<C: GroupCrypto> Group<C> {
             replays: ReplayRounds::default(),
             joins: PendingJoins::default(),
             repair: Repair::default(),
+            epochs: Epochs::default(),
         }
     }
 
@@ -436,6 +440,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         };
         if g.origin.is_none() {
             g.origin = Some(OriginRole::new(signer, m.max_fragment_id));
+            g.epochs.set_secret(m.group_key.clone());
             g.tree.set_depth(0);
             if g.history.head().is_none() {
                 g.history.start_after(m.max_fragment_id);

@@ -114,11 +114,27 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             self.drop_client(client, "replay response without its fragment".into());
             return;
         };
+        let mut signed = self.fragment_signed(gid, &f, raw);
+        // The origin's store keeps no signature of deniable fragments (or of any, when
+        // signatures are not kept): the origin signs them again.
+        let mut f = f;
+        let signed_again;
+        let again = match signed || member.is_some() {
+            true => None,
+            false => self.sign_again(gid, &f),
+        };
+        let raw: &[u8] = match again {
+            Some((again, bytes)) => {
+                (f, signed) = (again, true);
+                signed_again = bytes;
+                &signed_again
+            }
+            None => raw,
+        };
         let f = Arc::new(f);
         let Some(g) = self.groups.get(&gid) else {
             return;
         };
-        let signed = self.crypto.verify_fragment_message(&g.verifier, &f, raw);
         let requesters = g.replays.requesters(&r.ids);
         debug!(?r.ids, signed, requesters = requesters.len(), "replay answer from a client");
         if signed {
@@ -188,7 +204,10 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let mut for_channels: Option<Vec<u8>> = None;
         for r in requesters {
             match *r {
-                Requester::Client(c) => self.out.send_client(c, bytes.to_vec()),
+                Requester::Client(c) => {
+                    let copy = self.client_copy(f, bytes);
+                    self.out.send_client(c, copy);
+                }
                 Requester::Channel(ch) if fits => {
                     let out = for_channels
                         .get_or_insert_with(|| {

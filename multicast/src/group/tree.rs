@@ -308,7 +308,9 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         };
         f.fragment_id = next_id;
         f.hop_counter = 0;
-        let bytes = self.crypto.sign_fragment_message(&o.key, &mut f);
+        let Some(bytes) = self.sign_origin_fragment(gid, &mut f) else {
+            return;
+        };
         self.out.stat(stat::FRAGMENTS_ORIGINATED, 1);
         let f = Arc::new(f);
         if let Some(g) = self.groups.get_mut(&gid) {
@@ -343,6 +345,10 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             (_, false) => (bytes, None),
             (true, true) => (Vec::new(), Some(bytes)),
             (false, true) => (bytes.clone(), Some(bytes)),
+        };
+        let for_clients = match clients.is_empty() {
+            true => for_clients,
+            false => self.client_copy(&f, &for_clients),
         };
         self.out.send_clients(clients, for_clients);
         if let Some(mut out) = for_children {
@@ -429,7 +435,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         let Side::Up(own_key) = link.side else {
             return;
         };
-        let Some(g) = self.groups.get_mut(&gid) else {
+        let Some(g) = self.groups.get(&gid) else {
             return;
         };
         let admitted = g
@@ -441,7 +447,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             self.out.stat(stat::UNADMITTED_TRAFFIC, 1);
             return;
         }
-        if !self.crypto.verify_fragment_message(&g.verifier, &f, bytes) {
+        if !self.fragment_signed(gid, &f, bytes) {
             warn!(
                 channel = ch.0,
                 "fragment with a bad group signature dropped"
@@ -449,6 +455,9 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             self.out.stat(stat::INVALID_SIGNATURES, 1);
             return;
         }
+        let Some(g) = self.groups.get_mut(&gid) else {
+            return;
+        };
         if g.origin.is_none() {
             g.tree.set_depth(f.hop_counter.max(1));
         }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use gnunet_service::config::{required_socket, Config, ServiceSection};
 use gnunet_service::peer::PeerIdentity;
+use gnunet_service::privacy::{Knobs, KnobsWatch};
 
 use super::{QueueLimits, SECTION};
 use crate::group::Config as GroupConfig;
@@ -25,14 +26,17 @@ pub struct ServiceConfig {
     pub cadet_socket: PathBuf,
     /// The statistics service's socket, if configured.
     pub statistics_socket: Option<PathBuf>,
+    /// The privacy knobs (`[secushare]`), re-read when the configuration file changes.
+    pub privacy: KnobsWatch,
 }
 
 impl ServiceConfig {
     /// Reads `[multicast]` (`MAX_CHILDREN`: children per peer before tree-capable joiners are
     /// redirected; `CHANNEL_QUEUE`: messages waiting for CADET credit per channel before the
     /// channel is closed; `REPLAY_CACHE_SIZE`: bytes of fragments kept per group for replays,
-    /// 0 for none), the cadet and statistics sockets, and this peer's identity (from
-    /// `[PEER] PRIVATE_KEY`, else by asking CORE).
+    /// 0 for none; `EPOCH_FRAGMENTS`: fragment ids per epoch of a deniable group), the
+    /// privacy knobs of `[secushare]`, the cadet and statistics sockets, and this peer's
+    /// identity (from `[PEER] PRIVATE_KEY`, else by asking CORE).
     pub fn from_config(cfg: &Config) -> Result<Self, ServiceError> {
         let own = ServiceSection::new(cfg, SECTION);
         let mut group = GroupConfig::default();
@@ -46,6 +50,12 @@ impl ServiceConfig {
         {
             group.replay_cache_bytes = usize::try_from(n).unwrap_or(usize::MAX);
         }
+        if let Some(n) = own.positive("EPOCH_FRAGMENTS")? {
+            group.epoch_fragments = n;
+        }
+        let knobs = Knobs::from_config(cfg)?;
+        group.deniable = knobs.deniable;
+        group.keep_signatures = knobs.keep_signatures;
         let mut queue = QueueLimits::default();
         if let Some(n) = own.number("CHANNEL_QUEUE")? {
             let n = usize::try_from(n).unwrap_or(usize::MAX);
@@ -66,7 +76,14 @@ impl ServiceConfig {
             queue,
             cadet_socket,
             statistics_socket,
+            privacy: KnobsWatch::fixed(knobs),
         })
+    }
+
+    /// Watches `file` (the `-c` file the service started with) for new privacy knobs.
+    pub fn watching(mut self, file: Option<PathBuf>) -> Self {
+        self.privacy = KnobsWatch::new(file, self.privacy.current().clone());
+        self
     }
 }
 

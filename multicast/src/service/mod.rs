@@ -308,6 +308,14 @@ impl Service {
         self.run_actions(ctx, Input::Other);
     }
 
+    /// Hands the current privacy knobs to the logic (a changed configuration file takes
+    /// effect for the next message).
+    fn follow_privacy(&mut self) {
+        let knobs = self.cfg.privacy.current();
+        self.node
+            .set_deniability(knobs.deniable, knobs.keep_signatures);
+    }
+
     fn flush_stats(&mut self, ctx: &mut Ctx) {
         if let Some(link) = self.stats_link {
             self.stats.flush(ctx, link);
@@ -345,6 +353,7 @@ impl Handler for Service {
                 ));
             }
         };
+        self.follow_privacy();
         self.node.handle_client_message(ctx.now(), client, decoded);
         self.run_actions(ctx, Input::Client(client));
         Verdict::Continue
@@ -381,6 +390,7 @@ impl Handler for Service {
 
     fn link_message(&mut self, ctx: &mut Ctx, link: LinkId, msg: RawMessage) -> Verdict {
         if Some(link) == self.cadet {
+            self.follow_privacy();
             return self.cadet_message(ctx, msg);
         }
         // Statistics: SET has no reply, and nothing else is asked.

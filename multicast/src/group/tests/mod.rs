@@ -56,6 +56,8 @@ struct Net {
     stats: HashMap<&'static str, i64>,
     timers: Vec<(usize, Instant, Timer)>,
     now: Instant,
+    /// Everything sent on channels, by sending node, in order.
+    wire: Vec<(usize, Vec<u8>)>,
 }
 
 fn pid(i: usize) -> PeerIdentity {
@@ -85,6 +87,7 @@ impl Net {
             stats: HashMap::new(),
             timers: Vec::new(),
             now: Instant::now(),
+            wire: Vec::new(),
         }
     }
 
@@ -183,6 +186,7 @@ impl Net {
             }
             Action::SendChannel { channel, msg } => {
                 assert!(msg.len() <= gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE);
+                self.wire.push((n, msg.clone()));
                 match self.peer_end.get(&(n, channel)) {
                     Some(&(to, ch)) => self.queue.push_back(Ev::Data(to, ch, msg)),
                     None => self.waiting.entry((n, channel)).or_default().push(msg),
@@ -353,6 +357,7 @@ fn fragments(msgs: &[Vec<u8>]) -> Vec<Fragment> {
         .collect()
 }
 
+mod deniable;
 mod replays;
 mod roles;
 mod tree;

@@ -1,0 +1,170 @@
+//! Deniable groups inside the group logic (the wire and the crypto are in [`crate::epoch`]):
+//! the origin signs with epoch keys when [`Config::deniable`] is set, every hop checks epoch
+//! certificates, clients get fragments without trailer and signature, and the origin signs a
+//! fragment again when it answers a replay from its store.
+//!
+//! [`Config::deniable`] and [`Config::keep_signatures`] may change while the service runs
+//! ([`Node::set_deniability`]); each fragment says by its flag how it was signed, so a group
+//! may hold both kinds and members check each by its own rule.
+
+use std::collections::BTreeMap;
+
+use gnunet_service::crypto::eddsa;
+use gnunet_service::crypto::HashCode;
+use rand_core::RngCore;
+use tracing::debug;
+
+use super::node::Node;
+use crate::crypto::GroupCrypto;
+use crate::epoch::{self, EpochCert};
+use crate::msg::Fragment;
+
+/// Epoch keys a node has checked, per group (bounded: the newest ones).
+const MAX_KNOWN_EPOCHS: usize = 64;
+
+/// What one group holds for deniable fragments.
+#[derive(Debug)]
+pub(super) struct Epochs<C: GroupCrypto> {
+    /// The group's private key, at an origin (epoch keys are derived from it).
+    secret: Option<eddsa::PrivateKey>,
+    /// The origin's current epoch: its number, signer and certificate.
+    current: Option<(u64, C::GroupSigner, EpochCert)>,
+    /// Checked certificates: epoch → (epoch key, prepared for checking).
+    known: BTreeMap<u64, (eddsa::PublicKey, C::GroupVerifier)>,
+}
+
+impl<C: GroupCrypto> Default for Epochs<C> {
+    fn default() -> Self {
+        Self {
+            secret: None,
+            current: None,
+            known: BTreeMap::new(),
+        }
+    }
+}
+
+impl<C: GroupCrypto> Epochs<C> {
+    /// Called when this peer becomes the group's origin.
+    pub(super) fn set_secret(&mut self, secret: eddsa::PrivateKey) {
+        self.secret = Some(secret);
+    }
+}
+
+impl<C: GroupCrypto, R: RngCore> Node<C, R> {
+    /// Switches deniable signing of new fragments and the keeping of signatures for clients;
+    /// takes effect for the next fragment.
+    pub fn set_deniability(&mut self, deniable: bool, keep_signatures: bool) {
+        self.cfg.deniable = deniable;
+        self.cfg.keep_signatures = keep_signatures;
+    }
+
+    /// Signs a fragment of the origin's (id set) as the group's settings say, and returns the
+    /// encoded message; `None` if this peer is not the group's origin.
+    pub(super) fn sign_origin_fragment(
+        &mut self,
+        gid: HashCode,
+        f: &mut Fragment,
+    ) -> Option<Vec<u8>> {
+        let deniable = self.cfg.deniable;
+        let epoch_fragments = self.cfg.epoch_fragments;
+        let crypto = &self.crypto;
+        let g = self.groups.get_mut(&gid)?;
+        let o = g.origin.as_ref()?;
+        // A client cannot choose the scheme: the flag is ours.
+        f.flags &= !epoch::FLAG_DENIABLE;
+        if !deniable {
+            return Some(crypto.sign_fragment_message(&o.key, f));
+        }
+        let secret = g.epochs.secret.as_ref()?;
+        let e = epoch::epoch_of(f.fragment_id, epoch_fragments);
+        if g.epochs
+            .current
+            .as_ref()
+            .is_none_or(|(current, _, _)| *current != e)
+        {
+            let cert = EpochCert::make(crypto, &o.key, secret, e);
+            let signer = crypto.group_signer(&epoch::epoch_secret(secret, e));
+            debug!(epoch = e, "new epoch of a deniable group");
+            g.epochs.current = Some((e, signer, cert));
+        }
+        let (_, signer, cert) = g.epochs.current.as_ref()?;
+        Some(epoch::sign_deniable(crypto, signer, cert, f))
+    }
+
+    /// Whether `f` (decoded from `bytes`) is validly signed for group `gid`: by the group key,
+    /// or, when marked deniable, by an epoch key the group key certified.
+    pub(super) fn fragment_signed(&mut self, gid: HashCode, f: &Fragment, bytes: &[u8]) -> bool {
+        let crypto = &self.crypto;
+        let Some(g) = self.groups.get_mut(&gid) else {
+            return false;
+        };
+        if !epoch::is_deniable(f) {
+            return crypto.verify_fragment_message(&g.verifier, f, bytes);
+        }
+        let Some((_, cert)) = EpochCert::split(&f.payload) else {
+            return false;
+        };
+        let known = g
+            .epochs
+            .known
+            .get(&cert.epoch)
+            .filter(|(key, _)| *key == cert.epoch_key);
+        if known.is_none() {
+            if !cert.verify(crypto, &g.verifier, &g.pub_key) {
+                return false;
+            }
+            if g.epochs.known.len() >= MAX_KNOWN_EPOCHS {
+                g.epochs.known.pop_first();
+            }
+            let verifier = crypto.group_verifier(&cert.epoch_key);
+            g.epochs
+                .known
+                .insert(cert.epoch, (cert.epoch_key, verifier));
+        }
+        g.epochs
+            .known
+            .get(&cert.epoch)
+            .is_some_and(|(_, verifier)| crypto.verify_fragment_message(verifier, f, bytes))
+    }
+
+    /// What a local client gets of fragment `f` encoded as `bytes` (see
+    /// [`epoch::for_client`]).
+    pub(super) fn client_copy(&self, f: &Fragment, bytes: &[u8]) -> Vec<u8> {
+        epoch::for_client(bytes, !self.cfg.keep_signatures, epoch::is_deniable(f))
+    }
+
+    /// An origin client answered a replay with a fragment that carries no valid signature
+    /// because the store keeps none (deniable, or signatures not kept): the origin signs it
+    /// again, as it was signed (the flag says how), and returns it with its encoding. `None`
+    /// if this peer is not the group's origin or the fragment was never one that had its
+    /// signature removed.
+    pub(super) fn sign_again(
+        &mut self,
+        gid: HashCode,
+        f: &Fragment,
+    ) -> Option<(Fragment, Vec<u8>)> {
+        let deniable = epoch::is_deniable(f);
+        if !deniable && self.cfg.keep_signatures {
+            return None;
+        }
+        let crypto = &self.crypto;
+        let g = self.groups.get(&gid)?;
+        let o = g.origin.as_ref()?;
+        if f.fragment_id == 0 || f.fragment_id > o.last_fragment_id() {
+            return None;
+        }
+        let mut again = f.clone();
+        again.hop_counter = 0;
+        let bytes = if deniable {
+            let secret = g.epochs.secret.as_ref()?;
+            let e = epoch::epoch_of(f.fragment_id, self.cfg.epoch_fragments);
+            let cert = EpochCert::make(crypto, &o.key, secret, e);
+            let signer = crypto.group_signer(&epoch::epoch_secret(secret, e));
+            // The store's copy has no trailer (clients never get one).
+            epoch::sign_deniable(crypto, &signer, &cert, &mut again)
+        } else {
+            crypto.sign_fragment_message(&o.key, &mut again)
+        };
+        Some((again, bytes))
+    }
+}
