@@ -214,6 +214,8 @@ pub mod stat {
     pub const JOINS_FORWARDED: &str = "# join requests forwarded";
     /// Joins answered from a stored decision (re-attaching members).
     pub const JOINS_READMITTED: &str = "# join requests answered from stored decisions";
+    /// Joins of C peers refused because the group is deniable.
+    pub const JOINS_REFUSED_DENIABLE: &str = "# join requests refused: deniable group";
     /// Tree-capable joiners sent on to a child.
     pub const JOINS_REDIRECTED: &str = "# joins redirected";
     /// Redirects this peer followed.

@@ -217,7 +217,9 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             bytes.clone(),
         );
         if let Some(o) = g.origin.as_ref() {
-            if let Some(again) = o.admitted.readmission(j.peer, &j.member_pub_key) {
+            if self.cfg.deniable && !j.tree_capable() {
+                self.refuse_for_deniability(gid, j);
+            } else if let Some(again) = o.admitted.readmission(j.peer, &j.member_pub_key) {
                 // A member we admitted before, re-attaching: no need to ask again.
                 self.out.stat(stat::JOINS_READMITTED, 1);
                 self.route_decision(gid, again);

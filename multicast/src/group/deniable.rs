@@ -14,10 +14,12 @@ use gnunet_service::crypto::HashCode;
 use rand_core::RngCore;
 use tracing::debug;
 
+use super::action::stat;
 use super::node::Node;
 use crate::crypto::GroupCrypto;
 use crate::epoch::{self, EpochCert};
-use crate::msg::Fragment;
+use crate::msg::{Decision, Fragment, JoinDecision, JoinRequest, REFUSED};
+use gnunet_service::wire::Message;
 
 /// Epoch keys a node has checked, per group (bounded: the newest ones).
 const MAX_KNOWN_EPOCHS: usize = 64;
@@ -133,6 +135,26 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         epoch::for_client(bytes, !self.cfg.keep_signatures, epoch::is_deniable(f))
     }
 
+    /// A peer that is not ours (a C peer: its join request lacks our tree flag) asks to join
+    /// while the group is deniable: it could check no fragment, so it is refused at once,
+    /// with a PSYC message that says why (every C client of multicast is PSYC, and the C
+    /// library hands the response to the application).
+    pub(super) fn refuse_for_deniability(&mut self, gid: HashCode, j: &JoinRequest) {
+        debug!(peer = %j.peer, "join of a C peer refused: the group is deniable");
+        self.out.stat(stat::JOINS_REFUSED_DENIABLE, 1);
+        let d = JoinDecision {
+            peer: j.peer,
+            member_pub_key: j.member_pub_key,
+            decision: Decision {
+                is_admitted: REFUSED,
+                relays: Vec::new(),
+                response: deniable_refusal(),
+            },
+            admitted_after: None,
+        };
+        self.route_decision(gid, d);
+    }
+
     /// An origin client answered a replay with a fragment that carries no valid signature
     /// because the store keeps none (deniable, or signatures not kept): the origin signs it
     /// again, as it was signed (the flag says how), and returns it with its encoding. `None`
@@ -167,4 +189,18 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         };
         Some((again, bytes))
     }
+}
+
+/// The method of the refusal a C peer gets when it asks to join a deniable group.
+pub const REFUSAL_METHOD: &str = "_notice_place_refused_deniable";
+
+/// The text of that refusal.
+pub const REFUSAL_TEXT: &str = "This place is deniable: its messages are signed with epoch keys \
+that only secushare peers check. A GNUnet C peer cannot take part; use the secushare services.";
+
+/// The refusal as a PSYC message (4-byte header, type 691, then its parts).
+fn deniable_refusal() -> Option<Vec<u8>> {
+    let mut m = psyc_format::message::PsycMessage::new(REFUSAL_METHOD);
+    m.data = REFUSAL_TEXT.as_bytes().to_vec();
+    m.to_client_message().ok().map(|c| c.to_message())
 }

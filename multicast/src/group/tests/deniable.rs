@@ -150,3 +150,48 @@ fn switching_deniability_off_signs_the_next_fragment_with_the_group_key() {
     let got = fragments(&net.take(2, 1));
     assert_eq!(got[0].flags & FLAG_DENIABLE, 0);
 }
+
+#[test]
+fn a_c_peer_asking_to_join_a_deniable_group_is_refused_with_the_reason() {
+    let mut net = origin_and_first_member(3, deniable(16));
+    // Peer 2 speaks like a C member: no tree flag, straight to the origin's port.
+    let mut j = JoinRequest::unsigned(group_pub(), member_key(3).public_key(), pid(2), None);
+    GnunetCrypto.sign_join(&member_key(3), &mut j);
+    let ch = ChannelId(999);
+    net.queue.push_back(Ev::Open(
+        0,
+        crate::port::port_of_group(&group_pub()),
+        (2, ch),
+    ));
+    net.run();
+    net.wire.clear();
+    net.act(
+        2,
+        Action::SendChannel {
+            channel: ch,
+            msg: j.to_message(),
+        },
+    );
+    net.run();
+    assert_eq!(
+        decide_all(&mut net, true),
+        0,
+        "the application is not asked"
+    );
+    assert_eq!(net.stat(stat::JOINS_REFUSED_DENIABLE), 1);
+    let decisions: Vec<JoinDecision> = net
+        .wire
+        .iter()
+        .filter(|(from, _)| *from == 0)
+        .filter_map(|(_, m)| JoinDecision::from_message(m).ok())
+        .collect();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].decision.is_admitted, REFUSED);
+    let response = decisions[0].decision.response.clone().unwrap();
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.contains("_notice_place_refused_deniable"), "{text}");
+    assert!(text.contains("C peer cannot take part"), "{text}");
+    // Our joiners are still admitted.
+    join(&mut net, 2, 1, 2, 0);
+    assert_eq!(decide_all(&mut net, true), 1);
+}
