@@ -19,6 +19,17 @@ pub const T: Duration = Duration::from_secs(30);
 /// `n` peers with this build's social, psyc, multicast and psycstore services registered,
 /// and gns and zonemaster started with the peer (enter-by-name needs them).
 pub fn start_net(n: usize, topology: Topology, extra: &[(&str, &str)]) -> Testnet {
+    start_net_with(n, topology, extra, "")
+}
+
+/// [`start_net`] with `config` (raw config text) added to every peer's configuration last,
+/// so it wins (e.g. `[secushare]` privacy knobs).
+pub fn start_net_with(
+    n: usize,
+    topology: Topology,
+    extra: &[(&str, &str)],
+    config: &str,
+) -> Testnet {
     let mut social = ServiceConf::from_file(
         &repo_conf_file("social"),
         env!("CARGO_BIN_EXE_gnunet-service-social"),
@@ -35,6 +46,7 @@ pub fn start_net(n: usize, topology: Topology, extra: &[(&str, &str)]) -> Testne
         .service_conf(workspace_service("psyc"))
         .service_conf(workspace_service("multicast"))
         .service_conf(workspace_service("psycstore"))
+        .extra_config(config)
         .start()
         .expect("peers up")
 }
