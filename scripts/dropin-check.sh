@@ -10,7 +10,9 @@
 #   GNUNET_MIRROR_GIT  a clone (bare or not) of GNUnet-Mirror/GNUnet
 #   COMMIT             default: the parent of 0d4f15137, the last commit with these services
 # Environment: ONLY=REGEX runs only the checks whose names match (e.g. ONLY=test_psyc);
-# KEEP=1 keeps the build folder with the logs of passing checks too.
+# KEEP=1 keeps the build folder with the logs of passing checks too; PRIVACY=LEVEL runs every
+# check with `[secushare] PRIVACY = LEVEL` (default convenient, the level at which C peers and
+# clients take part in everything; docs/privacy.md says what C parts work at balanced).
 #
 # Nothing of the C sources is kept in this repository: they are taken from the given clone into
 # a temporary directory and built there against the installed GNUnet 0.19 headers, with the few
@@ -104,7 +106,11 @@ section() { # name binary
     printf 'UNIXPATH = $GNUNET_RUNTIME_DIR/gnunet-service-%s.sock\n' "$1"
     printf 'UNIX_MATCH_UID = YES\nUNIX_MATCH_GID = YES\n'
 }
+privacy=${PRIVACY:-convenient}
+export PRIVACY=$privacy
+echo "privacy level: $privacy"
 quiet='\n[nse]\nWORKBITS = 0\n[hostlist]\nIMMEDIATE_START = NO\nSTART_ON_DEMAND = NO\n'
+quiet+="\\n[secushare]\\nPRIVACY = $privacy\\n"
 
 # test_multicast and test_multicast_2peers share one template. The testbed peers must be
 # connected (the default topology NONE never connects them, with the C service too), and a

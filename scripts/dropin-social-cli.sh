@@ -63,6 +63,7 @@ EOF
     done
     printf 'DATABASE = sqlite\n[psycstore-sqlite]\nFILENAME = $GNUNET_DATA_HOME/psycstore/sqlite.db\n'
     printf '[social]\nRUN_PER_USER = YES\nDATA_HOME = $GNUNET_DATA_HOME/social\n'
+    printf '[secushare]\nPRIVACY = %s\n' "${PRIVACY:-convenient}"
 } > "$conf"
 
 bg_pids=()
