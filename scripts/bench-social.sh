@@ -4,7 +4,9 @@
 # of 1 KiB messages through social against psyc, and the one-way latency of each.
 # Usage: scripts/bench-social.sh   (no arguments; the knobs are environment variables)
 # SOCIAL_BENCH_MSGS messages per throughput run (default 2000), SOCIAL_BENCH_ROUNDS rounds of
-# each kind (default 3, order alternating), SOCIAL_BENCH_PINGS latency samples (default 200).
+# each kind (default 3, order alternating), SOCIAL_BENCH_PINGS latency samples (default 200),
+# SOCIAL_BENCH_LEVELS privacy levels to compare in the same run (e.g.
+# convenient,balanced,strict; the peers are switched while they run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

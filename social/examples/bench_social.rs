@@ -5,6 +5,12 @@
 //! `scripts/bench-social.sh`; knobs: `SOCIAL_BENCH_MSGS` messages per throughput run (default
 //! 2000), `SOCIAL_BENCH_ROUNDS` rounds of each kind (default 3, alternating), and
 //! `SOCIAL_BENCH_PINGS` latency samples (default 200).
+//!
+//! With `SOCIAL_BENCH_LEVELS` (e.g. `convenient,balanced,strict`) the host → guest runs are then
+//! repeated at each privacy level, switched on the running peers by appending `[secushare]
+//! PRIVACY` to their configuration (the services follow it from the next message), rounds
+//! alternating between levels, with the latency of each: what each level costs, side by side
+//! in one run. The social-against-psyc comparison above runs at convenient.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -153,7 +159,47 @@ fn run() -> R<()> {
         pct(&psyc_lat, 50),
         pct(&psyc_lat, 99)
     );
+    let levels = std::env::var("SOCIAL_BENCH_LEVELS").unwrap_or_default();
+    let levels: Vec<&str> = levels.split(',').filter(|l| !l.is_empty()).collect();
+    if !levels.is_empty() {
+        let mut rates = vec![Vec::new(); levels.len()];
+        for round in 0..rounds {
+            for k in 0..levels.len() {
+                let i = (k + round) % levels.len();
+                set_level(&net, levels[i])?;
+                rates[i].push(throughput(host.client_mut(), guest.client_mut(), msgs)?);
+            }
+        }
+        for (i, level) in levels.iter().enumerate() {
+            set_level(&net, level)?;
+            let lat = latency(host.client_mut(), guest.client_mut(), pings)?;
+            println!(
+                "level {level:<11} throughput median {:.0} msgs/s [{}]   latency p50 {:.2} p99 {:.2} ms",
+                pct(&rates[i], 50),
+                rates[i]
+                    .iter()
+                    .map(|x| format!("{x:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                pct(&lat, 50),
+                pct(&lat, 99)
+            );
+        }
+    }
     drop((host, guest));
+    Ok(())
+}
+
+/// Switches both peers to privacy level `level` while they run.
+fn set_level(net: &Testnet, level: &str) -> R<()> {
+    use std::io::Write;
+    for peer in net.peers() {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(peer.config_path())
+            .map_err(err)?;
+        write!(f, "\n[secushare]\nPRIVACY = {level}\n").map_err(err)?;
+    }
     Ok(())
 }
 
