@@ -5,7 +5,7 @@
 # (scripts/install-deps.sh installs the pinned version) and, for the dependency list, dpkg-dev.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CARGO_DEB_VERSION=3.8.0
+CARGO_DEB_VERSION=${CARGO_DEB_VERSION:-3.8.0}
 if ! cargo deb --version 2>/dev/null | grep -q "$CARGO_DEB_VERSION"; then
   echo "cargo-deb $CARGO_DEB_VERSION not found: cargo install --locked cargo-deb@$CARGO_DEB_VERSION" >&2
   exit 1
