@@ -117,7 +117,10 @@ fn the_demo_answers_help_and_version() {
     assert!(v.status.success());
     assert_eq!(
         text(&v.stdout),
-        format!("secushare-demo v{} (secushare-rs)\n", env!("CARGO_PKG_VERSION"))
+        format!(
+            "secushare-demo v{} (secushare-rs)\n",
+            env!("CARGO_PKG_VERSION")
+        )
     );
     let h = run(demo, &["-h"], &[]);
     assert!(h.status.success() && text(&h.stdout).contains("-v, --version"));
