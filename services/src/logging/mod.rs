@@ -1,5 +1,5 @@
 //! Logs in GNUnet's format and levels: lines `DATE COMPONENT-PID LEVEL message`
-//! ([`format`](self::format)) to the file ARM names with `-l` (or `GNUNET_FORCE_LOGFILE`, else stderr), at
+//! ([`mod@format`]) to the file ARM names with `-l` (or `GNUNET_FORCE_LOGFILE`, else stderr), at
 //! the level of `-L` refined by `GNUNET_FORCE_LOG` / `GNUNET_LOG` ([`select`]), with repeated
 //! lines rate-limited per log statement ([`writer`]).
 
