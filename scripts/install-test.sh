@@ -252,16 +252,32 @@ for _ in $(seq 50); do pgrep -u "$user" > /dev/null || break; sleep 0.2; done
 ok "gnunet-arm -e stops the node and our services"
 
 echo "== removing the package"
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq secushare > "$work/purge.log" 2>&1 ||
-  { cat "$work/purge.log"; fail "apt-get purge"; }
+# The files of the package still on disk (directories other packages share aside).
+leftovers() {
+  while read -r f; do
+    if [ -d "$f" ] && [ -n "$(dpkg -S "$f" 2>/dev/null)" ]; then continue; fi
+    if [ -e "$f" ]; then echo "$f"; fi
+  done < "$work/installed"
+}
+# Remove first: with no conffiles, that alone must take every file away.
+DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq secushare > "$work/remove.log" 2>&1 ||
+  { cat "$work/remove.log"; fail "apt-get remove"; }
+left=$(leftovers)
+[ -z "$left" ] || fail "left after apt-get remove: $left"
+ok "apt-get remove leaves no file of the package"
+# Without conffiles nothing stays for a purge: dpkg forgets the package at removal already.
+if dpkg-query -W -f='${Status}' secushare 2>/dev/null | grep -q 'config-files'; then
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq secushare > "$work/purge.log" 2>&1 ||
+    { cat "$work/purge.log"; fail "apt-get purge"; }
+fi
 installed=0
-! dpkg-query -W -f='${Status}' secushare 2>/dev/null | grep -q 'ok installed' || fail "still installed"
-left=$(while read -r f; do
-  if [ -d "$f" ] && [ -n "$(dpkg -S "$f" 2>/dev/null)" ]; then continue; fi   # another package's
-  if [ -e "$f" ]; then echo "$f"; fi
-done < "$work/installed")
+status=$(dpkg-query -W -f='${Status}' secushare 2>/dev/null || true)
+case "$status" in ""|"unknown ok not-installed"|"purge ok not-installed"|"deinstall ok not-installed") ;;
+  *) fail "dpkg still knows secushare: $status" ;;
+esac
+left=$(leftovers)
 [ -z "$left" ] || fail "left after purge: $left"
-ok "no file of the package is left"
+ok "dpkg keeps nothing of the package (status: ${status:-unknown}), no file of it is left"
 dpkg --verify gnunet > "$work/gnunet-verify-after" 2>&1 || true
 diff "$work/gnunet-verify-before" "$work/gnunet-verify-after" || fail "dpkg --verify gnunet changed"
 (cd /usr/share/gnunet/config.d && ls) | diff "$work/configd-before" - || fail "config.d changed"
