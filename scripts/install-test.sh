@@ -5,6 +5,8 @@
 # user (gnunet-arm -s), checks that ARM knows and runs the four services, runs gnunet-social
 # --status and a host enter / announce / replay round, stops the node, purges the package and
 # checks that none of its files is left and that the gnunet package's files are untouched.
+# A second node splits GNUnet as Debian runs it: a system ARM as the user gnunet (multicast,
+# psyc, psycstore) and the user's ARM for the per-user services (social), with the same round.
 #
 # Needs root (apt, dpkg, a test user): skipped with a message otherwise. The package stays
 # installed only while the test runs (removed on every exit). The node lives in a temporary
@@ -42,8 +44,13 @@ chmod 755 "$work"
 installed=0
 created_user=0
 node_up=0
+system_up=0
 port_fd=
 
+run_sys() {
+  runuser -u "$sys_group" -g "$sys_group" -- env -i PATH=/usr/bin:/bin HOME="$sys" \
+    TMPDIR="$sys/tmp" "$@"
+}
 run_user() {
   runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER="$user" \
     LOGNAME="$user" TMPDIR="$home/tmp" "$@"
@@ -53,6 +60,11 @@ cleanup() {
   set +e
   if [ "$node_up" = 1 ]; then
     run_user timeout 30 gnunet-arm -e -q > /dev/null 2>&1
+  fi
+  if [ "$system_up" = 1 ]; then
+    run_sys timeout 30 gnunet-arm -c "$sys/gnunet.conf" -e -q > /dev/null 2>&1
+    # What our system ARM left: processes of gnunet that run on this test's files only.
+    for pid in $(pgrep -u "$sys_group" -f "$work/" 2>/dev/null); do kill "$pid" 2>/dev/null; done
   fi
   if [ "$created_user" = 1 ] || id "$user" > /dev/null 2>&1; then
     # Processes left by the node: the test user runs nothing else.
@@ -139,12 +151,13 @@ done
 ok "the installed binaries answer -v and -h"
 
 echo "== a GNUnet node as the ordinary user $user"
+sys_group=gnunet   # the gnunet package's system user and group
 if ! id "$user" > /dev/null 2>&1; then
-  useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+  groups=()
+  getent group "$sys_group" > /dev/null && groups=(-G "$sys_group")
+  useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "${groups[@]}" "$user"
   created_user=1
 fi
-home=$work/home
-mkdir -p "$home/.config" "$home/tmp" "$home/log"
 # A port outside the harness's 20000-40000, locked like the harness's leases.
 mkdir -p /tmp/secushare-testnet-ports && chmod 1777 /tmp/secushare-testnet-ports
 port=
@@ -156,19 +169,11 @@ for p in $(seq 40100 40199); do
   eval "exec $fd>&-"
 done
 [ -n "$port" ] || fail "no free port in 40100-40199"
-cat > "$home/.config/gnunet.conf" <<EOF
-# Only what keeps this node apart from other nodes on the machine; the rest, our services'
-# sections included, comes from GNUnet's config.d.
-[PATHS]
-GNUNET_RUNTIME_DIR = $home/run/system/
-GNUNET_USER_RUNTIME_DIR = $home/run/user/
 
-[arm]
-GLOBAL_POSTFIX = -l $home/log/{}.log
-
-[social]
-OPTIONS = -L INFO
-
+# What keeps a node apart from other nodes on the machine; the rest, our services' sections
+# included, comes from GNUnet's config.d.
+isolation() {
+  cat <<CONF
 [transport]
 PLUGINS = tcp
 
@@ -201,45 +206,66 @@ START_ON_DEMAND = NO
 [rest]
 IMMEDIATE_START = NO
 START_ON_DEMAND = NO
-EOF
+CONF
+}
+
+# Whether an ARM listing ($1) lists every service named after it as one of ours.
+lists_services() {
+  local s
+  for s in "${@:2}"; do
+    grep -Eq "^$s \(binary='gnunet-service-$s'" "$1" || return 1
+  done
+}
+
+# gnunet-social --status and a host enter / announce / replay / leave round as the user;
+# $1 names the round in the output.
+social_round() {
+  local tag=$1 ego place text
+  social() { run_user timeout 60 gnunet-social "$@"; }
+  run_user timeout 30 gnunet-identity -C host > /dev/null 2>&1 || fail "$tag: gnunet-identity -C host"
+  social --status > "$work/status.out" 2> "$work/status.err" ||
+    { cat "$work/status.err"; fail "$tag: gnunet-social --status"; }
+  ego=$(awk -F'\t' '$1 == "Ego" && $3 == "host" { print $2 }' "$work/status.out")
+  [ ${#ego} = 52 ] || { cat "$work/status.out"; fail "$tag: --status does not list the ego host"; }
+  ok "$tag: gnunet-social --status lists the user's ego"
+  social --host-enter --ego "$ego" > "$work/enter.out" 2> "$work/enter.err" ||
+    { cat "$work/enter.err"; fail "$tag: --host-enter"; }
+  place=$(grep -Eo 'Host entered: [0-9A-Z]{52}' "$work/enter.err" | cut -d' ' -f3)
+  [ ${#place} = 52 ] || { cat "$work/enter.err"; fail "$tag: --host-enter printed no place key"; }
+  ok "$tag: --host-enter: place $place"
+  text="installed by apt, $tag, $(date +%s)"
+  social --host-announce --place "$place" --method _converse --data "$text" \
+    > "$work/announce.out" 2> "$work/announce.err" ||
+    { cat "$work/announce.err"; fail "$tag: --host-announce"; }
+  social --replay-latest --place "$place" --limit 10 > "$work/replay.out" 2> "$work/replay.err" ||
+    { cat "$work/replay.err"; fail "$tag: --replay-latest"; }
+  grep -qF "$text" "$work/replay.out" ||
+    { cat "$work/replay.out"; fail "$tag: the replay lacks the announcement"; }
+  ok "$tag: --host-announce, then --replay-latest returns the announcement"
+  social --host-leave --place "$place" > /dev/null 2> "$work/leave.err" || fail "$tag: --host-leave"
+}
+
+home=$work/home
+mkdir -p "$home/.config" "$home/tmp" "$home/log"
+{
+  printf '[PATHS]\nGNUNET_RUNTIME_DIR = %s/run/system/\nGNUNET_USER_RUNTIME_DIR = %s/run/user/\n\n' \
+    "$home" "$home"
+  printf '[arm]\nGLOBAL_POSTFIX = -l %s/log/{}.log\n\n[social]\nOPTIONS = -L INFO\n\n' "$home"
+  isolation
+} > "$home/.config/gnunet.conf"
 chown -R "$user:" "$home"
 node_up=1
 run_user timeout 60 gnunet-arm -s > "$work/arm-start.out" 2>&1 ||
   { cat "$work/arm-start.out"; fail "gnunet-arm -s as $user"; }
 ok "gnunet-arm -s as $user (port $port)"
 run_user timeout 30 gnunet-arm -I -a > "$work/arm-all.out" 2>&1 || fail "gnunet-arm -I -a"
-for s in multicast psyc psycstore social; do
-  grep -Eq "^$s \(binary='gnunet-service-$s'" "$work/arm-all.out" ||
-    { cat "$work/arm-all.out"; fail "ARM does not know $s"; }
-done
+lists_services "$work/arm-all.out" multicast psyc psycstore social ||
+  { cat "$work/arm-all.out"; fail "ARM does not know the four services"; }
 ok "ARM knows multicast, psyc, psycstore and social (bare BINARY names)"
-
-social() { run_user timeout 60 gnunet-social "$@"; }
-run_user timeout 30 gnunet-identity -C host > /dev/null 2>&1 || fail "gnunet-identity -C host"
-social --status > "$work/status.out" 2> "$work/status.err" ||
-  { cat "$work/status.err"; fail "gnunet-social --status exit $?"; }
-ego=$(awk -F'\t' '$1 == "Ego" && $3 == "host" { print $2 }' "$work/status.out")
-[ ${#ego} = 52 ] || { cat "$work/status.out"; fail "--status does not list the ego host"; }
-ok "gnunet-social --status lists the user's ego"
-social --host-enter --ego "$ego" > "$work/enter.out" 2> "$work/enter.err" ||
-  { cat "$work/enter.err"; fail "--host-enter"; }
-place=$(grep -Eo 'Host entered: [0-9A-Z]{52}' "$work/enter.err" | cut -d' ' -f3)
-[ ${#place} = 52 ] || { cat "$work/enter.err"; fail "--host-enter printed no place key"; }
-ok "--host-enter: place $place"
-text="installed by apt, $(date +%s)"
-social --host-announce --place "$place" --method _converse --data "$text" \
-  > "$work/announce.out" 2> "$work/announce.err" || { cat "$work/announce.err"; fail "--host-announce"; }
-ok "--host-announce"
-social --replay-latest --place "$place" --limit 10 > "$work/replay.out" 2> "$work/replay.err" ||
-  { cat "$work/replay.err"; fail "--replay-latest"; }
-grep -qF "$text" "$work/replay.out" || { cat "$work/replay.out"; fail "the replay lacks the announcement"; }
-ok "--replay-latest returns the announcement"
-social --host-leave --place "$place" > /dev/null 2> "$work/leave.err" || fail "--host-leave"
+social_round "one user's node"
 run_user timeout 30 gnunet-arm -I > "$work/arm-running.out" 2>&1 || fail "gnunet-arm -I"
-for s in multicast psyc psycstore social; do
-  grep -Eq "^$s \(binary='gnunet-service-$s'" "$work/arm-running.out" ||
-    { cat "$work/arm-running.out"; fail "gnunet-arm -I does not list $s as running"; }
-done
+lists_services "$work/arm-running.out" multicast psyc psycstore social ||
+  { cat "$work/arm-running.out"; fail "gnunet-arm -I does not list the four services running"; }
 ok "gnunet-arm -I lists the four services running"
 line='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}[+-][0-9]{4} social-[0-9]+ INFO logging started'
 grep -Eq "$line" "$home/log/social.log" 2>/dev/null ||
@@ -250,6 +276,70 @@ node_up=0
 for _ in $(seq 50); do pgrep -u "$user" > /dev/null || break; sleep 0.2; done
 ! pgrep -u "$user" > /dev/null || fail "processes of $user left after gnunet-arm -e: $(pgrep -a -u "$user")"
 ok "gnunet-arm -e stops the node and our services"
+
+echo "== GNUnet as a system service (ARM as $sys_group) with the user's per-user part"
+if ! id -nG "$user" | tr ' ' '\n' | grep -qx "$sys_group"; then
+  echo "skipped: $user is not in the group $sys_group (the gnunet package's)"
+else
+  # The system's ARM runs the system services (multicast, psyc, psycstore among them) as
+  # gnunet, as Debian's gnunet.service does; the user's ARM runs the per-user ones (identity,
+  # namestore, social), which reach the system's through the shared runtime directory.
+  sys=$work/system
+  sysrun=$work/system-run
+  mkdir -p "$sys/tmp" "$sys/log" "$sysrun"
+  {
+    printf '[PATHS]\nGNUNET_HOME = %s/\nGNUNET_DATA_HOME = %s/data/\n' "$sys" "$sys"
+    printf 'GNUNET_CONFIG_HOME = %s/config/\nGNUNET_CACHE_HOME = %s/cache/\n' "$sys" "$sys"
+    printf 'GNUNET_RUNTIME_DIR = %s/\nGNUNET_USER_RUNTIME_DIR = %s/urun/\n' "$sysrun" "$sys"
+    printf 'GNUNET_TMP = %s/tmp/\n\n' "$sys"
+    printf '[arm]\nSTART_SYSTEM_SERVICES = YES\nSTART_USER_SERVICES = NO\n'
+    printf 'GLOBAL_POSTFIX = -l %s/log/{}.log\n\n' "$sys"
+    isolation
+  } > "$sys/gnunet.conf"
+  chown -R "$sys_group:$sys_group" "$sys" "$sysrun"
+  chmod 2775 "$sysrun"
+  home=$work/home2
+  mkdir -p "$home/.config" "$home/tmp" "$home/log"
+  {
+    printf '[PATHS]\nGNUNET_RUNTIME_DIR = %s/\nGNUNET_USER_RUNTIME_DIR = %s/run/user/\n\n' \
+      "$sysrun" "$home"
+    printf '[arm]\nSTART_SYSTEM_SERVICES = NO\nSTART_USER_SERVICES = YES\n'
+    printf 'GLOBAL_POSTFIX = -l %s/log/{}.log\n\n' "$home"
+    isolation
+  } > "$home/.config/gnunet.conf"
+  chown -R "$user:" "$home"
+  system_up=1
+  run_sys timeout 60 gnunet-arm -c "$sys/gnunet.conf" -s > "$work/sys-start.out" 2>&1 ||
+    { cat "$work/sys-start.out"; fail "the system's gnunet-arm -s as $sys_group"; }
+  node_up=1
+  run_user timeout 60 gnunet-arm -s > "$work/arm-start2.out" 2>&1 ||
+    { cat "$work/arm-start2.out"; fail "the user's gnunet-arm -s"; }
+  ok "system ARM as $sys_group and the user's ARM started"
+  social_round "system and user ARM"
+  run_sys timeout 30 gnunet-arm -c "$sys/gnunet.conf" -I > "$work/sys-running.out" 2>&1 ||
+    fail "the system's gnunet-arm -I"
+  run_user timeout 30 gnunet-arm -I > "$work/user-running.out" 2>&1 || fail "the user's gnunet-arm -I"
+  lists_services "$work/sys-running.out" multicast psyc psycstore ||
+    { cat "$work/sys-running.out"; fail "the system's ARM does not run multicast, psyc, psycstore"; }
+  if ! lists_services "$work/user-running.out" social || lists_services "$work/user-running.out" psyc ||
+     lists_services "$work/sys-running.out" social; then
+    cat "$work/sys-running.out" "$work/user-running.out"; fail "social is not the user's alone"
+  fi
+  ok "multicast, psyc, psycstore run in the system's ARM, social in the user's (per user, as in C)"
+  run_user timeout 60 gnunet-arm -e > /dev/null 2>&1 || fail "the user's gnunet-arm -e"
+  node_up=0
+  run_sys timeout 60 gnunet-arm -c "$sys/gnunet.conf" -e > /dev/null 2>&1 ||
+    fail "the system's gnunet-arm -e"
+  system_up=0
+  for _ in $(seq 50); do
+    if ! pgrep -u "$user" > /dev/null && ! pgrep -u "$sys_group" -f "$work/" > /dev/null; then break; fi
+    sleep 0.2
+  done
+  if pgrep -u "$user" > /dev/null || pgrep -u "$sys_group" -f "$work/" > /dev/null; then
+    fail "processes left after gnunet-arm -e: $(pgrep -a -u "$user"; pgrep -a -u "$sys_group" -f "$work/")"
+  fi
+  ok "both ARMs stop with their services"
+fi
 
 echo "== removing the package"
 # The files of the package still on disk (directories other packages share aside).
