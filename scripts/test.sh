@@ -13,3 +13,6 @@ fi
 cargo build --workspace --all-targets --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 cargo test --workspace --locked -- --test-threads="${SECUSHARE_TEST_THREADS:-2}"
+# The Debian package: build, lintian, apt install, a user's node, purge (needs root; skips
+# with a message without it).
+scripts/install-test.sh

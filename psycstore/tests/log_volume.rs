@@ -30,7 +30,7 @@ fn send_and_wait_for_close(socket: &std::path::Path, bytes: &[u8]) {
 
 fn warnings(log: &str) -> Vec<&str> {
     log.lines()
-        .filter(|l| l.contains(" WARN ") || l.contains("ERROR "))
+        .filter(|l| l.contains(" WARNING ") || l.contains(" ERROR "))
         .collect()
 }
 

@@ -68,7 +68,7 @@ where
             return ExitCode::SUCCESS;
         }
         Ok(Invocation::Version) => {
-            println!("{program} {}", env!("CARGO_PKG_VERSION"));
+            println!("{}", options::version_text(&program));
             return ExitCode::SUCCESS;
         }
         Err(e) => {

@@ -17,13 +17,20 @@ pub struct CommonOptions {
     pub positional: Vec<String>,
 }
 
-/// GNUnet's log levels, most severe first.
+/// GNUnet's log levels (`-L`, `GNUNET_FORCE_LOG`), from "nothing" to "everything": a line is
+/// written when its level is at most the level asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
+    /// `NONE`: nothing at all.
+    Off,
     /// Only errors.
     Error,
-    /// Errors and warnings (the default).
+    /// Errors and warnings.
     Warning,
+    /// GNUnet's `MESSAGE`, between warnings and information: what GNUnet writes when no level
+    /// is given. Our code logs no line at this level, so it writes what [`LogLevel::Warning`]
+    /// does.
+    Message,
     /// Also informational messages.
     Info,
     /// Everything.
@@ -32,13 +39,30 @@ pub enum LogLevel {
 
 impl std::str::FromStr for LogLevel {
     type Err = OptionsError;
+    /// The names GNUnet's `-L` takes, in any case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_uppercase().as_str() {
+            "NONE" => Ok(Self::Off),
             "ERROR" => Ok(Self::Error),
             "WARNING" => Ok(Self::Warning),
-            "INFO" | "MESSAGE" | "BULK" => Ok(Self::Info),
+            "MESSAGE" => Ok(Self::Message),
+            "INFO" => Ok(Self::Info),
             "DEBUG" => Ok(Self::Debug),
             _ => Err(OptionsError::BadLevel(s.to_string())),
+        }
+    }
+}
+
+impl LogLevel {
+    /// The name GNUnet writes in a log line (and takes in `-L`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Off => "NONE",
+            Self::Error => "ERROR",
+            Self::Warning => "WARNING",
+            Self::Message => "MESSAGE",
+            Self::Info => "INFO",
+            Self::Debug => "DEBUG",
         }
     }
 }
@@ -59,7 +83,7 @@ pub enum Invocation {
 #[non_exhaustive]
 pub enum OptionsError {
     /// Not a log level GNUnet knows.
-    #[error("unknown log level {0:?} (use ERROR, WARNING, INFO or DEBUG)")]
+    #[error("unknown log level {0:?} (use ERROR, WARNING, MESSAGE, INFO, DEBUG or NONE)")]
     BadLevel(String),
     /// Anything lexopt rejects: unknown options, missing values, bad UTF-8.
     #[error("{0}")]
@@ -96,7 +120,7 @@ where
     Ok(Invocation::Run(o))
 }
 
-/// The help text for a program with the common options.
+/// The help text for a program with the common options, laid out as GNUnet's programs do.
 pub fn help_text(program: &str, about: &str) -> String {
     format!(
         "{program} [OPTIONS]\n{about}\nArguments mandatory for long options are also mandatory for short options.\n  \
@@ -105,8 +129,17 @@ pub fn help_text(program: &str, about: &str) -> String {
          -h, --help                 print this help\n  \
          -L, --log=LOGLEVEL         configure logging to use LOGLEVEL\n  \
          -l, --logfile=FILENAME     configure logging to write logs to FILENAME\n  \
-         -v, --version              print the version number\n"
+         -v, --version              print the version number\n\n\
+         {SEE_MAN}{program}(1).\n"
     )
+}
+
+/// The closing line of every help text (GNUnet's name the bug address; we name the manual).
+const SEE_MAN: &str = "Options, configuration and log settings are described in ";
+
+/// What `-v` prints, as GNUnet's `PROGRAM vVERSION` with the implementation named.
+pub fn version_text(program: &str) -> String {
+    format!("{program} v{} (secushare-rs)", env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]
@@ -146,6 +179,19 @@ mod tests {
         assert_eq!(o.log_level, Some(LogLevel::Warning));
         assert_eq!(parse_args(["-h"]).unwrap(), Invocation::Help);
         assert_eq!(parse_args(["-v"]).unwrap(), Invocation::Version);
+        for (name, level) in [("none", LogLevel::Off), ("MESSAGE", LogLevel::Message)] {
+            let Invocation::Run(o) = parse_args(["-L", name]).unwrap() else {
+                panic!("not run")
+            };
+            assert_eq!(o.log_level, Some(level));
+            assert_eq!(level.name().parse::<LogLevel>().unwrap(), level);
+        }
+        assert!(LogLevel::Off < LogLevel::Error && LogLevel::Warning < LogLevel::Message);
+        assert!(LogLevel::Message < LogLevel::Info && LogLevel::Info < LogLevel::Debug);
+        assert!(matches!(
+            parse_args(["-L", "BULK"]),
+            Err(OptionsError::BadLevel(_))
+        ));
         assert!(matches!(
             parse_args(["-L", "LOUD"]),
             Err(OptionsError::BadLevel(_))

@@ -1,7 +1,11 @@
-//! Structured logs to the file ARM names with `-l` (or stderr), at the level of `-L`, with
-//! repeated lines rate-limited per log statement ([`writer`]).
+//! Logs in GNUnet's format and levels: lines `DATE COMPONENT-PID LEVEL message`
+//! ([`mod@format`]) to the file ARM names with `-l` (or `GNUNET_FORCE_LOGFILE`, else stderr), at
+//! the level of `-L` refined by `GNUNET_FORCE_LOG` / `GNUNET_LOG` ([`select`]), with repeated
+//! lines rate-limited per log statement ([`writer`]).
 
+pub mod format;
 mod limit;
+pub mod select;
 pub mod writer;
 
 use std::fs::OpenOptions;
@@ -9,10 +13,14 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
+use format::{GnunetFormat, LinePrefix};
 pub use limit::{Admission, LineLimiter};
+use select::{LogDefinition, Selection};
 use writer::RateLimited;
 
 use crate::options::LogLevel;
@@ -20,19 +28,24 @@ use crate::options::LogLevel;
 /// The installed writer, for [`flush_suppressed`].
 static WRITER: OnceLock<RateLimited> = OnceLock::new();
 
-/// Installs the global subscriber. `component` tags every line (like GNUnet's `cadet-api`).
-/// Safe to call more than once: later calls keep the first subscriber.
+/// Log definitions that apply even with `-L`.
+pub const FORCE_LOG_ENV: &str = "GNUNET_FORCE_LOG";
+/// Log definitions that apply without `-L`.
+pub const LOG_ENV: &str = "GNUNET_LOG";
+/// A log file that overrides `-l`.
+pub const FORCE_LOGFILE_ENV: &str = "GNUNET_FORCE_LOGFILE";
+
+/// Installs the global subscriber. `component` tags every line, as GNUnet's services use
+/// their name (`social`) and its programs theirs (`gnunet-social`). Safe to call more than
+/// once: later calls keep the first subscriber.
 pub fn init(component: &str, level: Option<LogLevel>, file: Option<&str>) {
-    let filter = match level.or_else(level_from_env).unwrap_or(LogLevel::Warning) {
-        LogLevel::Error => LevelFilter::ERROR,
-        LogLevel::Warning => LevelFilter::WARN,
-        LogLevel::Info => LevelFilter::INFO,
-        LogLevel::Debug => LevelFilter::DEBUG,
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(filter)
-        .with_target(false)
-        .with_ansi(false);
+    let mut definitions = env_definitions(FORCE_LOG_ENV, true);
+    definitions.extend(env_definitions(LOG_ENV, false));
+    let selection = Selection::new(component, level, definitions);
+    let forced_file = std::env::var(FORCE_LOGFILE_ENV)
+        .ok()
+        .filter(|f| !f.is_empty());
+    let file = forced_file.as_deref().or(file);
     let target = file.map(|f| expand_date(f, SystemTime::now()));
     let opened = target.as_ref().and_then(|path| {
         if let Some(dir) = PathBuf::from(path).parent() {
@@ -44,11 +57,35 @@ pub fn init(component: &str, level: Option<LogLevel>, file: Option<&str>) {
         Some(f) => BoxMakeWriter::new(Mutex::new(f)),
         None => BoxMakeWriter::new(std::io::stderr),
     };
-    let limited = RateLimited::new(inner, writer::MAX_LINES, writer::INTERVAL);
-    if builder.with_writer(limited.clone()).try_init().is_ok() {
+    let prefix = LinePrefix::new(component);
+    let limited =
+        RateLimited::new(inner, writer::MAX_LINES, writer::INTERVAL).with_prefix(prefix.clone());
+    let layer = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .event_format(GnunetFormat::new(prefix))
+        .with_writer(limited.clone())
+        .with_filter(selection);
+    if tracing_subscriber::registry()
+        .with(layer)
+        .try_init()
+        .is_ok()
+    {
         let _ = WRITER.set(limited);
         tracing::info!(component, "logging started");
     }
+}
+
+/// The definitions in environment variable `name`; a bad one is reported on stderr and ends
+/// the list, as in GNUnet.
+fn env_definitions(name: &str, force: bool) -> Vec<LogDefinition> {
+    let Ok(value) = std::env::var(name) else {
+        return Vec::new();
+    };
+    let (definitions, error) = LogDefinition::parse_all(&value, force);
+    if let Some(e) = error {
+        eprintln!("ERROR: {name}: {e}");
+    }
+    definitions
 }
 
 /// The first four bytes of a key or hash in hex: enough to tell keys apart in a log line
@@ -62,26 +99,6 @@ pub fn flush_suppressed() {
     if let Some(w) = WRITER.get() {
         w.flush_summaries();
     }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, as the log lines' own timestamps.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (y, m, day) = civil_from_days((secs / 86_400) as i64);
-    let s = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        d.subsec_micros()
-    )
-}
-
-/// `GNUNET_FORCE_LOG`-style override for tests: `SECUSHARE_LOG=DEBUG`.
-fn level_from_env() -> Option<LogLevel> {
-    std::env::var("SECUSHARE_LOG").ok()?.parse().ok()
 }
 
 /// Replaces `%Y`, `%m`, `%d` (UTC) and `%%` in a log file name, as GNUnet's strftime use does
@@ -143,9 +160,5 @@ mod tests {
         assert_eq!(expand_date("a%%b%q%", t), "a%b%q%");
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(
-            rfc3339(t + Duration::from_micros(3_723_000_042)),
-            "2026-11-24T01:02:03.000042Z"
-        );
     }
 }

@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::writer::{BoxMakeWriter, MakeWriter};
 
+use super::format::LinePrefix;
 use super::limit::{Admission, LineLimiter};
-use super::rfc3339;
+use super::select::level_of;
 
 /// Lines one log statement may write per [`INTERVAL`].
 pub const MAX_LINES: u32 = 10;
@@ -34,6 +35,8 @@ struct State {
 pub struct RateLimited {
     inner: Arc<BoxMakeWriter>,
     state: Arc<Mutex<State>>,
+    /// Starts the summary lines as the lines they summarise.
+    prefix: LinePrefix,
 }
 
 impl RateLimited {
@@ -45,7 +48,14 @@ impl RateLimited {
                 limiter: LineLimiter::new(max_lines, interval),
                 names: BTreeMap::new(),
             })),
+            prefix: LinePrefix::new("secushare"),
         }
+    }
+
+    /// Summary lines start with `prefix` (the component of the lines they summarise).
+    pub fn with_prefix(mut self, prefix: LinePrefix) -> Self {
+        self.prefix = prefix;
+        self
     }
 
     /// Writes the summaries of every statement with lines left out (e.g. at shutdown).
@@ -53,7 +63,7 @@ impl RateLimited {
         let summaries = match self.state.lock() {
             Ok(mut s) => {
                 let due = s.limiter.all_summaries();
-                describe(&s, due)
+                describe(&s, &self.prefix, due)
             }
             Err(_) => return,
         };
@@ -69,7 +79,7 @@ impl RateLimited {
 }
 
 /// Summary lines for `(cause, count)` pairs.
-fn describe(state: &State, due: Vec<(Cause, u64)>) -> Vec<String> {
+fn describe(state: &State, prefix: &LinePrefix, due: Vec<(Cause, u64)>) -> Vec<String> {
     let secs = state.limiter.interval().as_secs();
     due.into_iter()
         .map(|(cause, count)| {
@@ -79,8 +89,8 @@ fn describe(state: &State, due: Vec<(Cause, u64)>) -> Vec<String> {
                 .cloned()
                 .unwrap_or((Level::WARN, "?".to_string()));
             format!(
-                "{} {level:>5} suppressed {count} similar lines from {name} (at most {} per {secs} s)\n",
-                rfc3339(SystemTime::now()),
+                "{} suppressed {count} similar lines from {name} (at most {} per {secs} s)\n",
+                prefix.render(chrono::Local::now(), level_of(&level)),
                 state.limiter.max_lines()
             )
         })
@@ -143,7 +153,7 @@ impl<'a> MakeWriter<'a> for RateLimited {
                         due.push((cause, suppressed));
                     }
                 }
-                (describe(&s, due), admission)
+                (describe(&s, &self.prefix, due), admission)
             }
             // A panic while logging poisoned the lock: log without limits rather than not.
             Err(_) => (Vec::new(), Admission::Write { suppressed: 0 }),
@@ -223,7 +233,7 @@ mod tests {
         assert_eq!(summaries.len(), 1, "{summaries:?}");
         assert!(
             summaries[0].contains(
-                " WARN suppressed 497 similar lines from services/src/logging/writer.rs:"
+                " WARNING suppressed 497 similar lines from services/src/logging/writer.rs:"
             ),
             "{}",
             summaries[0]

@@ -6,7 +6,7 @@
 use std::os::fd::AsFd;
 
 use nix::sys::socket::{getsockopt, sockopt};
-use nix::unistd::{getegid, geteuid, getgroups, Gid};
+use nix::unistd::{getegid, geteuid, getgrouplist, getgroups, Gid, Uid, User};
 
 /// Why a client was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +59,21 @@ impl AccessPolicy {
         self.match_gid && our_gids.contains(&cred.gid)
     }
 
+    /// [`AccessPolicy::allows`], where `UNIX_MATCH_GID` also admits a client whose user is a
+    /// member of one of our groups through `client_groups` (its supplementary groups), as the
+    /// socket file's group permission that GNUnet relies on does: a per-user service (social,
+    /// as a user in group `gnunet`) reaches a system service (psyc, running as `gnunet`).
+    pub fn allows_member(
+        &self,
+        cred: PeerCred,
+        client_groups: &[u32],
+        our_uid: u32,
+        our_gids: &[u32],
+    ) -> bool {
+        self.allows(cred, our_uid, our_gids)
+            || (self.match_gid && client_groups.iter().any(|g| our_gids.contains(g)))
+    }
+
     /// Checks the client at the other end of `stream` against this policy and our own ids.
     pub fn check<F: AsFd>(&self, stream: &F) -> Result<(), AccessError> {
         if !self.match_uid && !self.match_gid {
@@ -76,7 +91,10 @@ impl AccessPolicy {
             .map(Gid::as_raw)
             .collect();
         gids.push(getegid().as_raw());
-        if self.allows(cred, geteuid().as_raw(), &gids) {
+        let our_uid = geteuid().as_raw();
+        let admitted = self.allows(cred, our_uid, &gids)
+            || (self.match_gid && self.allows_member(cred, &client_groups(cred), our_uid, &gids));
+        if admitted {
             Ok(())
         } else {
             Err(AccessError::Refused {
@@ -85,6 +103,19 @@ impl AccessPolicy {
             })
         }
     }
+}
+
+/// The groups of the client's user (from the user database), empty if it cannot be read.
+fn client_groups(cred: PeerCred) -> Vec<u32> {
+    let Ok(Some(user)) = User::from_uid(Uid::from_raw(cred.uid)) else {
+        return Vec::new();
+    };
+    let Ok(name) = std::ffi::CString::new(user.name) else {
+        return Vec::new();
+    };
+    getgrouplist(&name, Gid::from_raw(cred.gid))
+        .map(|groups| groups.into_iter().map(Gid::as_raw).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -120,6 +151,13 @@ mod tests {
         assert!(!gid.allows(cred(4242, 4242), ME, GROUPS));
         assert!(both.allows(cred(4242, 1000), ME, GROUPS));
         assert!(both.allows(cred(0, 0), ME, GROUPS));
+        // A user whose primary group is its own but who is a member of one of ours.
+        let member = cred(4242, 4242);
+        assert!(!gid.allows(member, ME, GROUPS));
+        assert!(gid.allows_member(member, &[4242, 27], ME, GROUPS));
+        assert!(both.allows_member(member, &[4242, 27], ME, GROUPS));
+        assert!(!gid.allows_member(member, &[4242, 99], ME, GROUPS));
+        assert!(!uid.allows_member(member, &[4242, 27], ME, GROUPS));
     }
 
     #[test]

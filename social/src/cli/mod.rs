@@ -39,10 +39,7 @@ where
             return 0;
         }
         Ok(Command::Version) => {
-            println!(
-                "gnunet-social v{} (secushare-rs)",
-                env!("CARGO_PKG_VERSION")
-            );
+            println!("{}", gnunet_service::options::version_text("gnunet-social"));
             return 0;
         }
         Err(e) => {

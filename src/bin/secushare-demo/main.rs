@@ -26,7 +26,10 @@ use shell::Shell;
 use testnet::{ServiceConf, Testnet, Topology, KEEP_ENV};
 
 const USAGE: &str = "usage: secushare-demo [--wait]
-  --wait   keep the peers up at the end (until Ctrl-C) to try gnunet-social by hand";
+  --wait          keep the peers up at the end (until Ctrl-C) to try gnunet-social by hand
+  -h, --help      print this help
+  -v, --version   print the version number
+The peers log in GNUnet's format to their directory (GNUNET_FORCE_LOG applies to our services).";
 
 /// Three peers in a line p1 – p2 – p3 with our services and GNUnet's gns and zonemaster.
 fn start_peers() -> Result<Testnet, DemoError> {
@@ -121,6 +124,13 @@ fn main() -> ExitCode {
             "--wait" => wait = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            "-v" | "--version" => {
+                println!(
+                    "{}",
+                    gnunet_service::options::version_text("secushare-demo")
+                );
                 return ExitCode::SUCCESS;
             }
             other => {
