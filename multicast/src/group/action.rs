@@ -186,6 +186,16 @@ pub enum Timer {
         /// Generation of the pending entry it belongs to.
         generation: u64,
     },
+    /// A response held for its privacy delay is due (see [`Privacy`](super::Privacy)).
+    Respond {
+        /// The held response's number.
+        seq: u64,
+    },
+    /// Fragments held for a child's hop delay may be due.
+    HopRelease {
+        /// The child's channel.
+        channel: ChannelId,
+    },
 }
 
 /// Names of the statistics the logic reports.

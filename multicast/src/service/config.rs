@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use gnunet_service::config::{required_socket, Config, ServiceSection};
 use gnunet_service::peer::PeerIdentity;
+use gnunet_service::privacy::{Knobs, KnobsWatch};
 
 use super::{QueueLimits, SECTION};
 use crate::group::Config as GroupConfig;
@@ -25,6 +26,9 @@ pub struct ServiceConfig {
     pub cadet_socket: PathBuf,
     /// The statistics service's socket, if configured.
     pub statistics_socket: Option<PathBuf>,
+    /// The privacy knobs (`[secushare]`): response and hop delays, the replay cache. Fixed
+    /// unless [`ServiceConfig::watching`] names the file to follow.
+    pub knobs: KnobsWatch,
 }
 
 impl ServiceConfig {
@@ -59,6 +63,7 @@ impl ServiceConfig {
         }
         let cadet_socket = required_socket(cfg, "cadet")?;
         let statistics_socket = cfg.unix_path("statistics");
+        let knobs = KnobsWatch::fixed(Knobs::from_config(cfg)?);
         let me = own_identity(cfg)?;
         Ok(Self {
             me,
@@ -66,7 +71,16 @@ impl ServiceConfig {
             queue,
             cadet_socket,
             statistics_socket,
+            knobs,
         })
+    }
+
+    /// Re-reads the privacy knobs when `file` (the service's `-c` file) changes, so a new
+    /// level applies to the next message without a restart.
+    pub fn watching(mut self, file: Option<PathBuf>) -> Self {
+        let knobs = self.knobs.current().clone();
+        self.knobs = KnobsWatch::new(file, knobs);
+        self
     }
 }
 

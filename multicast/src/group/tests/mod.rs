@@ -353,6 +353,7 @@ fn fragments(msgs: &[Vec<u8>]) -> Vec<Fragment> {
         .collect()
 }
 
+mod privacy;
 mod replays;
 mod roles;
 mod tree;

@@ -76,7 +76,7 @@ fn replays_come_from_caches_or_with_caches_off_from_the_origin_application() {
     }
 }
 
-fn replay_of(id: u64) -> Vec<u8> {
+pub(super) fn replay_of(id: u64) -> Vec<u8> {
     ReplayRequest {
         member_pub_key: ecdsa::PublicKey([0; 32]),
         ids: ReplayIds {
@@ -89,7 +89,7 @@ fn replay_of(id: u64) -> Vec<u8> {
 }
 
 /// Replay requests the origin's application (node 0, client 1) was asked, by member key.
-fn asked_origin(net: &mut Net) -> Vec<ReplayRequest> {
+pub(super) fn asked_origin(net: &mut Net) -> Vec<ReplayRequest> {
     of_type(&net.take(0, 1), msg::TYPE_REPLAY_REQUEST)
         .iter()
         .map(|m| ReplayRequest::from_message(m).unwrap())
