@@ -121,6 +121,11 @@ pub enum Timer {
         /// Which request this timer belongs to (a serial number the record hands out).
         ask: u64,
     },
+    /// Automatic answers of a record held for their privacy delay may be due.
+    Answer {
+        /// The record that answers.
+        record: RecordKey,
+    },
 }
 
 /// The knobs of the channel logic. Every queue is bounded by one of them.

@@ -26,6 +26,7 @@ use gnunet_service::server::{
 use gnunet_service::statistics::PendingStats;
 use gnunet_service::wire::RawMessage;
 use multicast::client::Event;
+use rand_core::{OsRng, RngCore};
 use tracing::{debug, info, warn};
 
 pub use config::{ServiceConfig, ServiceError};
@@ -174,6 +175,15 @@ impl Service {
     fn store_message(&mut self, ctx: &mut Ctx, msg: RawMessage) -> Verdict {
         match psycstore::msg::Reply::decode(msg.bytes()) {
             Ok(reply) => {
+                // The delay of the automatic answers this reply may complete (replays, joins
+                // decided by membership), from the current knobs.
+                let policy = self.cfg.knobs.current().response_delay;
+                let delay = if policy.is_none() {
+                    Duration::ZERO
+                } else {
+                    policy.draw(gnunet_service::privacy::uniform(OsRng.next_u64()))
+                };
+                self.channels.set_response_delay(delay);
                 self.channels.handle_store(ctx.now(), reply);
                 self.run_actions(ctx);
                 Verdict::Continue
