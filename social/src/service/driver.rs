@@ -23,6 +23,7 @@ use gnunet_service::server::{
 };
 use gnunet_service::statistics::PendingStats;
 use gnunet_service::wire::RawMessage;
+use rand_core::{OsRng, RngCore};
 use tracing::{debug, error, info, warn};
 
 use super::config::ServiceConfig;
@@ -59,6 +60,8 @@ pub enum DriverTimer {
     EgoListPatience,
     /// A NAMESTORE store or GNS lookup had its time.
     NameOp(NameOp),
+    /// A timer of the place logic (relays held for their privacy delay).
+    Logic,
 }
 
 /// The runtime's context with the driver's timers.
@@ -164,6 +167,9 @@ impl Service {
                     self.psyc.close(ctx, &place, "place closed");
                 }
                 Action::Store(op) => self.store(&op),
+                Action::SetTimer { at } => {
+                    ctx.set_timer(at.saturating_duration_since(ctx.now()), DriverTimer::Logic);
+                }
                 Action::ZoneStore { .. } | Action::GnsLookup { .. } => {
                     self.names_action(ctx, action)
                 }
@@ -184,6 +190,14 @@ impl Service {
     fn psyc_message(&mut self, ctx: &mut Ctx, place: PlaceId, msg: RawMessage) -> Verdict {
         match psyc::msg::Reply::decode(msg.bytes()) {
             Ok(reply) => {
+                // The delay of the MSG_PROC relay this message may complete.
+                let policy = self.cfg.privacy.current().response_delay;
+                let delay = if policy.is_none() {
+                    Duration::ZERO
+                } else {
+                    policy.draw(gnunet_service::privacy::uniform(OsRng.next_u64()))
+                };
+                self.social.set_response_delay(delay);
                 self.social.handle_psyc(ctx.now(), place, reply);
                 self.run_actions(ctx);
                 Verdict::Continue
@@ -260,6 +274,10 @@ impl Handler for Service {
                     self.social.handle_egos_listed(ctx.now());
                     self.run_actions(ctx);
                 }
+            }
+            DriverTimer::Logic => {
+                self.social.handle_timeout(ctx.now());
+                self.run_actions(ctx);
             }
             DriverTimer::NameOp(op) => {
                 self.name_op_timeout(ctx, op);
