@@ -195,6 +195,9 @@ pub enum Timer {
     HopRelease {
         /// The child's channel.
         channel: ChannelId,
+        /// The release time it was armed for: what is due by then goes, even if the timer
+        /// fires a little early (a driver's clock rounding).
+        at: Instant,
     },
 }
 

@@ -271,7 +271,10 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                     }
                     self.out.push(super::action::Action::SetTimer {
                         at: release,
-                        timer: Timer::HopRelease { channel: ch },
+                        timer: Timer::HopRelease {
+                            channel: ch,
+                            at: release,
+                        },
                     });
                 }
             }

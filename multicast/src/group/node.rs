@@ -613,7 +613,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 generation,
             } => self.replay_timer(now, group, ids, generation),
             Timer::Respond { seq } => self.respond_timer(seq),
-            Timer::HopRelease { channel } => self.hop_timer(now, channel),
+            Timer::HopRelease { channel, at } => self.hop_timer(now.max(at), channel),
         }
     }
 

@@ -125,6 +125,9 @@ pub enum Timer {
     Answer {
         /// The record that answers.
         record: RecordKey,
+        /// The release time it was armed for: what is due by then goes, even if the timer
+        /// fires a little early (a driver's clock rounding).
+        at: Instant,
     },
 }
 

@@ -87,7 +87,7 @@ impl Channels {
         if let Some(at) = release {
             self.out.push(Action::SetTimer {
                 at,
-                timer: Timer::Answer { record },
+                timer: Timer::Answer { record, at },
             });
         }
     }

@@ -413,7 +413,7 @@ impl Channels {
                     rec.history_timeout(now, ask, &mut ctx);
                 }
             }
-            Timer::Answer { record } => self.answer_timer(now, record),
+            Timer::Answer { record, at } => self.answer_timer(now.max(at), record),
         }
     }
 }

@@ -60,8 +60,8 @@ pub enum DriverTimer {
     EgoListPatience,
     /// A NAMESTORE store or GNS lookup had its time.
     NameOp(NameOp),
-    /// A timer of the place logic (relays held for their privacy delay).
-    Logic,
+    /// A timer of the place logic (relays held for their privacy delay), for this time.
+    Logic(std::time::Instant),
 }
 
 /// The runtime's context with the driver's timers.
@@ -168,7 +168,10 @@ impl Service {
                 }
                 Action::Store(op) => self.store(&op),
                 Action::SetTimer { at } => {
-                    ctx.set_timer(at.saturating_duration_since(ctx.now()), DriverTimer::Logic);
+                    ctx.set_timer(
+                        at.saturating_duration_since(ctx.now()),
+                        DriverTimer::Logic(at),
+                    );
                 }
                 Action::ZoneStore { .. } | Action::GnsLookup { .. } => {
                     self.names_action(ctx, action)
@@ -275,8 +278,9 @@ impl Handler for Service {
                     self.run_actions(ctx);
                 }
             }
-            DriverTimer::Logic => {
-                self.social.handle_timeout(ctx.now());
+            DriverTimer::Logic(at) => {
+                // What is due at `at` goes, even if the timer fired a little early.
+                self.social.handle_timeout(ctx.now().max(at));
                 self.run_actions(ctx);
             }
             DriverTimer::NameOp(op) => {

@@ -16,8 +16,11 @@ fn answer_timers(actions: &[Action]) -> Vec<(Instant, RecordKey)> {
         .filter_map(|a| match a {
             Action::SetTimer {
                 at,
-                timer: Timer::Answer { record },
-            } => Some((*at, *record)),
+                timer: Timer::Answer { record, at: armed },
+            } => {
+                assert_eq!(at, armed);
+                Some((*at, *record))
+            }
             _ => None,
         })
         .collect()
@@ -47,9 +50,21 @@ fn a_replay_answered_from_the_store_waits_for_the_response_delay_in_order() {
     assert_eq!(answer_timers(&a), vec![(h.now + delay, master())]);
 
     let early = h.now + Duration::from_millis(299);
-    h.ch.handle_timeout(early, Timer::Answer { record: master() });
+    h.ch.handle_timeout(
+        early,
+        Timer::Answer {
+            record: master(),
+            at: early,
+        },
+    );
     assert!(mcast_msgs(&h.drain()).is_empty(), "not before the delay");
-    h.ch.handle_timeout(h.now + delay, Timer::Answer { record: master() });
+    h.ch.handle_timeout(
+        h.now + delay,
+        Timer::Answer {
+            record: master(),
+            at: h.now + delay,
+        },
+    );
     match mcast_msgs(&h.drain()).as_slice() {
         [Any::ReplayResponse(r), Any::ReplayResponseEnd(e)] => {
             assert_eq!(r.ids.fragment_id, 17);
@@ -69,7 +84,13 @@ fn a_member_admitted_by_membership_waits_for_the_response_delay() {
     assert!(replies_to(&a, 1).is_empty(), "the clients are not asked");
     assert!(mcast_msgs(&a).is_empty(), "not at once");
     assert_eq!(answer_timers(&a), vec![(h.now + delay, master())]);
-    h.ch.handle_timeout(h.now + delay, Timer::Answer { record: master() });
+    h.ch.handle_timeout(
+        h.now + delay,
+        Timer::Answer {
+            record: master(),
+            at: h.now + delay,
+        },
+    );
     assert!(matches!(
         mcast_msgs(&h.drain()).as_slice(),
         [Any::JoinDecision(d)] if d.decision.is_admitted == 1
@@ -86,7 +107,10 @@ fn answers_of_a_record_that_is_gone_are_not_sent() {
     h.drain();
     h.ch.handle_timeout(
         h.now + Duration::from_secs(1),
-        Timer::Answer { record: master() },
+        Timer::Answer {
+            record: master(),
+            at: h.now + Duration::from_secs(1),
+        },
     );
     assert!(h.drain().is_empty());
 }
