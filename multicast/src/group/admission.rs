@@ -225,7 +225,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 self.out.stat(stat::JOINS_READMITTED, 1);
                 let held = Held::Readmission {
                     gid,
-                    decision: again,
+                    decision: Box::new(again),
                 };
                 self.respond_later(now, held);
             } else {
