@@ -34,10 +34,7 @@ fn thousand_members_tree_delivers_everything_and_repairs() {
 
 #[test]
 fn same_seed_same_result_and_scenarios_parse() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("simulations/small.toml"),
-    )
-    .unwrap();
+    let text = small_scenario();
     let a = Simulator::new(Scenario::from_toml(&text).unwrap()).run();
     let b = Simulator::new(Scenario::from_toml(&text).unwrap()).run();
     assert_eq!(a.join_time, b.join_time);
@@ -61,10 +58,7 @@ fn same_seed_same_result_and_scenarios_parse() {
 /// arrives, and later than without it.
 #[test]
 fn per_hop_delays_slow_the_tree_but_lose_nothing() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("simulations/small.toml"),
-    )
-    .unwrap();
+    let text = small_scenario();
     let plain = Simulator::new(Scenario::from_toml(&text).unwrap()).run();
     let delayed_text = format!("{text}hop_delay_ms = 15\nhop_delay_cap_ms = 200\n");
     let delayed = Simulator::new(Scenario::from_toml(&delayed_text).unwrap()).run();
@@ -78,4 +72,10 @@ fn per_hop_delays_slow_the_tree_but_lose_nothing() {
         delayed.steady.completion,
         plain.steady.completion
     );
+}
+
+/// The text of `simulations/small.toml`.
+fn small_scenario() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("simulations/small.toml"))
+        .unwrap()
 }

@@ -21,12 +21,12 @@
 //! simulator); without delays no sample is drawn, so a node without privacy knobs behaves,
 //! and draws, exactly as before.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use gnunet_service::crypto::{ecdsa, HashCode};
-use gnunet_service::privacy::{self, DelayPolicy, Knobs};
+use gnunet_service::privacy::{DelayPolicy, Hold, Knobs, OrderedDelays};
 use gnunet_service::wire::Message;
 use rand_core::RngCore;
 
@@ -94,24 +94,21 @@ pub(super) enum Held {
 }
 
 /// What is held: responses by number, and fragments per child in release order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Delays {
     held: BTreeMap<u64, Held>,
     next: u64,
-    hops: HashMap<ChannelId, VecDeque<(Instant, Vec<u8>)>>,
+    hops: OrderedDelays<ChannelId, Vec<u8>>,
 }
 
-/// Where a fragment for a child goes.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum HopPlan {
-    /// Now: no delay, and nothing queued before it.
-    SendNow(Vec<u8>),
-    /// Queued; a timer must fire at `release`. `early` left the full queue to make room and
-    /// goes now.
-    Queued {
-        release: Instant,
-        early: Option<Vec<u8>>,
-    },
+impl Default for Delays {
+    fn default() -> Self {
+        Delays {
+            held: BTreeMap::new(),
+            next: 0,
+            hops: OrderedDelays::new(MAX_HOP_QUEUE),
+        }
+    }
 }
 
 impl Delays {
@@ -131,55 +128,9 @@ impl Delays {
         self.held.remove(&seq)
     }
 
-    /// Plans fragment `msg` for child `ch` after `delay`, behind what is queued for it.
-    pub(super) fn queue_hop(
-        &mut self,
-        ch: ChannelId,
-        now: Instant,
-        delay: Duration,
-        msg: Vec<u8>,
-    ) -> HopPlan {
-        let queue = self.hops.entry(ch).or_default();
-        if delay.is_zero() && queue.is_empty() {
-            self.hops.remove(&ch);
-            return HopPlan::SendNow(msg);
-        }
-        let earliest = now.checked_add(delay).unwrap_or(now);
-        let release = queue
-            .back()
-            .map_or(earliest, |(last, _)| earliest.max(*last));
-        let early = if queue.len() >= MAX_HOP_QUEUE {
-            queue.pop_front().map(|(_, m)| m)
-        } else {
-            None
-        };
-        queue.push_back((release, msg));
-        HopPlan::Queued { release, early }
-    }
-
-    /// The fragments for child `ch` due at `now`, in order.
-    pub(super) fn due_hops(&mut self, ch: ChannelId, now: Instant) -> Vec<Vec<u8>> {
-        let Some(queue) = self.hops.get_mut(&ch) else {
-            return Vec::new();
-        };
-        let mut due = Vec::new();
-        while queue.front().is_some_and(|(at, _)| *at <= now) {
-            due.extend(queue.pop_front().map(|(_, m)| m));
-        }
-        if queue.is_empty() {
-            self.hops.remove(&ch);
-        }
-        due
-    }
-
-    /// Whether fragments wait for child `ch`.
-    pub(super) fn has_hops(&self, ch: ChannelId) -> bool {
-        self.hops.contains_key(&ch)
-    }
-
     /// Forgets what waits for a channel that is gone.
     pub(super) fn forget_channel(&mut self, ch: ChannelId) {
-        self.hops.remove(&ch);
+        self.hops.forget(ch);
     }
 }
 
@@ -195,17 +146,9 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         self.privacy
     }
 
-    /// A delay drawn from `policy` (no sample drawn if it never delays).
-    fn draw(&mut self, policy: DelayPolicy) -> Duration {
-        if policy.is_none() {
-            return Duration::ZERO;
-        }
-        policy.draw(privacy::uniform(self.rng.next_u64()))
-    }
-
     /// Carries `h` out after the response delay.
     pub(super) fn respond_later(&mut self, now: Instant, h: Held) {
-        let delay = self.draw(self.privacy.response_delay);
+        let delay = self.privacy.response_delay.sample(&mut self.rng);
         if delay.is_zero() {
             self.release(h);
             return;
@@ -257,15 +200,15 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     /// fragments still queued for a child) after each child's hop delay, in order.
     pub(super) fn send_down(&mut self, now: Instant, children: Vec<ChannelId>, msg: Vec<u8>) {
         let delaying = !self.privacy.hop_delay.is_none();
-        if !delaying && !children.iter().any(|c| self.delays.has_hops(*c)) {
+        if !delaying && !children.iter().any(|c| self.delays.hops.is_holding(*c)) {
             self.out.send_channels(children, msg);
             return;
         }
         for ch in children {
-            let delay = self.draw(self.privacy.hop_delay);
-            match self.delays.queue_hop(ch, now, delay, msg.clone()) {
-                HopPlan::SendNow(m) => self.out.send_channel(ch, m),
-                HopPlan::Queued { release, early } => {
+            let delay = self.privacy.hop_delay.sample(&mut self.rng);
+            match self.delays.hops.hold(ch, now, delay, msg.clone()) {
+                Hold::Now(m) => self.out.send_channel(ch, m),
+                Hold::Held { release, early } => {
                     if let Some(m) = early {
                         self.out.send_channel(ch, m);
                     }
@@ -283,7 +226,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
 
     /// A child's hop timer fired: what is due goes, in order.
     pub(super) fn hop_timer(&mut self, now: Instant, ch: ChannelId) {
-        for m in self.delays.due_hops(ch, now) {
+        for m in self.delays.hops.due(ch, now) {
             self.out.send_channel(ch, m);
         }
     }
@@ -292,56 +235,6 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hop_releases_never_go_back_so_a_channel_keeps_its_order() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let mut d = Delays::default();
-        let ch = ChannelId(7);
-        let plan = |p: HopPlan| match p {
-            HopPlan::Queued { release, early } => {
-                assert!(early.is_none());
-                release
-            }
-            HopPlan::SendNow(_) => panic!("queued expected"),
-        };
-        // A long draw, then a short one: the second waits for the first.
-        assert_eq!(plan(d.queue_hop(ch, t0, ms(100), vec![1])), t0 + ms(100));
-        assert_eq!(plan(d.queue_hop(ch, t0, ms(5), vec![2])), t0 + ms(100));
-        // Even a zero draw queues behind them.
-        assert_eq!(plan(d.queue_hop(ch, t0, ms(0), vec![3])), t0 + ms(100));
-        assert_eq!(plan(d.queue_hop(ch, t0, ms(150), vec![4])), t0 + ms(150));
-        assert!(d.due_hops(ch, t0 + ms(99)).is_empty());
-        assert_eq!(
-            d.due_hops(ch, t0 + ms(100)),
-            vec![vec![1], vec![2], vec![3]]
-        );
-        assert_eq!(d.due_hops(ch, t0 + ms(200)), vec![vec![4]]);
-        assert!(!d.has_hops(ch));
-        // Nothing queued and no delay: straight out.
-        assert_eq!(
-            d.queue_hop(ch, t0, Duration::ZERO, vec![5]),
-            HopPlan::SendNow(vec![5])
-        );
-    }
-
-    #[test]
-    fn a_full_hop_queue_lets_its_oldest_go_early_and_forgetting_clears_it() {
-        let t0 = Instant::now();
-        let mut d = Delays::default();
-        let ch = ChannelId(1);
-        for i in 0..MAX_HOP_QUEUE {
-            d.queue_hop(ch, t0, Duration::from_secs(1), vec![i as u8]);
-        }
-        match d.queue_hop(ch, t0, Duration::from_secs(1), vec![9]) {
-            HopPlan::Queued { early, .. } => assert_eq!(early, Some(vec![0])),
-            other => panic!("{other:?}"),
-        }
-        d.forget_channel(ch);
-        assert!(!d.has_hops(ch));
-        assert!(d.due_hops(ch, t0 + Duration::from_secs(2)).is_empty());
-    }
 
     #[test]
     fn held_responses_are_bounded_and_taken_once() {

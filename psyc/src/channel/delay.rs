@@ -12,8 +12,9 @@
 //! decisions, never overtake each other (the release of each is `max(previous, now + delay)`).
 //! Records do not wait for each other.
 
-use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
+
+use gnunet_service::privacy::{Hold, OrderedDelays};
 
 use multicast::msg::Any;
 
@@ -25,48 +26,19 @@ use super::Channels;
 const MAX_HELD_PER_RECORD: usize = 1024;
 
 /// The held answers, per record in release order, and the delay of the next ones.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct HeldAnswers {
     /// The delay for answers the current input causes (drawn by the driver).
     delay: Duration,
-    queues: HashMap<RecordKey, VecDeque<(Instant, Any)>>,
+    queues: OrderedDelays<RecordKey, Any>,
 }
 
-impl HeldAnswers {
-    /// Holds `msg` for `record` from `now`; returns the release time when a timer is needed,
-    /// and what must go at once (no delay and nothing before it, or the oldest of a full
-    /// queue).
-    fn hold(&mut self, now: Instant, record: RecordKey, msg: Any) -> (Option<Instant>, Vec<Any>) {
-        let queue = self.queues.entry(record).or_default();
-        if self.delay.is_zero() && queue.is_empty() {
-            self.queues.remove(&record);
-            return (None, vec![msg]);
+impl Default for HeldAnswers {
+    fn default() -> Self {
+        HeldAnswers {
+            delay: Duration::ZERO,
+            queues: OrderedDelays::new(MAX_HELD_PER_RECORD),
         }
-        let earliest = now.checked_add(self.delay).unwrap_or(now);
-        let release = queue
-            .back()
-            .map_or(earliest, |(last, _)| earliest.max(*last));
-        let mut now_out = Vec::new();
-        if queue.len() >= MAX_HELD_PER_RECORD {
-            now_out.extend(queue.pop_front().map(|(_, m)| m));
-        }
-        queue.push_back((release, msg));
-        (Some(release), now_out)
-    }
-
-    /// The answers of `record` due at `now`, in order.
-    fn due(&mut self, now: Instant, record: RecordKey) -> Vec<Any> {
-        let Some(queue) = self.queues.get_mut(&record) else {
-            return Vec::new();
-        };
-        let mut due = Vec::new();
-        while queue.front().is_some_and(|(at, _)| *at <= now) {
-            due.extend(queue.pop_front().map(|(_, m)| m));
-        }
-        if queue.is_empty() {
-            self.queues.remove(&record);
-        }
-        due
     }
 }
 
@@ -80,67 +52,35 @@ impl Channels {
 
     /// Sends an automatic answer to multicast for `record` after the response delay.
     pub(super) fn answer_later(&mut self, now: Instant, record: RecordKey, msg: Any) {
-        let (release, at_once) = self.answers.hold(now, record, msg);
-        for msg in at_once {
-            self.out.multicast(record, msg);
-        }
-        if let Some(at) = release {
-            self.out.push(Action::SetTimer {
-                at,
-                timer: Timer::Answer { record, at },
-            });
+        match self
+            .answers
+            .queues
+            .hold(record, now, self.answers.delay, msg)
+        {
+            Hold::Now(msg) => self.out.multicast(record, msg),
+            Hold::Held { release, early } => {
+                if let Some(msg) = early {
+                    self.out.multicast(record, msg);
+                }
+                self.out.push(Action::SetTimer {
+                    at: release,
+                    timer: Timer::Answer {
+                        record,
+                        at: release,
+                    },
+                });
+            }
         }
     }
 
     /// A held answer of `record` may be due.
     pub(super) fn answer_timer(&mut self, now: Instant, record: RecordKey) {
-        let due = self.answers.due(now, record);
+        let due = self.answers.queues.due(record, now);
         if !self.records.contains_key(&record) {
             return; // the record is gone, and its connection to multicast with it
         }
         for msg in due {
             self.out.multicast(record, msg);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use multicast::msg::{ReplayIds, ReplayResponseEnd};
-
-    fn end(id: u64) -> Any {
-        Any::ReplayResponseEnd(ReplayResponseEnd {
-            ids: ReplayIds {
-                fragment_id: id,
-                ..Default::default()
-            },
-            error_code: 0,
-        })
-    }
-
-    #[test]
-    fn held_answers_keep_their_order_per_record_and_zero_goes_at_once() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let key = |b| RecordKey::Master(gnunet_service::crypto::eddsa::PublicKey([b; 32]));
-        let (a, b) = (key(1), key(2));
-        let mut h = HeldAnswers::default();
-        assert_eq!(h.hold(t0, a, end(1)), (None, vec![end(1)]));
-        h.delay = ms(300);
-        assert_eq!(h.hold(t0, a, end(2)).0, Some(t0 + ms(300)));
-        h.delay = ms(10);
-        // A shorter draw waits behind the longer one of its record, not of another record.
-        assert_eq!(h.hold(t0, a, end(3)).0, Some(t0 + ms(300)));
-        assert_eq!(h.hold(t0, b, end(4)).0, Some(t0 + ms(10)));
-        h.delay = Duration::ZERO;
-        assert_eq!(
-            h.hold(t0, a, end(5)).0,
-            Some(t0 + ms(300)),
-            "behind the queue"
-        );
-        assert_eq!(h.due(t0 + ms(10), b), vec![end(4)]);
-        assert!(h.due(t0 + ms(299), a).is_empty());
-        assert_eq!(h.due(t0 + ms(300), a), vec![end(2), end(3), end(5)]);
     }
 }

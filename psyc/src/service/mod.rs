@@ -26,7 +26,7 @@ use gnunet_service::server::{
 use gnunet_service::statistics::PendingStats;
 use gnunet_service::wire::RawMessage;
 use multicast::client::Event;
-use rand_core::{OsRng, RngCore};
+use rand_core::OsRng;
 use tracing::{debug, info, warn};
 
 pub use config::{ServiceConfig, ServiceError};
@@ -178,12 +178,7 @@ impl Service {
                 // The delay of the automatic answers this reply may complete (replays, joins
                 // decided by membership), from the current knobs.
                 let policy = self.cfg.knobs.current().response_delay;
-                let delay = if policy.is_none() {
-                    Duration::ZERO
-                } else {
-                    policy.draw(gnunet_service::privacy::uniform(OsRng.next_u64()))
-                };
-                self.channels.set_response_delay(delay);
+                self.channels.set_response_delay(policy.sample(&mut OsRng));
                 self.channels.handle_store(ctx.now(), reply);
                 self.run_actions(ctx);
                 Verdict::Continue

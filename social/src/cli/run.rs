@@ -29,11 +29,11 @@ use gnunet_service::client::service_socket;
 use gnunet_service::config::{Config, ConfigError};
 use gnunet_service::crypto::ecdsa;
 use gnunet_service::peer::{HostKeyError, PeerIdentity};
-use gnunet_service::privacy::{self, DelayQueue, Knobs, KnobsWatch};
+use gnunet_service::privacy::{DelayQueue, Knobs, KnobsWatch};
 use psyc::format::env::{Environment, Operator};
 use psyc::format::message::PsycMessage;
 use psyc::msg::policy;
-use rand_core::{OsRng, RngCore};
+use rand_core::OsRng;
 
 use super::args::{Args, Op, Side};
 use super::output::Output;
@@ -461,10 +461,7 @@ impl<O: Write, E: Write> Driver<'_, O, E> {
                 self.out.entry_request(slave_pub_key, message.as_ref())?;
                 if let Some(knobs) = self.answers.as_mut().filter(|_| self.is_host) {
                     let admit = self.args.welcome;
-                    let delay = knobs
-                        .current()
-                        .response_delay
-                        .draw(privacy::uniform(OsRng.next_u64()));
+                    let delay = knobs.current().response_delay.sample(&mut OsRng);
                     tracing::debug!(?delay, admit, "entry answer delayed");
                     let answer = PendingAnswer {
                         guest: slave_pub_key,

@@ -10,35 +10,38 @@
 //! The relays of one guest keep their order (each one's release is at least the previous
 //! one's); different guests' relays do not wait for each other.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use gnunet_service::crypto::ecdsa;
-use gnunet_service::privacy::DelayQueue;
+use gnunet_service::privacy::{Hold, OrderedDelays};
 use tracing::warn;
 
 use super::action::{Action, PlaceId};
 use super::transmit::Sender;
 use super::Social;
 
-/// Relays held at once, all places together; past it a relay is queued without delay.
+/// Relays held at once, all places together; past it a relay of a guest with none held is
+/// queued without delay.
 const MAX_HELD_RELAYS: usize = 1024;
 
-/// One gathered relay: the guest's request as the host's message.
-#[derive(Debug)]
-struct HeldRelay {
-    place: PlaceId,
-    nym: ecdsa::PublicKey,
-    containers: Vec<Vec<u8>>,
-}
+/// Relays held per guest; past it the guest's oldest goes early (in order).
+const MAX_HELD_PER_GUEST: usize = 64;
 
-/// Relays waiting for their delay, and the delay for those the next input completes.
-#[derive(Debug, Default)]
+/// Relays waiting for their delay per (place, guest), and the delay for those the next
+/// input completes.
+#[derive(Debug)]
 pub(super) struct HeldRelays {
     delay: Duration,
-    queue: DelayQueue<HeldRelay>,
-    /// The latest release per (place, guest), so one guest's relays keep their order.
-    last: HashMap<(PlaceId, ecdsa::PublicKey), Instant>,
+    queues: OrderedDelays<(PlaceId, ecdsa::PublicKey), Vec<Vec<u8>>>,
+}
+
+impl Default for HeldRelays {
+    fn default() -> Self {
+        HeldRelays {
+            delay: Duration::ZERO,
+            queues: OrderedDelays::new(MAX_HELD_PER_GUEST),
+        }
+    }
 }
 
 impl Social {
@@ -51,10 +54,9 @@ impl Social {
     /// A timer asked for with [`Action::SetTimer`] fired: the relays due join their places'
     /// queues.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(r) = self.held_relays.queue.pop_due(now) {
-            self.queue_relay(r.place, r.nym, r.containers);
+        for ((id, nym), containers) in self.held_relays.queues.due_all(now) {
+            self.queue_relay(id, nym, containers);
         }
-        self.held_relays.last.retain(|_, at| *at > now);
     }
 
     /// A gathered relay of `nym`'s request in place `id`: queued after the response delay.
@@ -66,22 +68,19 @@ impl Social {
         containers: Vec<Vec<u8>>,
     ) {
         let held = &mut self.held_relays;
-        let previous = held.last.get(&(id, nym)).copied();
-        if (held.delay.is_zero() && previous.is_none()) || held.queue.len() >= MAX_HELD_RELAYS {
+        if held.queues.len() >= MAX_HELD_RELAYS && !held.queues.is_holding((id, nym)) {
             self.queue_relay(id, nym, containers);
             return;
         }
-        let earliest = now.checked_add(held.delay).unwrap_or(now);
-        let release = previous.map_or(earliest, |p| p.max(earliest));
-        let relay = HeldRelay {
-            place: id,
-            nym,
-            containers,
-        };
-        held.queue
-            .push(now, release.saturating_duration_since(now), relay);
-        held.last.insert((id, nym), release);
-        self.out.push(Action::SetTimer { at: release });
+        match held.queues.hold((id, nym), now, held.delay, containers) {
+            Hold::Now(containers) => self.queue_relay(id, nym, containers),
+            Hold::Held { release, early } => {
+                if let Some(containers) = early {
+                    self.queue_relay(id, nym, containers);
+                }
+                self.out.push(Action::SetTimer { at: release });
+            }
+        }
     }
 
     /// Puts a relay into the place's queue, whole, and moves the queue on.

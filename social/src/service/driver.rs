@@ -23,7 +23,7 @@ use gnunet_service::server::{
 };
 use gnunet_service::statistics::PendingStats;
 use gnunet_service::wire::RawMessage;
-use rand_core::{OsRng, RngCore};
+use rand_core::OsRng;
 use tracing::{debug, error, info, warn};
 
 use super::config::ServiceConfig;
@@ -195,12 +195,7 @@ impl Service {
             Ok(reply) => {
                 // The delay of the MSG_PROC relay this message may complete.
                 let policy = self.cfg.privacy.current().response_delay;
-                let delay = if policy.is_none() {
-                    Duration::ZERO
-                } else {
-                    policy.draw(gnunet_service::privacy::uniform(OsRng.next_u64()))
-                };
-                self.social.set_response_delay(delay);
+                self.social.set_response_delay(policy.sample(&mut OsRng));
                 self.social.handle_psyc(ctx.now(), place, reply);
                 self.run_actions(ctx);
                 Verdict::Continue

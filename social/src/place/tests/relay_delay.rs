@@ -32,12 +32,18 @@ fn relayed_data(sent: &[Vec<u8>]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-#[test]
-fn a_relay_waits_for_the_response_delay_and_a_guests_relays_keep_their_order() {
+/// A hosted place whose host client relays `_converse` requests.
+fn relaying_host() -> (T, PlaceId) {
     let mut t = T::with(LogicConfig::new(PEER));
     t.s.handle_egos_listed(t.now);
     let id = t.hosted(HOST, 0);
     relay_rule(&mut t, HOST);
+    (t, id)
+}
+
+#[test]
+fn a_relay_waits_for_the_response_delay_and_a_guests_relays_keep_their_order() {
+    let (mut t, id) = relaying_host();
     let (g1, g2) = (ego(2).0, ego(3).0);
     let long = Duration::from_millis(500);
     t.s.set_response_delay(long);
@@ -76,10 +82,7 @@ fn a_relay_waits_for_the_response_delay_and_a_guests_relays_keep_their_order() {
 
 #[test]
 fn without_a_delay_a_relay_is_queued_at_once() {
-    let mut t = T::with(LogicConfig::new(PEER));
-    t.s.handle_egos_listed(t.now);
-    let id = t.hosted(HOST, 0);
-    relay_rule(&mut t, HOST);
+    let (mut t, id) = relaying_host();
     let a = t.psyc(id, request(1, ego(2).0, b"msg now"));
     assert!(timers(&a).is_empty());
     assert_eq!(
