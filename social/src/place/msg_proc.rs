@@ -23,8 +23,8 @@
 //! [`LogicConfig::max_relays`](super::LogicConfig::max_relays) requests are gathered at once,
 //! all together at most the place's queue bytes; one beyond, or one that does not fit the
 //! place's queue, is not relayed (logged). A complete relay joins the place's queue after the
-//! privacy response delay ([`relay_delay`](super::relay_delay)). Turned off by
-//! [`LogicConfig::relay`](super::LogicConfig::relay) (C never relayed on little-endian hosts,
+//! privacy response delay ([`Social::set_response_delay`](super::Social::set_response_delay)).
+//! Turned off by [`LogicConfig::relay`](super::LogicConfig::relay) (C never relayed on little-endian hosts,
 //! spec checklist 7).
 //!
 //! # SAVE
