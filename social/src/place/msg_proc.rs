@@ -24,8 +24,8 @@
 //! all together at most the place's queue bytes; one beyond, or one that does not fit the
 //! place's queue, is not relayed (logged). A complete relay joins the place's queue after the
 //! privacy response delay ([`Social::set_response_delay`](super::Social::set_response_delay)).
-//! Turned off by [`LogicConfig::relay`](super::LogicConfig::relay) (C never relayed on little-endian hosts,
-//! spec checklist 7).
+//! Turned off by [`LogicConfig::relay`](super::LogicConfig::relay) (C never relayed on
+//! little-endian hosts, spec checklist 7).
 //!
 //! # SAVE
 //!
