@@ -34,10 +34,7 @@ fn thousand_members_tree_delivers_everything_and_repairs() {
 
 #[test]
 fn same_seed_same_result_and_scenarios_parse() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("simulations/small.toml"),
-    )
-    .unwrap();
+    let text = small_scenario();
     let a = Simulator::new(Scenario::from_toml(&text).unwrap()).run();
     let b = Simulator::new(Scenario::from_toml(&text).unwrap()).run();
     assert_eq!(a.join_time, b.join_time);
@@ -55,4 +52,30 @@ fn same_seed_same_result_and_scenarios_parse() {
     assert!(
         Scenario::from_toml("name = 'x'\nseed = 1\nmembers = 1\nmessages = 1\nbogus = 2").is_err()
     );
+}
+
+/// Relays with the strict level's per-hop delay (15 ms mean, 200 ms cap): everything still
+/// arrives, and later than without it.
+#[test]
+fn per_hop_delays_slow_the_tree_but_lose_nothing() {
+    let text = small_scenario();
+    let plain = Simulator::new(Scenario::from_toml(&text).unwrap()).run();
+    let delayed_text = format!("{text}hop_delay_ms = 15\nhop_delay_cap_ms = 200\n");
+    let delayed = Simulator::new(Scenario::from_toml(&delayed_text).unwrap()).run();
+    print!("{plain}{delayed}");
+    assert_eq!(delayed.steady.delivery, 1.0);
+    assert_eq!(delayed.delivery_all, 1.0);
+    assert_eq!(delayed.errors, 0);
+    assert!(
+        delayed.steady.completion > plain.steady.completion,
+        "{:?} vs {:?}",
+        delayed.steady.completion,
+        plain.steady.completion
+    );
+}
+
+/// The text of `simulations/small.toml`.
+fn small_scenario() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("simulations/small.toml"))
+        .unwrap()
 }

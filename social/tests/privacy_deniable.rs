@@ -115,7 +115,10 @@ fn append_config(peer: &Peer, text: &str) {
 #[test]
 fn a_deniable_place_keeps_no_proof_and_its_closed_epochs_can_be_forged() {
     let epochs = format!("[multicast]\nEPOCH_FRAGMENTS = {EPOCH_FRAGMENTS}\n");
-    let net = start_net_with(2, Topology::Line, &[], &epochs);
+    let net = net_builder(2, Topology::Line, &[])
+        .extra_config(epochs)
+        .start()
+        .expect("peers up");
     let (p1, p2) = (net.peer(0), net.peer(1));
     let c = GnunetCrypto;
 

@@ -15,9 +15,8 @@ fn main() -> ExitCode {
         SECTION,
         "Multicast groups over CADET: origin, members and relays of a dissemination tree.",
         |env| {
-            Ok::<_, ServiceError>(Service::new(
-                ServiceConfig::from_config(&env.config)?.watching(env.options.config.clone()),
-            ))
+            let cfg = ServiceConfig::from_config(&env.config)?.watching(env.options.config.clone());
+            Ok::<_, ServiceError>(Service::new(cfg))
         },
     )
 }

@@ -186,6 +186,19 @@ pub enum Timer {
         /// Generation of the pending entry it belongs to.
         generation: u64,
     },
+    /// A response held for its privacy delay is due (see [`Privacy`](super::Privacy)).
+    Respond {
+        /// The held response's number.
+        seq: u64,
+    },
+    /// Fragments held for a child's hop delay may be due.
+    HopRelease {
+        /// The child's channel.
+        channel: ChannelId,
+        /// The release time it was armed for: what is due by then goes, even if the timer
+        /// fires a little early (a driver's clock rounding).
+        at: Instant,
+    },
 }
 
 /// Names of the statistics the logic reports.

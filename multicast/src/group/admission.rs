@@ -12,6 +12,7 @@ use rand_core::RngCore;
 use tracing::{debug, warn};
 
 use super::action::{stat, ChannelId};
+use super::delay::Held;
 use super::node::{Node, Side};
 use super::tree::ChildStatus;
 use crate::crypto::GroupCrypto;
@@ -119,7 +120,7 @@ fn wire_size(d: &JoinDecision) -> usize {
 impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     /// A join request on a child channel: checked, then redirected, or passed up towards the
     /// decision.
-    pub(super) fn child_join(&mut self, ch: ChannelId, j: JoinRequest, raw: &[u8]) {
+    pub(super) fn child_join(&mut self, now: Instant, ch: ChannelId, j: JoinRequest, raw: &[u8]) {
         let Some(link) = self.links.get(&ch) else {
             return;
         };
@@ -162,11 +163,11 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 if let Some(child) = self.groups.get_mut(&gid).and_then(|g| g.tree.get_mut(ch)) {
                     child.asked(j.member_pub_key, j.tree_capable());
                 }
-                self.route_join_up(gid, ch, &j, raw.to_vec(), true);
+                self.route_join_up(now, gid, ch, &j, raw.to_vec(), true);
             }
             ChildStatus::Waiting | ChildStatus::Admitted if child_tree => {
                 // A join from the child's subtree, passing through it.
-                self.route_join_up(gid, ch, &j, raw.to_vec(), true);
+                self.route_join_up(now, gid, ch, &j, raw.to_vec(), true);
             }
             _ => {
                 // As in the C original a second join request on a channel ends it.
@@ -200,6 +201,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     /// clients, or our parent.
     pub(super) fn route_join_up(
         &mut self,
+        now: Instant,
         gid: HashCode,
         ch: ChannelId,
         j: &JoinRequest,
@@ -217,12 +219,17 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             bytes.clone(),
         );
         if let Some(o) = g.origin.as_ref() {
-            if self.cfg.deniable && !j.tree_capable() {
+            if self.privacy.deniable && !j.tree_capable() {
                 self.refuse_for_deniability(gid, j);
             } else if let Some(again) = o.admitted.readmission(j.peer, &j.member_pub_key) {
-                // A member we admitted before, re-attaching: no need to ask again.
+                // A member we admitted before, re-attaching: no need to ask again. The answer
+                // is our own, so it waits for the response delay.
                 self.out.stat(stat::JOINS_READMITTED, 1);
-                self.route_decision(gid, again);
+                let held = Held::Readmission {
+                    gid,
+                    decision: Box::new(again),
+                };
+                self.respond_later(now, held);
             } else {
                 self.deliver_join_to_origin(gid, &bytes);
             }

@@ -33,16 +33,10 @@ pub struct Config {
     pub reattach_jitter: Duration,
     /// Pause before starting over when every join target failed.
     pub retry_delay: Duration,
-    /// An origin signs new fragments deniably, with epoch keys it publishes when the next
-    /// epoch starts ([`crate::epoch`]; `[secushare] DENIABLE`).
-    pub deniable: bool,
-    /// Fragment ids per epoch of a deniable group (`[multicast] EPOCH_FRAGMENTS`): the
-    /// content of an epoch becomes deniable when the first fragment of the next is sent.
+    /// Fragment ids per epoch of a deniable group (`[multicast] EPOCH_FRAGMENTS`; whether a
+    /// group is deniable is a privacy knob, [`super::Privacy`]): the content of an epoch
+    /// becomes deniable when the first fragment of the next is sent.
     pub epoch_fragments: u64,
-    /// Clients (and so the stores behind them) get fragments with their signature; when
-    /// off they get it zeroed and the origin signs replays again (`[secushare]
-    /// KEEP_SIGNATURES`).
-    pub keep_signatures: bool,
 }
 
 impl Default for Config {
@@ -60,9 +54,7 @@ impl Default for Config {
             replay_timeout: Duration::from_secs(30),
             reattach_jitter: Duration::from_millis(500),
             retry_delay: Duration::from_secs(5),
-            deniable: false,
             epoch_fragments: 16,
-            keep_signatures: true,
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Deniable groups inside the group logic (the wire and the crypto are in [`crate::epoch`]):
-//! the origin signs with epoch keys when [`Config::deniable`] is set, every hop checks epoch
-//! certificates, clients get fragments without trailer and signature, and the origin signs a
-//! fragment again when it answers a replay from its store.
+//! the origin signs with epoch keys when [`Privacy::deniable`](super::Privacy) is set, every
+//! hop checks epoch certificates, clients get fragments without trailer and signature, and the
+//! origin signs a fragment again when it answers a replay from its store.
 //!
-//! [`Config::deniable`] and [`Config::keep_signatures`] may change while the service runs
-//! ([`Node::set_deniability`]); each fragment says by its flag how it was signed, so a group
-//! may hold both kinds and members check each by its own rule.
+//! `deniable` and `keep_signatures` may change while the service runs
+//! ([`Node::set_privacy`]); each fragment says by its flag how it was signed, so a group may
+//! hold both kinds and members check each by its own rule.
 
 use std::collections::BTreeMap;
 
@@ -53,13 +53,6 @@ impl<C: GroupCrypto> Epochs<C> {
 }
 
 impl<C: GroupCrypto, R: RngCore> Node<C, R> {
-    /// Switches deniable signing of new fragments and the keeping of signatures for clients;
-    /// takes effect for the next fragment.
-    pub fn set_deniability(&mut self, deniable: bool, keep_signatures: bool) {
-        self.cfg.deniable = deniable;
-        self.cfg.keep_signatures = keep_signatures;
-    }
-
     /// Signs a fragment of the origin's (id set) as the group's settings say, and returns the
     /// encoded message; `None` if this peer is not the group's origin.
     pub(super) fn sign_origin_fragment(
@@ -67,7 +60,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         gid: HashCode,
         f: &mut Fragment,
     ) -> Option<Vec<u8>> {
-        let deniable = self.cfg.deniable;
+        let deniable = self.privacy.deniable;
         let epoch_fragments = self.cfg.epoch_fragments;
         let crypto = &self.crypto;
         let g = self.groups.get_mut(&gid)?;
@@ -132,7 +125,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
     /// What a local client gets of fragment `f` encoded as `bytes` (see
     /// [`epoch::for_client`]).
     pub(super) fn client_copy(&self, f: &Fragment, bytes: &[u8]) -> Vec<u8> {
-        epoch::for_client(bytes, !self.cfg.keep_signatures, epoch::is_deniable(f))
+        epoch::for_client(bytes, !self.privacy.keep_signatures, epoch::is_deniable(f))
     }
 
     /// A peer that is not ours (a C peer: its join request lacks our tree flag) asks to join
@@ -166,7 +159,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         f: &Fragment,
     ) -> Option<(Fragment, Vec<u8>)> {
         let deniable = epoch::is_deniable(f);
-        if !deniable && self.cfg.keep_signatures {
+        if !deniable && self.privacy.keep_signatures {
             return None;
         }
         let crypto = &self.crypto;

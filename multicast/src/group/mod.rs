@@ -94,6 +94,7 @@
 mod action;
 mod admission;
 mod config;
+mod delay;
 mod deniable;
 mod history;
 mod input;
@@ -107,6 +108,7 @@ mod tree;
 
 pub use action::{stat, Action, ChannelId, ClientId, Timer};
 pub use config::Config;
+pub use delay::Privacy;
 pub use history::{History, Seen};
 pub use input::{ClientMessage, PeerMessage};
 pub use node::Node;

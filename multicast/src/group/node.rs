@@ -29,6 +29,7 @@ use tracing::warn;
 use super::action::{stat, Action, ChannelId, ClientId, Outbox, Timer};
 use super::admission::PendingJoins;
 use super::config::Config;
+use super::delay::{Delays, Privacy};
 use super::deniable::Epochs;
 use super::history::History;
 use super::input::{ClientMessage, PeerMessage};
@@ -167,6 +168,10 @@ pub struct Node<C: GroupCrypto, R> {
     next_channel: u64,
     next_generation: u64,
     pub(super) out: Outbox,
+    /// The privacy knobs in force (see [`Node::set_privacy`]).
+    pub(super) privacy: Privacy,
+    /// Responses and forwards held for their delays.
+    pub(super) delays: Delays,
 }
 
 impl<C: GroupCrypto, R: RngCore> Node<C, R> {
@@ -184,6 +189,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             next_channel: 1,
             next_generation: 1,
             out: Outbox::default(),
+            privacy: Privacy::default(),
+            delays: Delays::default(),
         }
     }
 
@@ -317,7 +324,9 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 self.forget_client(client);
                 self.clients.insert(client, Role::Parted);
             }
-            (Role::Origin(gid), ClientMessage::Fragment(f)) => self.client_fragment(client, gid, f),
+            (Role::Origin(gid), ClientMessage::Fragment(f)) => {
+                self.client_fragment(now, client, gid, f)
+            }
             (Role::Origin(gid), ClientMessage::JoinDecision(d)) => {
                 self.client_join_decision(gid, d)
             }
@@ -608,6 +617,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
                 ids,
                 generation,
             } => self.replay_timer(now, group, ids, generation),
+            Timer::Respond { seq } => self.respond_timer(seq),
+            Timer::HopRelease { channel, at } => self.hop_timer(now.max(at), channel),
         }
     }
 
@@ -666,6 +677,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
 
     /// Drops every trace of a channel (it is gone or about to be closed).
     fn forget_channel(&mut self, channel: ChannelId) {
+        self.delays.forget_channel(channel);
         let Some(link) = self.links.remove(&channel) else {
             return;
         };
@@ -695,7 +707,9 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         };
         let (gid, up) = (link.group, matches!(link.side, Side::Up(_)));
         match (up, msg) {
-            (false, PeerMessage::JoinRequest { join, raw }) => self.child_join(channel, join, raw),
+            (false, PeerMessage::JoinRequest { join, raw }) => {
+                self.child_join(now, channel, join, raw)
+            }
             (false, PeerMessage::Request { request, raw }) => {
                 self.child_request(channel, request, raw)
             }

@@ -11,6 +11,7 @@ use rand_core::RngCore;
 use tracing::{debug, warn};
 
 use super::action::{stat, ChannelId, ClientId, Timer};
+use super::delay::Held;
 use super::member::MemberStatus;
 use super::node::{Node, Side};
 use super::rounds::{Expiry, Joined, Queue, Requester};
@@ -139,7 +140,8 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         debug!(?r.ids, signed, requesters = requesters.len(), "replay answer from a client");
         if signed {
             self.answer_requesters(gid, &requesters, &f, raw);
-            if let Some(g) = self.groups.get_mut(&gid) {
+            let keep = self.privacy.replay_cache;
+            if let Some(g) = self.groups.get_mut(&gid).filter(|_| keep) {
                 g.history.cache(f);
             }
             return;
@@ -356,14 +358,27 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         };
         // A member client on the origin's own peer is answered by the origin's application, as
         // in the C original (the application may refuse it, or answer differently).
+        // With the replay cache knob off, nothing is answered from what this peer holds: the
+        // request goes on to the origin's application.
         let origin_answers_locally = matches!(who, Requester::Client(_))
             && g.origin.as_ref().is_some_and(|o| !o.clients.is_empty());
-        if let Some(f) = g.history.lookup(&r.ids).filter(|_| !origin_answers_locally) {
+        let from_cache = self.privacy.replay_cache && !origin_answers_locally;
+        if let Some(f) = g.history.lookup(&r.ids).filter(|_| from_cache) {
             if self.admitted_before(&gid, who, &r.member_pub_key, f.fragment_id) {
                 self.out.stat(stat::REPLAYS_FROM_CACHE, 1);
                 if f.wire_size() > MAX_CADET_MESSAGE_SIZE && matches!(who, Requester::Channel(_)) {
                     self.reply_error(gid, r.ids, who, ReplayError::InternalError);
+                } else if matches!(who, Requester::Channel(_)) {
+                    // An answer of our own to another peer: after the response delay.
+                    let held = Held::CachedReplay {
+                        gid,
+                        who,
+                        member: r.member_pub_key,
+                        fragment: f,
+                    };
+                    self.respond_later(now, held);
                 } else {
+                    // A local client: nothing crosses the network, nothing to hide.
                     let bytes = f.to_message();
                     self.answer_requesters(gid, &[who], &f, &bytes);
                 }

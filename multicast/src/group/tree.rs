@@ -288,7 +288,13 @@ impl Tree {
 /// What travels along the tree: fragments down (from an origin client or a parent), requests
 /// up (from a child).
 impl<C: GroupCrypto, R: RngCore> Node<C, R> {
-    pub(super) fn client_fragment(&mut self, client: ClientId, gid: HashCode, mut f: Fragment) {
+    pub(super) fn client_fragment(
+        &mut self,
+        now: Instant,
+        client: ClientId,
+        gid: HashCode,
+        mut f: Fragment,
+    ) {
         if f.wire_size() > FRAGMENT_MAX_SIZE {
             self.drop_client(
                 client,
@@ -316,20 +322,33 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         if let Some(g) = self.groups.get_mut(&gid) {
             g.history.record(f.fragment_id, 0);
         }
-        self.disseminate(gid, f, bytes, &[]);
+        self.disseminate(now, gid, f, bytes, &[]);
         self.out.send_client(client, FragmentAck.to_message());
     }
 
     /// Delivers a new fragment to local clients, caches it and sends it to every admitted
     /// child, except to those in `skip` (they got it as a replay answer already). Only members
-    /// admitted before the fragment get it, here and below.
-    fn disseminate(&mut self, gid: HashCode, f: Arc<Fragment>, bytes: Vec<u8>, skip: &[Requester]) {
+    /// admitted before the fragment get it, here and below. A relay (not the origin) sends
+    /// it to its children after their hop delays ([`Self::send_down`]); only with the replay
+    /// cache on is it kept for replays.
+    fn disseminate(
+        &mut self,
+        now: Instant,
+        gid: HashCode,
+        f: Arc<Fragment>,
+        bytes: Vec<u8>,
+        skip: &[Requester],
+    ) {
+        let keep = self.privacy.replay_cache;
         let Some(g) = self.groups.get_mut(&gid) else {
             return;
         };
         let mut clients = g.message_receivers(f.fragment_id);
         clients.retain(|c| !skip.contains(&Requester::Client(*c)));
-        g.history.cache(f.clone());
+        if keep {
+            g.history.cache(f.clone());
+        }
+        let relay = g.origin.is_none();
         let children = g
             .tree
             .fragment_receivers(f.fragment_id, |c| skip.contains(&Requester::Channel(c)));
@@ -354,7 +373,11 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
         if let Some(mut out) = for_children {
             Fragment::set_hop_counter(&mut out, hop);
             let sent = children.len();
-            self.out.send_channels(children, out);
+            if relay {
+                self.send_down(now, children, out);
+            } else {
+                self.out.send_channels(children, out);
+            }
             self.out.stat(stat::FRAGMENTS_FORWARDED, sent as i64);
         }
     }
@@ -490,7 +513,7 @@ impl<C: GroupCrypto, R: RngCore> Node<C, R> {
             Seen::Duplicate => self.out.stat(stat::DUPLICATE_FRAGMENTS, 1),
             Seen::New { missing } => {
                 self.out.stat(stat::FRAGMENTS_RECEIVED, 1);
-                self.disseminate(gid, f, bytes, &answered.requesters);
+                self.disseminate(now, gid, f, bytes, &answered.requesters);
                 self.pull_gap(now, gid, missing);
             }
         }

@@ -98,6 +98,7 @@ impl Service {
 
     pub(super) fn cadet_message(&mut self, ctx: &mut Ctx, msg: RawMessage) -> Verdict {
         let now = ctx.now();
+        self.refresh_privacy();
         match msg.msg_type() {
             TYPE_LOCAL_CHANNEL_CREATE => {
                 let Ok(c) = ChannelCreate::from_message(msg.bytes()) else {

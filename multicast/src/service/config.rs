@@ -26,8 +26,9 @@ pub struct ServiceConfig {
     pub cadet_socket: PathBuf,
     /// The statistics service's socket, if configured.
     pub statistics_socket: Option<PathBuf>,
-    /// The privacy knobs (`[secushare]`), re-read when the configuration file changes.
-    pub privacy: KnobsWatch,
+    /// The privacy knobs (`[secushare]`): response and hop delays, the replay cache. Fixed
+    /// unless [`ServiceConfig::watching`] names the file to follow.
+    pub knobs: KnobsWatch,
 }
 
 impl ServiceConfig {
@@ -53,9 +54,6 @@ impl ServiceConfig {
         if let Some(n) = own.positive("EPOCH_FRAGMENTS")? {
             group.epoch_fragments = n;
         }
-        let knobs = Knobs::from_config(cfg)?;
-        group.deniable = knobs.deniable;
-        group.keep_signatures = knobs.keep_signatures;
         let mut queue = QueueLimits::default();
         if let Some(n) = own.number("CHANNEL_QUEUE")? {
             let n = usize::try_from(n).unwrap_or(usize::MAX);
@@ -69,6 +67,7 @@ impl ServiceConfig {
         }
         let cadet_socket = required_socket(cfg, "cadet")?;
         let statistics_socket = cfg.unix_path("statistics");
+        let knobs = KnobsWatch::fixed(Knobs::from_config(cfg)?);
         let me = own_identity(cfg)?;
         Ok(Self {
             me,
@@ -76,13 +75,15 @@ impl ServiceConfig {
             queue,
             cadet_socket,
             statistics_socket,
-            privacy: KnobsWatch::fixed(knobs),
+            knobs,
         })
     }
 
-    /// Watches `file` (the `-c` file the service started with) for new privacy knobs.
+    /// Re-reads the privacy knobs when `file` (the service's `-c` file) changes, so a new
+    /// level applies to the next message without a restart.
     pub fn watching(mut self, file: Option<PathBuf>) -> Self {
-        self.privacy = KnobsWatch::new(file, self.privacy.current().clone());
+        let knobs = self.knobs.current().clone();
+        self.knobs = KnobsWatch::new(file, knobs);
         self
     }
 }

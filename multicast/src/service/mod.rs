@@ -44,7 +44,7 @@ pub use config::{ServiceConfig, ServiceError};
 use holds::{Holds, Release};
 
 use crate::crypto::GnunetCrypto;
-use crate::group::{Action, ChannelId, ClientId, ClientMessage, Node, Timer};
+use crate::group::{Action, ChannelId, ClientId, ClientMessage, Node, Privacy, Timer};
 use crate::msg::TYPE_FRAGMENT_ACK;
 
 /// Config section of the service.
@@ -120,6 +120,13 @@ impl Service {
             holds: Holds::new(HOLD_PATIENCE),
             hold_check_pending: false,
         }
+    }
+
+    /// Hands the current privacy knobs to the logic (one `stat` of the config file), before
+    /// each input: a changed level applies to the next message.
+    pub(super) fn refresh_privacy(&mut self) {
+        let privacy = Privacy::from(self.cfg.knobs.current());
+        self.node.set_privacy(privacy);
     }
 
     fn ensure_links(&mut self, ctx: &mut Ctx) {
@@ -308,14 +315,6 @@ impl Service {
         self.run_actions(ctx, Input::Other);
     }
 
-    /// Hands the current privacy knobs to the logic (a changed configuration file takes
-    /// effect for the next message).
-    fn follow_privacy(&mut self) {
-        let knobs = self.cfg.privacy.current();
-        self.node
-            .set_deniability(knobs.deniable, knobs.keep_signatures);
-    }
-
     fn flush_stats(&mut self, ctx: &mut Ctx) {
         if let Some(link) = self.stats_link {
             self.stats.flush(ctx, link);
@@ -353,7 +352,7 @@ impl Handler for Service {
                 ));
             }
         };
-        self.follow_privacy();
+        self.refresh_privacy();
         self.node.handle_client_message(ctx.now(), client, decoded);
         self.run_actions(ctx, Input::Client(client));
         Verdict::Continue
@@ -374,6 +373,7 @@ impl Handler for Service {
             }
             DriverTimer::HoldCheck => self.check_holds(ctx),
             DriverTimer::Logic(t) => {
+                self.refresh_privacy();
                 self.node.handle_timeout(ctx.now(), t);
                 self.run_actions(ctx, Input::Other);
             }
@@ -390,7 +390,7 @@ impl Handler for Service {
 
     fn link_message(&mut self, ctx: &mut Ctx, link: LinkId, msg: RawMessage) -> Verdict {
         if Some(link) == self.cadet {
-            self.follow_privacy();
+            self.refresh_privacy();
             return self.cadet_message(ctx, msg);
         }
         // Statistics: SET has no reply, and nothing else is asked.

@@ -203,12 +203,9 @@ impl Simulator {
         let mut peers = HashMap::with_capacity(n);
         for i in 0..n {
             let node_rng = ChaCha8Rng::seed_from_u64(rng.next_u64());
-            nodes.push(Node::new(
-                peer_of(i),
-                cfg.clone(),
-                InsecureSimCrypto,
-                node_rng,
-            ));
+            let mut node = Node::new(peer_of(i), cfg.clone(), InsecureSimCrypto, node_rng);
+            node.set_privacy(scenario.config.to_privacy());
+            nodes.push(node);
             peers.insert(peer_of(i), i);
         }
         let mut seed = [0u8; 32];

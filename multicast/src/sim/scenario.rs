@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::group::Config;
+use gnunet_service::privacy::DelayPolicy;
+
+use crate::group::{Config, Privacy};
 
 /// One simulation run, as read from a TOML file.
 #[derive(Debug, Clone, Deserialize)]
@@ -74,6 +76,13 @@ pub struct ScenarioConfig {
     /// [`Config::reattach_jitter`], milliseconds.
     #[serde(default = "default_jitter")]
     pub reattach_jitter_ms: u64,
+    /// Mean of the per-hop delay of relays ([`Privacy::hop_delay`]), milliseconds; 0 (the
+    /// default) for none.
+    #[serde(default)]
+    pub hop_delay_ms: u64,
+    /// Cap of the per-hop delay, milliseconds.
+    #[serde(default = "default_hop_delay_cap")]
+    pub hop_delay_cap_ms: u64,
 }
 
 impl Default for ScenarioConfig {
@@ -83,6 +92,8 @@ impl Default for ScenarioConfig {
             replay_cache: default_replay_cache(),
             join_timeout_ms: default_join_timeout(),
             reattach_jitter_ms: default_jitter(),
+            hop_delay_ms: 0,
+            hop_delay_cap_ms: default_hop_delay_cap(),
         }
     }
 }
@@ -96,6 +107,15 @@ impl ScenarioConfig {
             join_timeout: Duration::from_millis(self.join_timeout_ms),
             reattach_jitter: Duration::from_millis(self.reattach_jitter_ms),
             ..Config::default()
+        }
+    }
+
+    /// The privacy knobs of every node (only the per-hop delay is simulated).
+    pub fn to_privacy(&self) -> Privacy {
+        let ms = Duration::from_millis;
+        Privacy {
+            hop_delay: DelayPolicy::new(ms(self.hop_delay_ms), ms(self.hop_delay_cap_ms)),
+            ..Privacy::default()
         }
     }
 }
@@ -119,6 +139,9 @@ fn default_join_timeout() -> u64 {
     5000
 }
 fn default_jitter() -> u64 {
+    200
+}
+fn default_hop_delay_cap() -> u64 {
     200
 }
 

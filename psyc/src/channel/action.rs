@@ -121,6 +121,14 @@ pub enum Timer {
         /// Which request this timer belongs to (a serial number the record hands out).
         ask: u64,
     },
+    /// Automatic answers of a record held for their privacy delay may be due.
+    Answer {
+        /// The record that answers.
+        record: RecordKey,
+        /// The release time it was armed for: what is due by then goes, even if the timer
+        /// fires a little early (a driver's clock rounding).
+        at: Instant,
+    },
 }
 
 /// The knobs of the channel logic. Every queue is bounded by one of them.

@@ -78,6 +78,7 @@
 
 mod action;
 pub mod catchup;
+mod delay;
 mod fetch;
 mod query;
 pub mod receive;
@@ -111,6 +112,8 @@ pub struct Channels {
     clients: HashMap<ClientId, RecordKey>,
     ops: Ops,
     out: Outbox,
+    /// Automatic answers held for their privacy delay.
+    answers: delay::HeldAnswers,
 }
 
 impl Channels {
@@ -122,6 +125,7 @@ impl Channels {
             records: HashMap::new(),
             clients: HashMap::new(),
             out: Outbox::default(),
+            answers: delay::HeldAnswers::default(),
         }
     }
 
@@ -328,7 +332,7 @@ impl Channels {
         let op_id = reply.op_id();
         // Multi-part answers (fragments, state variables) keep the operation open.
         match reply {
-            StoreReply::Fragment(f) => self.store_fragment_result(op_id, f),
+            StoreReply::Fragment(f) => self.store_fragment_result(now, op_id, f),
             StoreReply::State(s) => self.store_state_result(op_id, s),
             StoreReply::Counters(c) => match self.ops.finish(op_id) {
                 Some(Op::Counters(key)) => self.counters_result(key, c),
@@ -360,7 +364,7 @@ impl Channels {
                     tracing::warn!(result = r.result_code, "channel state not reset");
                 }
             }
-            Op::MembershipTest { record, join } => self.membership_tested(record, *join, r),
+            Op::MembershipTest { record, join } => self.membership_tested(now, record, *join, r),
             Op::StateModify { record, message_id } => {
                 if let Some((rec, mut ctx)) = self.record_ctx(record) {
                     rec.state_applied(message_id, r.result_code, &mut ctx);
@@ -409,6 +413,7 @@ impl Channels {
                     rec.history_timeout(now, ask, &mut ctx);
                 }
             }
+            Timer::Answer { record, at } => self.answer_timer(now.max(at), record),
         }
     }
 }

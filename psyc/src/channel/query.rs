@@ -157,7 +157,7 @@ impl Channels {
     }
 
     /// One fragment of a history replay or a member's replay.
-    pub(super) fn store_fragment_result(&mut self, op_id: u64, f: FragmentResult) {
+    pub(super) fn store_fragment_result(&mut self, now: Instant, op_id: u64, f: FragmentResult) {
         match self.ops.get_mut(op_id) {
             Some(Op::History {
                 client,
@@ -205,7 +205,7 @@ impl Channels {
                     fragment: Some(bytes),
                 });
                 let record = *record;
-                self.out.multicast(record, answer);
+                self.answer_later(now, record, answer);
             }
             _ => {}
         }
@@ -287,7 +287,7 @@ impl Channels {
                         fragment: None,
                     })
                 };
-                self.out.multicast(record, answer);
+                self.answer_later(now, record, answer);
                 return;
             }
             _ => return,

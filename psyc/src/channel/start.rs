@@ -1,6 +1,7 @@
 //! Master start, slave join, admission and part (`psyc.md` §4, §7).
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use multicast::msg::{Any, Decision, JoinDecision as McastDecision, MemberJoin, OriginStart};
 use psycstore::msg::{
@@ -225,6 +226,7 @@ impl Channels {
     /// clients, anything else is decided at once.
     pub(super) fn membership_tested(
         &mut self,
+        now: Instant,
         key: RecordKey,
         j: multicast::msg::JoinRequest,
         r: psycstore::msg::ResultCode,
@@ -248,8 +250,9 @@ impl Channels {
             let clients = record.clients.clone();
             self.out.send_all(&clients, &request);
         } else {
+            // Decided by membership, without a client: after the response delay.
             let is_admitted = i32::try_from(r.result_code).unwrap_or(status::SYSERR);
-            self.out.multicast(key, decide(&j, is_admitted, None));
+            self.answer_later(now, key, decide(&j, is_admitted, None));
         }
     }
 

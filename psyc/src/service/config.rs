@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use gnunet_service::config::{required_socket, Config, ServiceSection};
+use gnunet_service::privacy::{Knobs, KnobsWatch};
 
 use super::SECTION;
 use crate::channel::Config as ChannelConfig;
@@ -21,6 +22,9 @@ pub struct ServiceConfig {
     pub psycstore_socket: PathBuf,
     /// The statistics service's socket, if configured.
     pub statistics_socket: Option<PathBuf>,
+    /// The privacy knobs (`[secushare]`); fixed unless [`ServiceConfig::watching`] names the
+    /// file to follow.
+    pub knobs: KnobsWatch,
 }
 
 impl ServiceConfig {
@@ -62,7 +66,16 @@ impl ServiceConfig {
             multicast_socket: required_socket(cfg, "multicast")?,
             psycstore_socket: required_socket(cfg, "psycstore")?,
             statistics_socket: cfg.unix_path("statistics"),
+            knobs: KnobsWatch::fixed(Knobs::from_config(cfg)?),
         })
+    }
+
+    /// Re-reads the privacy knobs when `file` (the service's `-c` file) changes, so a new
+    /// level applies to the next message without a restart.
+    pub fn watching(mut self, file: Option<PathBuf>) -> Self {
+        let knobs = self.knobs.current().clone();
+        self.knobs = KnobsWatch::new(file, knobs);
+        self
     }
 }
 

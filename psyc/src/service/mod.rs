@@ -26,6 +26,7 @@ use gnunet_service::server::{
 use gnunet_service::statistics::PendingStats;
 use gnunet_service::wire::RawMessage;
 use multicast::client::Event;
+use rand_core::OsRng;
 use tracing::{debug, info, warn};
 
 pub use config::{ServiceConfig, ServiceError};
@@ -174,6 +175,10 @@ impl Service {
     fn store_message(&mut self, ctx: &mut Ctx, msg: RawMessage) -> Verdict {
         match psycstore::msg::Reply::decode(msg.bytes()) {
             Ok(reply) => {
+                // The delay of the automatic answers this reply may complete (replays, joins
+                // decided by membership), from the current knobs.
+                let policy = self.cfg.knobs.current().response_delay;
+                self.channels.set_response_delay(policy.sample(&mut OsRng));
                 self.channels.handle_store(ctx.now(), reply);
                 self.run_actions(ctx);
                 Verdict::Continue

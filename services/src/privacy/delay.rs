@@ -6,6 +6,8 @@
 //! A cap bounds the tail. The draw is sans-IO: the caller passes a uniform sample in `[0, 1)`.
 
 use std::fmt;
+
+use rand_core::RngCore;
 use std::time::Duration;
 
 /// An exponential delay with a mean and a cap; a zero mean means "no delay".
@@ -49,6 +51,15 @@ impl DelayPolicy {
         Duration::try_from_secs_f64(secs)
             .unwrap_or(self.cap)
             .min(self.cap)
+    }
+
+    /// A delay drawn with 64 bits of `rng` (a driver's `OsRng`, a simulator's seeded
+    /// generator); nothing is drawn when the policy never delays.
+    pub fn sample<R: RngCore + ?Sized>(&self, rng: &mut R) -> Duration {
+        if self.is_none() {
+            return Duration::ZERO;
+        }
+        self.draw(uniform(rng.next_u64()))
     }
 }
 

@@ -12,9 +12,11 @@
 mod delay;
 mod level;
 mod padding;
+mod queue;
 mod watch;
 
 pub use delay::{uniform, DelayPolicy};
 pub use level::{Knob, KnobSource, Knobs, Level, SECTION};
 pub use padding::{padme, Padding, DEFAULT_BUCKETS};
+pub use queue::{DelayQueue, Hold, OrderedDelays};
 pub use watch::KnobsWatch;

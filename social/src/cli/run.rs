@@ -14,6 +14,12 @@
 //!   into the timeout, exit 1).
 //! - A place not listed for the application is an error at once (C waited for the timeout).
 //! - The tool exits when done (C waited one more second).
+//! - `--welcome` and `--deny` answer each entry request after a random delay drawn from the
+//!   `[secushare] RESPONSE_DELAY` knob of the `-c` configuration (issue 13, point 4: an
+//!   observer should not link a request to its automatic answer by their timing). Each
+//!   request waits on its own clock, so several pending answers never hold each other up;
+//!   the knobs are read again when the file changes. Answers still pending when a run
+//!   without `--follow` ends are given before it exits.
 
 use std::io::Write;
 use std::path::Path;
@@ -23,9 +29,11 @@ use gnunet_service::client::service_socket;
 use gnunet_service::config::{Config, ConfigError};
 use gnunet_service::crypto::ecdsa;
 use gnunet_service::peer::{HostKeyError, PeerIdentity};
+use gnunet_service::privacy::{DelayQueue, Knobs, KnobsWatch};
 use psyc::format::env::{Environment, Operator};
 use psyc::format::message::PsycMessage;
 use psyc::msg::policy;
+use rand_core::OsRng;
 
 use super::args::{Args, Op, Side};
 use super::output::Output;
@@ -180,12 +188,17 @@ pub fn run_at<O: Write, E: Write>(
             error: None,
         });
     }
+    let answers = (is_host && (args.welcome || args.deny))
+        .then(|| answer_knobs(args, config))
+        .transpose()?;
     let mut driver = Driver {
         args,
         out,
         place,
         is_host,
         deadline,
+        answers,
+        pending: DelayQueue::new(),
     };
     driver.operation()?;
     if args.follow && !matches!(args.op, Op::HostLeave | Op::GuestLeave) {
@@ -235,6 +248,14 @@ fn find_place(app: &App, args: &Args, side: Side) -> Result<PlaceInfo, CliError>
     })
 }
 
+/// The privacy knobs of the `-c` file, watched for changes: their response delay spaces out
+/// the automatic entry answers.
+fn answer_knobs(args: &Args, config: &Config) -> Result<KnobsWatch, CliError> {
+    let knobs = Knobs::from_config(config)
+        .map_err(|e| CliError::Usage(format!("bad [secushare] option: {e}")))?;
+    Ok(KnobsWatch::new(args.config.clone(), knobs))
+}
+
 /// This peer's identity, from its host key (`[PEER] PRIVATE_KEY`).
 fn own_peer(config: &Config) -> Result<PeerIdentity, CliError> {
     let path = config
@@ -275,6 +296,13 @@ pub fn entry_answer(welcome: bool, request: Option<&PsycMessage>) -> PsycMessage
     }
 }
 
+/// An automatic entry answer waiting for its delay.
+struct PendingAnswer {
+    guest: ecdsa::PublicKey,
+    admit: bool,
+    answer: PsycMessage,
+}
+
 /// A place connection at work.
 struct Driver<'a, O, E> {
     args: &'a Args,
@@ -282,6 +310,10 @@ struct Driver<'a, O, E> {
     place: Place,
     is_host: bool,
     deadline: Deadline,
+    /// The knobs behind the delay of automatic entry answers (`--welcome` / `--deny` only).
+    answers: Option<KnobsWatch>,
+    /// Entry answers drawn a delay and not yet given.
+    pending: DelayQueue<PendingAnswer>,
 }
 
 impl<O: Write, E: Write> Driver<'_, O, E> {
@@ -427,12 +459,17 @@ impl<O: Write, E: Write> Driver<'_, O, E> {
                 message,
             } => {
                 self.out.entry_request(slave_pub_key, message.as_ref())?;
-                if self.is_host && (self.args.welcome || self.args.deny) {
-                    let welcome = self.args.welcome;
-                    let answer = entry_answer(welcome, message.as_ref());
-                    self.place
-                        .entry_decision(slave_pub_key, welcome, Some(&answer))?;
-                    self.out.entry_answered(slave_pub_key, welcome)?;
+                if let Some(knobs) = self.answers.as_mut().filter(|_| self.is_host) {
+                    let admit = self.args.welcome;
+                    let delay = knobs.current().response_delay.sample(&mut OsRng);
+                    tracing::debug!(?delay, admit, "entry answer delayed");
+                    let answer = PendingAnswer {
+                        guest: slave_pub_key,
+                        admit,
+                        answer: entry_answer(admit, message.as_ref()),
+                    };
+                    self.pending.push(Instant::now(), delay, answer);
+                    self.answer_due()?;
                 }
             }
             Event::JoinDecision {
@@ -445,12 +482,42 @@ impl<O: Write, E: Write> Driver<'_, O, E> {
         Ok(())
     }
 
-    /// Prints what has arrived already (the run is over).
+    /// Gives the entry answers whose delay is over.
+    fn answer_due(&mut self) -> Result<(), CliError> {
+        while let Some(p) = self.pending.pop_due(Instant::now()) {
+            self.place
+                .entry_decision(p.guest, p.admit, Some(&p.answer))?;
+            self.out.entry_answered(p.guest, p.admit)?;
+        }
+        Ok(())
+    }
+
+    /// How long the next wait for an event may be: at most `longest`, and no longer than
+    /// until the next pending entry answer is due.
+    fn wait_at_most(&self, longest: Duration) -> Duration {
+        self.pending.next_release().map_or(longest, |at| {
+            at.saturating_duration_since(Instant::now()).min(longest)
+        })
+    }
+
+    /// Prints what has arrived already (the run is over), and gives the entry answers still
+    /// pending when their time comes.
     fn drain(&mut self) -> Result<(), CliError> {
         loop {
-            match self.place.next_event(Some(Duration::ZERO)) {
+            let wait = self.wait_at_most(FOLLOW_WAIT);
+            let wait = if self.pending.is_empty() {
+                Duration::ZERO
+            } else {
+                wait
+            };
+            match self.place.next_event(Some(wait)) {
                 Ok(event) => self.show(event)?,
-                Err(e) if e.is_timeout() => return Ok(()),
+                Err(e) if e.is_timeout() => {
+                    self.answer_due()?;
+                    if self.pending.is_empty() {
+                        return Ok(());
+                    }
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -461,12 +528,14 @@ impl<O: Write, E: Write> Driver<'_, O, E> {
     /// client of the place, and nothing more can come) — then the run is done.
     fn follow(&mut self) -> Result<(), CliError> {
         loop {
-            match self.place.next_event(Some(FOLLOW_WAIT)) {
+            let wait = self.wait_at_most(FOLLOW_WAIT);
+            match self.place.next_event(Some(wait)) {
                 Ok(Event::Parted) => return self.show(Event::Parted),
                 Ok(event) => self.show(event)?,
                 Err(e) if e.is_timeout() => {}
                 Err(e) => return Err(e.into()),
             }
+            self.answer_due()?;
         }
     }
 }

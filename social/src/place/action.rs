@@ -147,6 +147,13 @@ pub enum Action {
     },
     /// Change `DATA_HOME` (the store helper carries these out in order).
     Store(StoreOp),
+    /// Call [`Social::handle_timeout`](super::Social::handle_timeout) at `at` (relays held
+    /// for their privacy delay). Timers are never cancelled; one with nothing due does
+    /// nothing.
+    SetTimer {
+        /// When.
+        at: std::time::Instant,
+    },
 }
 
 /// The knobs of the place logic. Every map and queue is bounded by one of them (clients by

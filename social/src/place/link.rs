@@ -129,7 +129,7 @@ impl Social {
     }
 
     /// A message from psyc on the place's connection.
-    pub fn handle_psyc(&mut self, _now: Instant, id: PlaceId, reply: psyc::msg::Reply) {
+    pub fn handle_psyc(&mut self, now: Instant, id: PlaceId, reply: psyc::msg::Reply) {
         let Some(place) = self.places.get(&id) else {
             debug!(?id, "psyc message for a place that is gone");
             return;
@@ -145,7 +145,7 @@ impl Social {
             (P::PartAck(_), _) => self.part_acked(id),
             (P::JoinRequest(r), true) => self.join_request(id, r),
             (P::JoinDecision(d), false) => self.slave_decision(id, d),
-            (P::Message(d), _) => self.deliver(id, d),
+            (P::Message(d), _) => self.deliver(now, id, d),
             (P::MessageAck(_), _) => self.message_acked(id),
             (r @ (P::HistoryResult(_) | P::StateResult(_) | P::ResultCode(_)), _) => {
                 self.query_answer(id, r)
@@ -233,7 +233,7 @@ impl Social {
 
     /// A channel message (or a guest's request, at the host) psyc delivered: to every client
     /// of the place, and through the place's MSG_PROC rules.
-    fn deliver(&mut self, id: PlaceId, d: Delivery) {
+    fn deliver(&mut self, now: Instant, id: PlaceId, d: Delivery) {
         let Some(place) = self.places.get_mut(&id) else {
             return;
         };
@@ -241,7 +241,7 @@ impl Social {
             place.max_message_id = place.max_message_id.max(d.header.message_id);
         }
         let clients = place.clients.clone();
-        self.process_delivery(id, &d);
+        self.process_delivery(now, id, &d);
         self.out.send_all(&clients, &Reply::Message(d));
     }
 

@@ -84,6 +84,7 @@ mod leave;
 mod link;
 pub mod msg_proc;
 pub mod query;
+mod relay_delay;
 pub mod restore;
 mod state;
 pub mod transmit;
@@ -132,6 +133,8 @@ pub struct Social {
     gns_ops: HashMap<GnsOpId, ByName>,
     next_op: u64,
     out: Outbox,
+    /// MSG_PROC relays waiting for their privacy delay.
+    held_relays: relay_delay::HeldRelays,
 }
 
 impl std::fmt::Debug for Social {
@@ -159,6 +162,7 @@ impl Social {
             gns_ops: HashMap::new(),
             next_op: 0,
             out: Outbox::default(),
+            held_relays: relay_delay::HeldRelays::default(),
         }
     }
 

@@ -22,9 +22,10 @@
 //! previous one is still being gathered drops the previous one (C logged a FIXME). At most
 //! [`LogicConfig::max_relays`](super::LogicConfig::max_relays) requests are gathered at once,
 //! all together at most the place's queue bytes; one beyond, or one that does not fit the
-//! place's queue, is not relayed (logged). Turned off by
-//! [`LogicConfig::relay`](super::LogicConfig::relay) (C never relayed on little-endian hosts,
-//! spec checklist 7).
+//! place's queue, is not relayed (logged). A complete relay joins the place's queue after the
+//! privacy response delay ([`Social::set_response_delay`](super::Social::set_response_delay)).
+//! Turned off by [`LogicConfig::relay`](super::LogicConfig::relay) (C never relayed on
+//! little-endian hosts, spec checklist 7).
 //!
 //! # SAVE
 //!
@@ -38,6 +39,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
 
 use gnunet_service::crypto::ecdsa;
 use psyc::format::container::{DELIVERY_HISTORIC, DELIVERY_REQUEST};
@@ -46,7 +48,7 @@ use psyc::format::parts::{MethodPart, ModifierPart, Part, Parts};
 use tracing::{debug, warn};
 
 use super::action::PlaceId;
-use super::transmit::{QueueLimits, Sender};
+use super::transmit::QueueLimits;
 use super::Social;
 use crate::msg::{msg_proc_flags, Delivery};
 use crate::store::StoreOp;
@@ -155,7 +157,7 @@ fn without_nym(parts: &[Part<'_>], skipping: &mut bool) -> Vec<u8> {
 
 impl Social {
     /// A message psyc delivered to place `id`: relay and save by the place's rules.
-    pub(super) fn process_delivery(&mut self, id: PlaceId, d: &Delivery) {
+    pub(super) fn process_delivery(&mut self, now: Instant, id: PlaceId, d: &Delivery) {
         if d.header.flags & DELIVERY_HISTORIC != 0 {
             return;
         }
@@ -164,7 +166,7 @@ impl Social {
                 self.forget_leaving_member(id, d);
             }
             if id.is_host() && self.cfg.relay {
-                self.relay(id, d);
+                self.relay(now, id, d);
             }
         } else {
             self.save(id, d);
@@ -192,7 +194,7 @@ impl Social {
 
     /// MSG_PROC RELAY of one request fragment: gathered until the request's END, then
     /// queued whole.
-    fn relay(&mut self, id: PlaceId, d: &Delivery) {
+    fn relay(&mut self, now: Instant, id: PlaceId, d: &Delivery) {
         let limits = self.queue_limits();
         let max_relays = self.cfg.max_relays;
         let Some(place) = self.places.get_mut(&id) else {
@@ -281,14 +283,8 @@ impl Social {
         let Some(r) = procs.take_relay(&nym) else {
             return;
         };
-        for container in r.containers {
-            if let Err(e) = place.tx.accept(Sender::Relay(nym), container, limits) {
-                warn!(?id, "relayed guest request dropped: {e}");
-                place.tx.abandon(Sender::Relay(nym));
-                return;
-            }
-        }
-        self.kick(id);
+        // The host's own re-announcement: after the response delay (`relay_delay`).
+        self.relay_later(now, id, nym, r.containers);
     }
 
     /// MSG_PROC SAVE of one channel message fragment.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use gnunet_service::config::{required_socket, Config, ServiceSection};
 use gnunet_service::peer::PeerIdentity;
+use gnunet_service::privacy::{Knobs, KnobsWatch};
 use tracing::error;
 
 /// Config section of the service.
@@ -80,6 +81,9 @@ pub struct ServiceConfig {
     pub namestore_socket: PathBuf,
     /// The statistics service's socket, if configured.
     pub statistics_socket: Option<PathBuf>,
+    /// The privacy knobs (`[secushare]`); fixed unless [`ServiceConfig::watching`] names
+    /// the file to follow.
+    pub privacy: KnobsWatch,
 }
 
 impl ServiceConfig {
@@ -114,7 +118,16 @@ impl ServiceConfig {
                 .map_err(|e| ServiceError::Identity(e.to_string()))?,
             data_home,
             knobs,
+            privacy: KnobsWatch::fixed(Knobs::from_config(cfg)?),
         })
+    }
+
+    /// Re-reads the privacy knobs when `file` (the service's `-c` file) changes, so a new
+    /// level applies to the next message without a restart.
+    pub fn watching(mut self, file: Option<PathBuf>) -> Self {
+        let knobs = self.privacy.current().clone();
+        self.privacy = KnobsWatch::new(file, knobs);
+        self
     }
 }
 

@@ -23,6 +23,7 @@ use gnunet_service::server::{
 };
 use gnunet_service::statistics::PendingStats;
 use gnunet_service::wire::RawMessage;
+use rand_core::OsRng;
 use tracing::{debug, error, info, warn};
 
 use super::config::ServiceConfig;
@@ -59,6 +60,8 @@ pub enum DriverTimer {
     EgoListPatience,
     /// A NAMESTORE store or GNS lookup had its time.
     NameOp(NameOp),
+    /// A timer of the place logic (relays held for their privacy delay), for this time.
+    Logic(std::time::Instant),
 }
 
 /// The runtime's context with the driver's timers.
@@ -164,6 +167,12 @@ impl Service {
                     self.psyc.close(ctx, &place, "place closed");
                 }
                 Action::Store(op) => self.store(&op),
+                Action::SetTimer { at } => {
+                    ctx.set_timer(
+                        at.saturating_duration_since(ctx.now()),
+                        DriverTimer::Logic(at),
+                    );
+                }
                 Action::ZoneStore { .. } | Action::GnsLookup { .. } => {
                     self.names_action(ctx, action)
                 }
@@ -184,6 +193,9 @@ impl Service {
     fn psyc_message(&mut self, ctx: &mut Ctx, place: PlaceId, msg: RawMessage) -> Verdict {
         match psyc::msg::Reply::decode(msg.bytes()) {
             Ok(reply) => {
+                // The delay of the MSG_PROC relay this message may complete.
+                let policy = self.cfg.privacy.current().response_delay;
+                self.social.set_response_delay(policy.sample(&mut OsRng));
                 self.social.handle_psyc(ctx.now(), place, reply);
                 self.run_actions(ctx);
                 Verdict::Continue
@@ -260,6 +272,11 @@ impl Handler for Service {
                     self.social.handle_egos_listed(ctx.now());
                     self.run_actions(ctx);
                 }
+            }
+            DriverTimer::Logic(at) => {
+                // What is due at `at` goes, even if the timer fired a little early.
+                self.social.handle_timeout(ctx.now().max(at));
+                self.run_actions(ctx);
             }
             DriverTimer::NameOp(op) => {
                 self.name_op_timeout(ctx, op);

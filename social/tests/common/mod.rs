@@ -11,7 +11,9 @@ use std::time::Duration;
 use gnunet_service::config::Config;
 use gnunet_service::crypto::identity_key::KeyType;
 use gnunet_service::identity::IdentityClient;
-use testnet::{build_workspace_bins, repo_conf_file, Peer, ServiceConf, Testnet, Topology};
+use testnet::{
+    build_workspace_bins, repo_conf_file, Peer, ServiceConf, Testnet, TestnetBuilder, Topology,
+};
 
 /// Patience for anything that crosses the services (and CADET).
 pub const T: Duration = Duration::from_secs(30);
@@ -19,17 +21,12 @@ pub const T: Duration = Duration::from_secs(30);
 /// `n` peers with this build's social, psyc, multicast and psycstore services registered,
 /// and gns and zonemaster started with the peer (enter-by-name needs them).
 pub fn start_net(n: usize, topology: Topology, extra: &[(&str, &str)]) -> Testnet {
-    start_net_with(n, topology, extra, "")
+    net_builder(n, topology, extra).start().expect("peers up")
 }
 
-/// [`start_net`] with `config` (raw config text) added to every peer's configuration last,
-/// so it wins (e.g. `[secushare]` privacy knobs).
-pub fn start_net_with(
-    n: usize,
-    topology: Topology,
-    extra: &[(&str, &str)],
-    config: &str,
-) -> Testnet {
+/// The builder [`start_net`] starts, for tests that add settings of their own (privacy
+/// knobs, other services' options).
+pub fn net_builder(n: usize, topology: Topology, extra: &[(&str, &str)]) -> TestnetBuilder {
     let mut social = ServiceConf::from_file(
         &repo_conf_file("social"),
         env!("CARGO_BIN_EXE_gnunet-service-social"),
@@ -46,9 +43,6 @@ pub fn start_net_with(
         .service_conf(workspace_service("psyc"))
         .service_conf(workspace_service("multicast"))
         .service_conf(workspace_service("psycstore"))
-        .extra_config(config)
-        .start()
-        .expect("peers up")
 }
 
 /// `conf/NAME.conf` pointing at the workspace binary of service `name`, brought up to date

@@ -9,15 +9,29 @@ fn deniable(epoch_fragments: u64) -> Config {
     Config {
         max_children: 1,
         replay_cache_bytes: 0,
-        deniable: true,
         epoch_fragments,
         ..Config::default()
     }
 }
 
+/// Every node of `net` runs deniable groups, signatures not kept for clients.
+fn deniable_everywhere(net: &mut Net) {
+    for node in &mut net.nodes {
+        node.set_privacy(Privacy {
+            deniable: true,
+            keep_signatures: false,
+            ..Privacy::default()
+        });
+    }
+}
+
 /// Origin on 0, member 1 on peer 1, member 2 on peer 2 below it (peer 1 relays).
 fn line_of_three(cfg: Config) -> Net {
-    let mut net = origin_and_first_member(3, cfg);
+    let mut net = Net::new(3, cfg);
+    deniable_everywhere(&mut net);
+    start_origin(&mut net, 0, 1);
+    join(&mut net, 1, 1, 1, 0);
+    assert_eq!(decide_all(&mut net, true), 1);
     join(&mut net, 2, 1, 2, 0);
     assert_eq!(decide_all(&mut net, true), 1);
     net.take(2, 1);
@@ -134,7 +148,9 @@ fn the_origin_signs_a_stored_fragment_again_for_a_replay() {
 fn switching_deniability_off_signs_the_next_fragment_with_the_group_key() {
     let mut net = line_of_three(deniable(16));
     send_fragment(&mut net, b"deniable");
-    net.nodes[0].set_deniability(false, true);
+    for node in &mut net.nodes {
+        node.set_privacy(Privacy::default());
+    }
     send_fragment(&mut net, b"signed");
     let got = fragments(&net.take(2, 1));
     assert_eq!(got.len(), 2);
@@ -153,7 +169,11 @@ fn switching_deniability_off_signs_the_next_fragment_with_the_group_key() {
 
 #[test]
 fn a_c_peer_asking_to_join_a_deniable_group_is_refused_with_the_reason() {
-    let mut net = origin_and_first_member(3, deniable(16));
+    let mut net = Net::new(3, deniable(16));
+    deniable_everywhere(&mut net);
+    start_origin(&mut net, 0, 1);
+    join(&mut net, 1, 1, 1, 0);
+    assert_eq!(decide_all(&mut net, true), 1);
     // Peer 2 speaks like a C member: no tree flag, straight to the origin's port.
     let mut j = JoinRequest::unsigned(group_pub(), member_key(3).public_key(), pid(2), None);
     GnunetCrypto.sign_join(&member_key(3), &mut j);

@@ -358,6 +358,7 @@ fn fragments(msgs: &[Vec<u8>]) -> Vec<Fragment> {
 }
 
 mod deniable;
+mod privacy;
 mod replays;
 mod roles;
 mod tree;

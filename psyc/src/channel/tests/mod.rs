@@ -1,6 +1,7 @@
 //! Unit tests of the channel logic: a harness that plays the clients, multicast and psycstore.
 
 mod catchup;
+mod delays;
 mod generation;
 mod query;
 mod receive;

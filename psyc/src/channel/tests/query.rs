@@ -5,7 +5,7 @@ use gnunet_service::wire::Message;
 use multicast::msg::{ReplayError, ReplayIds, ReplayRequest};
 use psycstore::msg::FragmentResult;
 
-fn replay_request(fragment_id: u64, message_id: u64, fragment_offset: u64) -> Event {
+pub(super) fn replay_request(fragment_id: u64, message_id: u64, fragment_offset: u64) -> Event {
     Event::ReplayRequest(ReplayRequest {
         member_pub_key: slave_key().public_key(),
         ids: ReplayIds {

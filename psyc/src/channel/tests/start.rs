@@ -228,7 +228,7 @@ pub(super) fn join_request() -> multicast::msg::JoinRequest {
 }
 
 /// Answers the membership test in `actions` with `result`.
-fn membership(h: &mut Harness, actions: &[Action], result: i64) -> Vec<Action> {
+pub(super) fn membership(h: &mut Harness, actions: &[Action], result: i64) -> Vec<Action> {
     let op_id = store_ops(actions)
         .into_iter()
         .find_map(|r| match r {

@@ -5,7 +5,7 @@ use crate::msg::{HostEnterAck, JoinRequest, MsgProcSet, PlaceLeave};
 use psyc::format::container::DELIVERY_REQUEST;
 use psyc::format::parts::{Parts, METHOD_STATE_MODIFY};
 
-const HOST: u64 = 10;
+pub(super) const HOST: u64 = 10;
 
 fn acks(actions: &[Action], client: u64) -> Vec<HostEnterAck> {
     replies(actions, client)
@@ -241,7 +241,7 @@ fn an_eddsa_ego_cannot_host() {
     assert!(stores(&a).is_empty());
 }
 
-fn relay_rule(t: &mut T, client: u64) {
+pub(super) fn relay_rule(t: &mut T, client: u64) {
     t.client(
         client,
         Request::MsgProcSet(MsgProcSet {

@@ -4,6 +4,7 @@
 mod apps;
 mod guest;
 mod host;
+mod relay_delay;
 mod restart;
 mod save;
 mod scenario;
