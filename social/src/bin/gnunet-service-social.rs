@@ -14,6 +14,9 @@ fn main() -> ExitCode {
     run_service(
         SECTION,
         "Social places: hosts and guests, entry decisions, announcements and talk on PSYC.",
-        |env| Ok::<_, ServiceError>(Service::new(ServiceConfig::from_config(&env.config)?)),
+        |env| {
+            let cfg = ServiceConfig::from_config(&env.config)?;
+            Ok::<_, ServiceError>(Service::new(cfg).watching(env.options.config.clone()))
+        },
     )
 }

@@ -10,7 +10,7 @@ use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::Message;
 use tracing::{info, warn};
 
-use super::action::{record_type, Action, ClientId, GnsAnswer, GnsOpId, PlaceId};
+use super::action::{record_type, ClientId, GnsAnswer, GnsOpId, PlaceId};
 use super::app::{app_key, app_place};
 use super::client::DropReason;
 use super::state::{Link, Parting, Place};
@@ -27,6 +27,9 @@ pub(super) struct ByName {
     app_id: Vec<u8>,
     /// The name as looked up, for the log.
     name: String,
+    /// Where the name starts and what is left to resolve there ([`super::zone`] resolves
+    /// its first label in the ego's own zone with NAMESTORE).
+    pub(super) zone_name: ZoneName,
     join_msg: Option<Vec<u8>>,
 }
 
@@ -290,7 +293,7 @@ impl Social {
             return Err(DropReason::SecondEnter(what));
         }
         app_key(&req.app_id)?;
-        self.egos.usable(&req.ego_pub_key, what)?;
+        let ego_zone = self.egos.usable(&req.ego_pub_key, what)?.key.clone();
         let Ok(name) = String::from_utf8(req.gns_name) else {
             self.by_name_failed(client, req.ego_pub_key, "the GNS name is not UTF-8");
             return Ok(());
@@ -300,8 +303,7 @@ impl Social {
             return Ok(());
         }
         let op = GnsOpId(self.next_op_id());
-        let query = ZoneName::relative_to(&IdentityPublicKey::Ecdsa(req.ego_pub_key), &name)
-            .query(record_type::PLACE);
+        let zone_name = ZoneName::relative_to(&IdentityPublicKey::Ecdsa(req.ego_pub_key), &name);
         self.clients.entry(client).or_default().by_name = Some(op);
         self.gns_ops.insert(
             op,
@@ -310,10 +312,11 @@ impl Social {
                 ego: req.ego_pub_key,
                 app_id: req.app_id,
                 name: name.clone(),
+                zone_name: zone_name.clone(),
                 join_msg: req.join_msg,
             },
         );
-        self.out.push(Action::GnsLookup { op, query });
+        self.resolve_by_name(op, &ego_zone, &zone_name);
         Ok(())
     }
 

@@ -65,7 +65,8 @@
 //!   all the place's clients, the place is forgotten in memory and on disk
 //!   ([`StoreOp::ForgetPlace`](crate::store::StoreOp::ForgetPlace)). Eject and farewell are
 //!   client-library conventions (§7).
-//! - **Zone** (G10, I4, I6, I8): see [`zone`].
+//! - **Zone** (G10, I4, I6, I8): see [`zone`]; nyms and places stored as private records
+//!   as the privacy knobs say, names through private nyms resolved with NAMESTORE first.
 //! - **psyc restarts**: a place's connection coming back starts the master or joins the
 //!   slave again; what was at psyc is answered (queries −1, MESSAGE_ACKs for containers
 //!   handed over) and a message half sent is cancelled by psyc's record going; its sender is
@@ -94,6 +95,7 @@ use std::time::Instant;
 
 use gnunet_service::crypto::eddsa;
 use gnunet_service::crypto::identity_key::{PrivateKey, PublicKey};
+use gnunet_service::privacy::Knobs;
 use tracing::warn;
 
 pub use action::{
@@ -130,6 +132,8 @@ pub struct Social {
     zone_ops: HashMap<ZoneOpId, (ClientId, u64)>,
     /// GNS lookups of GUEST_ENTER_BY_NAME waiting for their result.
     gns_ops: HashMap<GnsOpId, ByName>,
+    /// The privacy knobs now ([`Social::set_privacy`]).
+    privacy: Knobs,
     next_op: u64,
     out: Outbox,
 }
@@ -157,6 +161,7 @@ impl Social {
             apps: BTreeMap::new(),
             zone_ops: HashMap::new(),
             gns_ops: HashMap::new(),
+            privacy: Knobs::default(),
             next_op: 0,
             out: Outbox::default(),
         }
@@ -165,6 +170,20 @@ impl Social {
     /// The next action to carry out, if any.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.out.pop()
+    }
+
+    /// The privacy knobs from now on (the driver passes them before each input, re-read when
+    /// the configuration changed; until then the default level's). What social uses of them:
+    /// see [`zone`].
+    pub fn set_privacy(&mut self, knobs: &Knobs) {
+        if self.privacy != *knobs {
+            self.privacy = knobs.clone();
+        }
+    }
+
+    /// The privacy knobs in use.
+    pub fn privacy(&self) -> &Knobs {
+        &self.privacy
     }
 
     /// The place a client entered, if any.

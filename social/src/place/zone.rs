@@ -16,18 +16,44 @@
 //! - The password is ignored, as in C (PLACE records are stored in clear).
 //!
 //! Records are not refreshed before they expire (C's TODO); the client stores again.
+//!
+//! # Privacy (issue 13: local contacts, the level told to guests)
+//!
+//! - A nym (ZONE_ADD_NYM) is stored as a **private** record
+//!   ([`Flags::PRIVATE`], 0.19's `GNUNET_GNSRECORD_RF_PRIVATE`) when the knob
+//!   `[secushare] PRIVATE_NYMS` says so (balanced and strict): ZONEMASTER never signs it into
+//!   the namecache or the DHT, so the contact list stays on this node. A PLACE record
+//!   (ZONE_ADD_PLACE, the user's explicit wish to publish) is public unless
+//!   `PRIVATE_PLACES` (strict): then it is private too, and found only through this node's
+//!   own zone.
+//! - Because GNS resolves only what ZONEMASTER published, a name that passes through a private
+//!   record of the guest's own zone (`home.alice.gnu`, `alice` a private nym) is resolved
+//!   here in two steps: the label in the ego's zone is read from NAMESTORE
+//!   ([`Action::ZoneLookup`], private records included), and what it delegates to is asked of
+//!   GNS with the rest of the name ([`Social::handle_zone_lookup`]). A label that holds
+//!   neither the place nor a delegation falls back to the GNS lookup of the whole name.
+//! - A PLACE record of a place **hosted here** gets a TXT record beside it,
+//!   `secushare privacy=<level>` ([`PlaceLevel`]), with the same flags and expiration: the
+//!   host's level, which applies to its place, told to guests before they enter
+//!   (`gnunet-social --status --gns NAME`). GNS lookups of type PLACE (the C service's and
+//!   the C acceptance test's) do not return it.
 
-use gnunet_service::gnsrecord::Flags;
+use gnunet_service::crypto::ecdsa;
+use gnunet_service::crypto::identity_key::PublicKey as IdentityPublicKey;
+use gnunet_service::gns::{Query, ZoneName};
+use gnunet_service::gnsrecord::{delegated_zone, Flags};
 use std::time::Instant;
 
 use gnunet_service::peer::PeerIdentity;
-use tracing::warn;
+use tracing::{debug, warn};
 
-use super::action::{record_type, Action, ClientId, ZoneError, ZoneOpId, ZoneRecord};
+use super::action::{
+    record_type, Action, ClientId, GnsAnswer, GnsOpId, PlaceId, ZoneError, ZoneOpId, ZoneRecord,
+};
 use super::client::DropReason;
 use super::Social;
 use crate::msg::{ZoneAddNym, ZoneAddPlace};
-use crate::record::PlaceData;
+use crate::record::{PlaceData, PlaceLevel, TYPE_TXT};
 
 /// The apex label of a zone.
 const APEX: &str = "@";
@@ -58,34 +84,42 @@ impl Social {
             relays: req.relays,
         }
         .encode();
-        self.zone_store(
-            client,
-            req.op_id,
-            &req.ego_pub_key,
-            &req.name,
-            ZoneRecord {
-                record_type: record_type::PLACE,
-                flags: Flags::NONE,
+        let flags = if self.privacy.private_places {
+            Flags::PRIVATE
+        } else {
+            Flags::NONE
+        };
+        let mut records = vec![ZoneRecord {
+            record_type: record_type::PLACE,
+            flags,
+            expiration_time: req.expiration_time,
+            data,
+        }];
+        if self.places.contains_key(&PlaceId::Host(req.place_pub_key)) {
+            records.push(ZoneRecord {
+                record_type: TYPE_TXT,
+                flags,
                 expiration_time: req.expiration_time,
-                data,
-            },
-        );
+                data: PlaceLevel(self.privacy.level).encode(),
+            });
+        }
+        self.zone_store(client, req.op_id, &req.ego_pub_key, &req.name, records);
     }
 
     /// ZONE_ADD_NYM: a PKEY record for a nym under a label of the ego's zone.
     pub(super) fn zone_add_nym(&mut self, client: ClientId, req: ZoneAddNym) {
-        self.zone_store(
-            client,
-            req.op_id,
-            &req.ego_pub_key,
-            &req.name,
-            ZoneRecord {
-                record_type: record_type::PKEY,
-                flags: Flags::NONE,
-                expiration_time: req.expiration_time,
-                data: req.nym_pub_key.0.to_vec(),
-            },
-        );
+        let flags = if self.privacy.private_nyms {
+            Flags::PRIVATE
+        } else {
+            Flags::NONE
+        };
+        let record = ZoneRecord {
+            record_type: record_type::PKEY,
+            flags,
+            expiration_time: req.expiration_time,
+            data: req.nym_pub_key.0.to_vec(),
+        };
+        self.zone_store(client, req.op_id, &req.ego_pub_key, &req.name, vec![record]);
     }
 
     fn zone_store(
@@ -94,7 +128,7 @@ impl Social {
         op_id: u64,
         ego: &gnunet_service::crypto::ecdsa::PublicKey,
         label: &[u8],
-        record: ZoneRecord,
+        records: Vec<ZoneRecord>,
     ) {
         let zone = match self.egos.usable(ego, "zone operation") {
             Ok(ego) => ego.key.clone(),
@@ -106,7 +140,8 @@ impl Social {
                 return;
             }
         };
-        let label = match check_label(label, record.record_type == record_type::PKEY) {
+        let delegation = records.iter().any(|r| r.record_type == record_type::PKEY);
+        let label = match check_label(label, delegation) {
             Ok(label) => label,
             Err(why) => {
                 self.out.result(client, op_id, -1, &why);
@@ -124,7 +159,73 @@ impl Social {
             op,
             zone,
             label,
-            records: vec![record],
+            records,
+        });
+    }
+
+    /// The first step of entering by `name` (the GNS lookup of GUEST_ENTER_BY_NAME `op`): a
+    /// name in the ego's own zone starts with NAMESTORE reading its last label there (private
+    /// records included); any other name goes to GNS at once.
+    pub(super) fn resolve_by_name(
+        &mut self,
+        op: GnsOpId,
+        ego: &ecdsa::PrivateKey,
+        name: &ZoneName,
+    ) {
+        if name.zone == IdentityPublicKey::Ecdsa(ego.public_key()) {
+            let label = name.name.rsplit('.').next().unwrap_or(&name.name);
+            if gnunet_service::namestore::check_label(label).is_ok() {
+                self.out.push(Action::ZoneLookup {
+                    op,
+                    zone: ego.clone(),
+                    label: label.to_string(),
+                });
+                return;
+            }
+        }
+        self.out.push(Action::GnsLookup {
+            op,
+            query: name.query(record_type::PLACE),
+        });
+    }
+
+    /// NAMESTORE's records of the label an [`Action::ZoneLookup`] read. A name of that one
+    /// label is entered with its PLACE record; a longer one continues in the zone the label
+    /// delegates to, through GNS, with the rest of the name. Otherwise (no such record, or the
+    /// lookup failed) GNS is asked for the whole name, as without the first step.
+    pub fn handle_zone_lookup(&mut self, now: Instant, op: GnsOpId, result: GnsAnswer) {
+        let Some(by) = self.gns_ops.get(&op) else {
+            return;
+        };
+        let name = by.zone_name.clone();
+        let rest = name.name.rsplit_once('.').map(|(rest, _)| rest.to_string());
+        let records = match result {
+            Ok(records) => records,
+            Err(e) => {
+                warn!(name = %name.name, error = %e, "NAMESTORE lookup failed; asking GNS");
+                Vec::new()
+            }
+        };
+        match rest {
+            None if records.iter().any(|(t, _)| *t == record_type::PLACE) => {
+                self.handle_gns_result(now, op, Ok(records));
+                return;
+            }
+            Some(rest) => {
+                if let Some(zone) = records.iter().find_map(|(t, d)| delegated_zone(*t, d)) {
+                    debug!(name = %name.name, "own label delegates; GNS resolves the rest");
+                    self.out.push(Action::GnsLookup {
+                        op,
+                        query: Query::new(zone, &rest, record_type::PLACE),
+                    });
+                    return;
+                }
+            }
+            None => {}
+        }
+        self.out.push(Action::GnsLookup {
+            op,
+            query: name.query(record_type::PLACE),
         });
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use gnunet_service::config::{required_socket, Config, ServiceSection};
 use gnunet_service::peer::PeerIdentity;
+use gnunet_service::privacy::Knobs;
 use tracing::error;
 
 /// Config section of the service.
@@ -70,6 +71,9 @@ pub struct ServiceConfig {
     pub me: PeerIdentity,
     /// Limits of the place logic.
     pub knobs: LogicKnobs,
+    /// The privacy knobs at start-up (`[secushare]`); the driver re-reads them when the `-c`
+    /// file changes.
+    pub privacy: Knobs,
     /// The psyc service's socket.
     pub psyc_socket: PathBuf,
     /// The identity service's socket (egos).
@@ -114,6 +118,7 @@ impl ServiceConfig {
                 .map_err(|e| ServiceError::Identity(e.to_string()))?,
             data_home,
             knobs,
+            privacy: Knobs::from_config(cfg)?,
         })
     }
 }

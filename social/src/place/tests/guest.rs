@@ -27,6 +27,7 @@ fn by_name(t: &mut T, client: u64, name: &str) -> GnsOpId {
             join_msg: Some(join_msg()),
         }),
     );
+    let a = t.own_zone(a, Ok(vec![]));
     match &a[..] {
         [Action::GnsLookup { op, .. }] => *op,
         other => panic!("{other:?}"),
