@@ -26,12 +26,16 @@
 //!   (ZONE_ADD_PLACE, the user's explicit wish to publish) is public unless
 //!   `PRIVATE_PLACES` (strict): then it is private too, and found only through this node's
 //!   own zone.
-//! - Because GNS resolves only what ZONEMASTER published, a name that passes through a private
-//!   record of the guest's own zone (`home.alice.gnu`, `alice` a private nym) is resolved
-//!   here in two steps: the label in the ego's zone is read from NAMESTORE
-//!   ([`Action::ZoneLookup`], private records included), and what it delegates to is asked of
-//!   GNS with the rest of the name ([`Social::handle_zone_lookup`]). A label that holds
-//!   neither the place nor a delegation falls back to the GNS lookup of the whole name.
+//! - GNS resolves what ZONEMASTER published: 0.19's ZONEMASTER signs the whole record set
+//!   (private records included) into this node's namecache and only the public records into
+//!   the DHT, so other peers never see a private record, and this node's GNS sees its own
+//!   only while the namecache holds them (`[namecache] DISABLE = YES` leaves it the DHT).
+//!   So that a name through a private nym of the guest's own zone (`home.alice.gnu`) never
+//!   depends on that, social resolves it in two steps: the label in the ego's zone is read
+//!   from NAMESTORE ([`Action::ZoneLookup`], private records included), and what it
+//!   delegates to is asked of GNS with the rest of the name ([`Social::handle_zone_lookup`]).
+//!   A label that holds neither the place nor a delegation falls back to the GNS lookup of
+//!   the whole name.
 //! - A PLACE record of a place **hosted here** gets a TXT record beside it,
 //!   `secushare privacy=<level>` ([`PlaceLevel`]), with the same flags and expiration: the
 //!   host's level, which applies to its place, told to guests before they enter

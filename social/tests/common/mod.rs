@@ -11,7 +11,9 @@ use std::time::Duration;
 use gnunet_service::config::Config;
 use gnunet_service::crypto::identity_key::KeyType;
 use gnunet_service::identity::IdentityClient;
-use testnet::{build_workspace_bins, repo_conf_file, Peer, ServiceConf, Testnet, Topology};
+use testnet::{
+    build_workspace_bins, repo_conf_file, Peer, ServiceConf, Testnet, TestnetBuilder, Topology,
+};
 
 /// Patience for anything that crosses the services (and CADET).
 pub const T: Duration = Duration::from_secs(30);
@@ -19,6 +21,16 @@ pub const T: Duration = Duration::from_secs(30);
 /// `n` peers with this build's social, psyc, multicast and psycstore services registered,
 /// and gns and zonemaster started with the peer (enter-by-name needs them).
 pub fn start_net(n: usize, topology: Topology, extra: &[(&str, &str)]) -> Testnet {
+    start_net_with(n, topology, extra, |b| b)
+}
+
+/// [`start_net`] with more settings of the builder (`configure`), e.g. the privacy level.
+pub fn start_net_with(
+    n: usize,
+    topology: Topology,
+    extra: &[(&str, &str)],
+    configure: impl FnOnce(TestnetBuilder) -> TestnetBuilder,
+) -> Testnet {
     let mut social = ServiceConf::from_file(
         &repo_conf_file("social"),
         env!("CARGO_BIN_EXE_gnunet-service-social"),
@@ -27,16 +39,15 @@ pub fn start_net(n: usize, topology: Topology, extra: &[(&str, &str)]) -> Testne
     for (k, v) in extra {
         social.service = social.service.option(*k, *v);
     }
-    Testnet::builder()
+    let builder = Testnet::builder()
         .peers(n)
         .topology(topology)
         .lean(false)
         .service_conf(social)
         .service_conf(workspace_service("psyc"))
         .service_conf(workspace_service("multicast"))
-        .service_conf(workspace_service("psycstore"))
-        .start()
-        .expect("peers up")
+        .service_conf(workspace_service("psycstore"));
+    configure(builder).start().expect("peers up")
 }
 
 /// `conf/NAME.conf` pointing at the workspace binary of service `name`, brought up to date
