@@ -225,6 +225,35 @@ fn a_guest_enters_through_its_private_nym() {
             .all(|(_, f)| f.contains(Flags::PRIVATE)),
         "the guest's nym is private"
     );
+    // Before entering, the guest sees where the name leads and the host's level.
+    let deadline = Instant::now() + DHT_PATIENCE;
+    let seen = loop {
+        let r = cli_common::run(p2, &["--status", "--gns", "home.alice.gnu", "--ego", "g"]);
+        if let Some(e) = r.find("looked_up", |_| true) {
+            break e.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "look-up: {:?}\n{}",
+            r.events,
+            r.stderr
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    assert_eq!(seen["place"], place.as_str(), "{seen}");
+    assert_eq!(seen["origin"], p1.identity(), "{seen}");
+    assert_eq!(seen["level"], "balanced", "{seen}");
+    let text =
+        String::from_utf8(cli(p2, &["--status", "--gns", "home.alice.gnu", "--ego", "g"]).stdout)
+            .expect("UTF-8");
+    assert!(
+        text.contains(&format!(
+            "Place\thome.alice.gnu\t{place}\t{}\tprivacy=balanced\n",
+            p1.identity()
+        )),
+        "{text}"
+    );
+
     let _host = follow_host(p1, &place, "--welcome");
     let deadline = Instant::now() + DHT_PATIENCE;
     let r = loop {
