@@ -274,4 +274,14 @@ fn a_guest_enters_through_its_private_nym() {
         std::thread::sleep(Duration::from_secs(1));
     };
     assert_eq!(entered_place(&r), place, "{:?}", r.events);
+    // The entry decision tells the host's level too.
+    let d = r.find("decision", |_| true).expect("a decision");
+    assert_eq!(d["admitted"], true, "{d}");
+    assert_eq!(d["level"], "balanced", "{d}");
+    assert!(
+        d["response"]["modifiers"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["name"] == "_privacy_level")),
+        "{d}"
+    );
 }

@@ -160,6 +160,10 @@ pub enum Event {
         is_admitted: i32,
         /// The host's response message.
         response: Option<Message>,
+        /// The host's privacy level, if its response names it (`_privacy_level`, sent by a
+        /// host at balanced or strict); absent otherwise.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        level: Option<&'static str>,
     },
     /// A message of the place (live or replayed).
     Message {

@@ -186,11 +186,16 @@ impl<O: Write, E: Write> Output<O, E> {
         if let Some(r) = response {
             self.info(&format!("{}\n{}", r.method, c_text(&r.data)))?;
         }
+        let level = response.and_then(|r| crate::place::level::level_of(&r.env));
+        if let Some(level) = level {
+            self.info(&format!("The host's privacy level: {level}"))?;
+        }
         if self.json {
             self.json(&Event::Decision {
                 admitted: is_admitted == 1,
                 is_admitted,
                 response: response.map(json::Message::of),
+                level: level.map(Level::name),
             })?;
         }
         Ok(())

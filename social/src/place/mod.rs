@@ -82,6 +82,7 @@ pub mod ego;
 mod guest;
 mod host;
 mod leave;
+pub mod level;
 mod link;
 pub mod msg_proc;
 pub mod query;
