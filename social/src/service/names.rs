@@ -86,12 +86,7 @@ impl Service {
                     Ok(req) => {
                         self.names.store_ops.insert(req.id, op);
                         ctx.set_timer(NAME_OP_TIMEOUT, DriverTimer::NameOp(NameOp::Store(req.id)));
-                        if let (Some(link), true) = (self.names.namestore, self.names.namestore_up)
-                        {
-                            if let Err(e) = ctx.link_send(link, req.message) {
-                                debug!(error = %e, "namestore request waits for the reconnect");
-                            }
-                        }
+                        self.send_namestore(ctx, req.message);
                     }
                     Err(e) => {
                         let text = format!("the record cannot be stored: {e}");
@@ -109,12 +104,7 @@ impl Service {
                     Ok(req) => {
                         self.names.label_ops.insert(req.id, op);
                         ctx.set_timer(NAME_OP_TIMEOUT, DriverTimer::NameOp(NameOp::Label(req.id)));
-                        if let (Some(link), true) = (self.names.namestore, self.names.namestore_up)
-                        {
-                            if let Err(e) = ctx.link_send(link, req.message) {
-                                debug!(error = %e, "namestore lookup waits for the reconnect");
-                            }
-                        }
+                        self.send_namestore(ctx, req.message);
                     }
                     Err(e) => {
                         let text = format!("`{label}` cannot be looked up: {e}");
@@ -138,6 +128,16 @@ impl Service {
                 }
             },
             _ => {}
+        }
+    }
+
+    /// Writes a NAMESTORE request if the link is up; otherwise its session sends it again
+    /// after the reconnect.
+    fn send_namestore(&mut self, ctx: &mut Ctx, message: Vec<u8>) {
+        if let (Some(link), true) = (self.names.namestore, self.names.namestore_up) {
+            if let Err(e) = ctx.link_send(link, message) {
+                debug!(error = %e, "namestore request waits for the reconnect");
+            }
         }
     }
 
