@@ -1,9 +1,11 @@
 //! Local contacts (issue 13, point 7) on real peers: a nym named with ZONE_ADD_NYM is a
 //! private record at balanced, so another peer cannot resolve its label over GNS while a place
 //! published (ZONE_ADD_PLACE) at the same time resolves; with `PRIVATE_NYMS = NO` the nym
-//! resolves too (the mechanism switched off). A guest still enters by a name that passes
-//! through its own private nym (`home.alice.gnu`), which GNS alone cannot resolve; and before
-//! entering it sees the host's level with `gnunet-social --status --gns NAME`.
+//! resolves too (the mechanism switched off); a place added with a password never resolves
+//! elsewhere. A guest still enters by a name that passes through its own private nym
+//! (`home.alice.gnu`: the label from NAMESTORE, the rest over GNS), and before entering it
+//! sees the host's level with `gnunet-social --status --gns NAME`, and on entering in the
+//! entry decision.
 
 mod cli_common;
 mod common;
@@ -83,16 +85,17 @@ fn add_nym(peer: &Peer, ego: ecdsa::PublicKey, name: &str, nym: ecdsa::PublicKey
     assert_eq!(r.result, 1, "zone add nym: {r:?}");
 }
 
-/// ZONE_ADD_PLACE through the social service: `home` in `ego`'s zone names `place` at `peer`.
-fn add_place(peer: &Peer, ego: ecdsa::PublicKey, place: &str) {
+/// ZONE_ADD_PLACE through the social service: `label` in `ego`'s zone names `place` at `peer`
+/// (a non-empty `password` keeps it private).
+fn add_place(peer: &Peer, ego: ecdsa::PublicKey, label: &str, password: &str, place: &str) {
     let mut app = social::client::App::connect(&config(peer), "cli").expect("app connect");
     let place: eddsa::PublicKey = place.parse().expect("place key");
     let origin: PeerIdentity = peer.identity().parse().expect("peer id");
     let r = app
         .zone_add_place(
             ego,
-            "home",
-            "",
+            label,
+            password,
             place,
             origin,
             &[],
@@ -134,7 +137,8 @@ fn run(level: Option<PrivacyLevel>, extra: &str, nyms_private: bool) {
     // The nym first, then the place: once the place resolves elsewhere, ZONEMASTER has
     // published everything public stored before it.
     add_nym(p1, host_ecdsa, "alice", friend_ecdsa);
-    add_place(p1, host_ecdsa, &place);
+    add_place(p1, host_ecdsa, "hidden", "a password", &place);
+    add_place(p1, host_ecdsa, "home", "", &place);
     let nym_flags = stored_flags(p1, &host.key, "alice");
     assert_eq!(nym_flags.len(), 1, "{nym_flags:?}");
     assert_eq!(nym_flags[0].0, TYPE_PKEY);
@@ -164,6 +168,12 @@ fn run(level: Option<PrivacyLevel>, extra: &str, nyms_private: bool) {
         level,
         Some(PlaceLevel(PrivacyLevel::Balanced)),
         "{records:?}"
+    );
+    // A place added with a password is kept private at any level.
+    let hidden = lookup(p2, host_pub, "hidden", TYPE_PLACE, ABSENT_PATIENCE);
+    assert!(
+        hidden.is_empty(),
+        "a place added with a password resolved: {hidden:?}"
     );
     let nyms = if nyms_private {
         lookup(p2, host_pub, "alice", TYPE_PKEY, ABSENT_PATIENCE)
@@ -217,7 +227,7 @@ fn a_guest_enters_through_its_private_nym() {
         panic!("ECDSA ego")
     };
     let place = host_enter(p1, "host");
-    add_place(p1, host_ecdsa, &place);
+    add_place(p1, host_ecdsa, "home", "", &place);
     add_nym(p2, guest_ecdsa, "alice", host_ecdsa);
     assert!(
         stored_flags(p2, &guest.key, "alice")

@@ -13,7 +13,9 @@
 //! - ZONE_ADD_PLACE's origin is the **request's**, or this peer's when it is all zero (C
 //!   always wrote this peer, G10). `test_social` passes this peer, so it sees no change.
 //! - The zone must be a known ECDSA ego; an EdDSA ego's is refused with a text saying so.
-//! - The password is ignored, as in C (PLACE records are stored in clear).
+//! - A non-empty password keeps the place private (below); C ignored it and published the
+//!   record in clear, although its API documented the password as "used to encrypt the
+//!   record or NULL to keep it cleartext".
 //!
 //! Records are not refreshed before they expire (C's TODO); the client stores again.
 //!
@@ -25,7 +27,10 @@
 //!   the namecache or the DHT, so the contact list stays on this node. A PLACE record
 //!   (ZONE_ADD_PLACE, the user's explicit wish to publish) is public unless
 //!   `PRIVATE_PLACES` (strict): then it is private too, and found only through this node's
-//!   own zone.
+//!   own zone. One place is kept private whatever the level by adding it with a password
+//!   (`App::zone_add_place(…, password, …)`, the C API's `password`): GNS cannot encrypt a
+//!   record with a password, so a record that is not to be cleartext for everybody is not
+//!   published at all.
 //! - GNS resolves what ZONEMASTER published: 0.19's ZONEMASTER signs the whole record set
 //!   (private records included) into this node's namecache and only the public records into
 //!   the DHT, so other peers never see a private record, and this node's GNS sees its own
@@ -88,7 +93,10 @@ impl Social {
             relays: req.relays,
         }
         .encode();
-        let flags = if self.privacy.private_places {
+        // A password asks for a record that is not cleartext for all (the 2019 API: "used
+        // to encrypt the record or NULL to keep it cleartext"); GNS has no password
+        // encryption, so such a place is kept private, whatever the knob says.
+        let flags = if self.privacy.private_places || !req.password.is_empty() {
             Flags::PRIVATE
         } else {
             Flags::NONE

@@ -163,6 +163,17 @@ fn nyms_and_places_are_private_as_the_knobs_say() {
 }
 
 #[test]
+fn a_place_added_with_a_password_is_private_at_any_level() {
+    let mut t = T::new();
+    let mut req = add_place(1, PEER);
+    if let Request::ZoneAddPlace(p) = &mut req {
+        p.password = b"secret".to_vec();
+    }
+    let (_, records) = store_op(&t.client(C, req));
+    assert_eq!(records[0].flags, Flags::PRIVATE);
+}
+
+#[test]
 fn a_place_hosted_here_is_published_with_the_host_s_level() {
     use crate::record::{PlaceLevel, TYPE_TXT};
     use gnunet_service::privacy::Level;
