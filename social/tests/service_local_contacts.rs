@@ -193,6 +193,20 @@ fn run(level: Option<PrivacyLevel>, extra: &str, nyms_private: bool) {
     } else {
         assert_eq!(nyms.len(), 1, "a public nym resolves on p2");
         assert_eq!(nyms[0].data, friend_ecdsa.0.to_vec());
+        // The knob changed in the running peer's configuration holds for the next nym,
+        // without a restart.
+        let set = p1
+            .command("gnunet-config")
+            .args(["-s", "secushare", "-o", "PRIVATE_NYMS", "-V", "YES"])
+            .output()
+            .expect("gnunet-config");
+        assert!(set.status.success(), "{set:?}");
+        add_nym(p1, host_ecdsa, "bob", friend_ecdsa);
+        let bob = stored_flags(p1, &host.key, "bob");
+        assert!(
+            bob.iter().all(|(_, f)| f.contains(Flags::PRIVATE)),
+            "{bob:?}"
+        );
     }
 }
 
