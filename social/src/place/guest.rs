@@ -27,9 +27,12 @@ pub(super) struct ByName {
     app_id: Vec<u8>,
     /// The name as looked up, for the log.
     name: String,
-    /// Where the name starts and what is left to resolve there ([`super::zone`] resolves
-    /// its first label in the ego's own zone with NAMESTORE).
+    /// Where the name starts and what is left to resolve there (what GNS is asked if the
+    /// zones of this node do not lead to the place, see [`super::zone`]).
     pub(super) zone_name: ZoneName,
+    /// While [`super::zone`] reads labels from NAMESTORE: the zone of the last lookup and the
+    /// labels left to resolve, its own last.
+    pub(super) local: Option<(IdentityPublicKey, String)>,
     join_msg: Option<Vec<u8>>,
 }
 
@@ -293,7 +296,7 @@ impl Social {
             return Err(DropReason::SecondEnter(what));
         }
         app_key(&req.app_id)?;
-        let ego_zone = self.egos.usable(&req.ego_pub_key, what)?.key.clone();
+        self.egos.usable(&req.ego_pub_key, what)?;
         let Ok(name) = String::from_utf8(req.gns_name) else {
             self.by_name_failed(client, req.ego_pub_key, "the GNS name is not UTF-8");
             return Ok(());
@@ -313,10 +316,11 @@ impl Social {
                 app_id: req.app_id,
                 name: name.clone(),
                 zone_name: zone_name.clone(),
+                local: None,
                 join_msg: req.join_msg,
             },
         );
-        self.resolve_by_name(op, &ego_zone, &zone_name);
+        self.resolve_by_name(op, zone_name);
         Ok(())
     }
 

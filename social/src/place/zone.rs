@@ -31,16 +31,18 @@
 //!   (`App::zone_add_place(…, password, …)`, the C API's `password`): GNS cannot encrypt a
 //!   record with a password, so a record that is not to be cleartext for everybody is not
 //!   published at all.
-//! - GNS resolves what ZONEMASTER published: 0.19's ZONEMASTER signs the whole record set
-//!   (private records included) into this node's namecache and only the public records into
-//!   the DHT, so other peers never see a private record, and this node's GNS sees its own
-//!   only while the namecache holds them (`[namecache] DISABLE = YES` leaves it the DHT).
-//!   So that a name through a private nym of the guest's own zone (`home.alice.gnu`) never
-//!   depends on that, social resolves it in two steps: the label in the ego's zone is read
-//!   from NAMESTORE ([`Action::ZoneLookup`], private records included), and what it
-//!   delegates to is asked of GNS with the rest of the name ([`Social::handle_zone_lookup`]).
-//!   A label that holds neither the place nor a delegation falls back to the GNS lookup of
-//!   the whole name.
+//! - GNS resolves what ZONEMASTER published: 0.19's ZONEMASTER signs only the public records
+//!   into the DHT, so other peers never see a private record. This node's GNS is no better
+//!   judge of its own private records: ZONEMASTER caches the whole record set in the
+//!   namecache, but a block fetched from the DHT (the public one, possibly empty) may take
+//!   its place, and `[namecache] DISABLE = YES` leaves only the DHT; a private PLACE record of
+//!   another ego of the same node was not found in trials. So a name that starts in a zone
+//!   whose key this node holds (the guest ego's own, `home.alice.gnu`, or another ego's) is
+//!   resolved here, label by label from the right, with NAMESTORE ([`Action::ZoneLookup`],
+//!   private records included) for as long as the delegations lead through this node's
+//!   zones; the rest of the name goes to GNS in the first zone that is not
+//!   ([`Social::handle_zone_lookup`]). A label that holds neither the place nor a delegation
+//!   falls back to the GNS lookup of the whole name.
 //! - A PLACE record of a place **hosted here** gets a TXT record beside it,
 //!   `secushare privacy=<level>` ([`PlaceLevel`]), with the same flags and expiration: the
 //!   host's level, which applies to its place, told to guests before they enter
@@ -175,72 +177,6 @@ impl Social {
         });
     }
 
-    /// The first step of entering by `name` (the GNS lookup of GUEST_ENTER_BY_NAME `op`): a
-    /// name in the ego's own zone starts with NAMESTORE reading its last label there (private
-    /// records included); any other name goes to GNS at once.
-    pub(super) fn resolve_by_name(
-        &mut self,
-        op: GnsOpId,
-        ego: &ecdsa::PrivateKey,
-        name: &ZoneName,
-    ) {
-        if name.zone == IdentityPublicKey::Ecdsa(ego.public_key()) {
-            let label = name.name.rsplit('.').next().unwrap_or(&name.name);
-            if gnunet_service::namestore::check_label(label).is_ok() {
-                self.out.push(Action::ZoneLookup {
-                    op,
-                    zone: ego.clone(),
-                    label: label.to_string(),
-                });
-                return;
-            }
-        }
-        self.out.push(Action::GnsLookup {
-            op,
-            query: name.query(record_type::PLACE),
-        });
-    }
-
-    /// NAMESTORE's records of the label an [`Action::ZoneLookup`] read. A name of that one
-    /// label is entered with its PLACE record; a longer one continues in the zone the label
-    /// delegates to, through GNS, with the rest of the name. Otherwise (no such record, or the
-    /// lookup failed) GNS is asked for the whole name, as without the first step.
-    pub fn handle_zone_lookup(&mut self, now: Instant, op: GnsOpId, result: GnsAnswer) {
-        let Some(by) = self.gns_ops.get(&op) else {
-            return;
-        };
-        let name = by.zone_name.clone();
-        let rest = name.name.rsplit_once('.').map(|(rest, _)| rest.to_string());
-        let records = match result {
-            Ok(records) => records,
-            Err(e) => {
-                warn!(name = %name.name, error = %e, "NAMESTORE lookup failed; asking GNS");
-                Vec::new()
-            }
-        };
-        match rest {
-            None if records.iter().any(|(t, _)| *t == record_type::PLACE) => {
-                self.handle_gns_result(now, op, Ok(records));
-                return;
-            }
-            Some(rest) => {
-                if let Some(zone) = records.iter().find_map(|(t, d)| delegated_zone(*t, d)) {
-                    debug!(name = %name.name, "own label delegates; GNS resolves the rest");
-                    self.out.push(Action::GnsLookup {
-                        op,
-                        query: Query::new(zone, &rest, record_type::PLACE),
-                    });
-                    return;
-                }
-            }
-            None => {}
-        }
-        self.out.push(Action::GnsLookup {
-            op,
-            query: name.query(record_type::PLACE),
-        });
-    }
-
     /// NAMESTORE's answer to an [`Action::ZoneStore`]: RESULT_CODE 1, or −1 with its text
     /// (or the code, if it gave none), to the client that asked, if it is still there.
     pub fn handle_zone_stored(
@@ -260,6 +196,85 @@ impl Social {
             }
             Err(e) => self.out.result(client, op_id, -1, &e.text),
         }
+    }
+
+    /// The first step of entering by `name` (the lookup of GUEST_ENTER_BY_NAME `op`): a name
+    /// in a zone this node holds the key of (the ego's own, or another ego's) is read label by
+    /// label from NAMESTORE; any other name goes to GNS at once.
+    pub(super) fn resolve_by_name(&mut self, op: GnsOpId, name: ZoneName) {
+        if !self.read_local_label(op, name.zone, name.name.clone()) {
+            self.ask_gns(op, name.query(record_type::PLACE));
+        }
+    }
+
+    /// The private key of `zone` if it is one of this node's ECDSA egos.
+    fn local_zone(&self, zone: &IdentityPublicKey) -> Option<ecdsa::PrivateKey> {
+        match zone {
+            IdentityPublicKey::Ecdsa(key) => self.egos.usable(key, "").ok().map(|e| e.key.clone()),
+            IdentityPublicKey::Eddsa(_) => None,
+        }
+    }
+
+    /// Asks NAMESTORE for the last label of `labels` in `zone` if this node holds the zone's
+    /// key and the label is one NAMESTORE takes; false if not.
+    fn read_local_label(&mut self, op: GnsOpId, zone: IdentityPublicKey, labels: String) -> bool {
+        let Some(key) = self.local_zone(&zone) else {
+            return false;
+        };
+        let label = labels.rsplit('.').next().unwrap_or(&labels).to_string();
+        if gnunet_service::namestore::check_label(&label).is_err() {
+            return false;
+        }
+        let Some(by) = self.gns_ops.get_mut(&op) else {
+            return false;
+        };
+        by.local = Some((zone, labels));
+        self.out.push(Action::ZoneLookup {
+            op,
+            zone: key,
+            label,
+        });
+        true
+    }
+
+    fn ask_gns(&mut self, op: GnsOpId, query: Query) {
+        self.out.push(Action::GnsLookup { op, query });
+    }
+
+    /// NAMESTORE's records of the label an [`Action::ZoneLookup`] read. The last label of the
+    /// name is entered with its PLACE record; otherwise the name continues in the zone the
+    /// label delegates to: read from NAMESTORE again if that zone is this node's too, else
+    /// asked of GNS with the labels left. Without such a record (or if the lookup failed) GNS
+    /// is asked for the whole name, as without this step.
+    pub fn handle_zone_lookup(&mut self, now: Instant, op: GnsOpId, result: GnsAnswer) {
+        let Some(by) = self.gns_ops.get_mut(&op) else {
+            return;
+        };
+        let whole = by.zone_name.query(record_type::PLACE);
+        let Some((_, labels)) = by.local.take() else {
+            return;
+        };
+        let records = result.unwrap_or_else(|e| {
+            warn!(error = %e, "NAMESTORE lookup failed; asking GNS");
+            Vec::new()
+        });
+        match labels.rsplit_once('.') {
+            None if records.iter().any(|(t, _)| *t == record_type::PLACE) => {
+                self.handle_gns_result(now, op, Ok(records));
+                return;
+            }
+            Some((rest, _)) => {
+                if let Some(zone) = records.iter().find_map(|(t, d)| delegated_zone(*t, d)) {
+                    if !self.read_local_label(op, zone, rest.to_string()) {
+                        debug!(%rest, "a local label delegates; GNS resolves the rest");
+                        self.ask_gns(op, Query::new(zone, rest, record_type::PLACE));
+                    }
+                    return;
+                }
+            }
+            None => {}
+        }
+        self.ask_gns(op, whole);
     }
 }
 

@@ -232,8 +232,8 @@ mod by_name {
         };
         assert_eq!((zone, label.as_str()), (&ego_key(2), "alice"));
         let op = *op;
-        // NAMESTORE has the nym (private: GNS would not see it).
-        t.s.handle_zone_lookup(t.now, op, Ok(vec![(record_type::PKEY, ego(1).0.to_vec())]));
+        // NAMESTORE has the nym (private: no other peer sees it); its zone is not ours.
+        t.s.handle_zone_lookup(t.now, op, Ok(vec![(record_type::PKEY, ego(7).0.to_vec())]));
         let a = t.drain();
         let [Action::GnsLookup { op: op2, query }] = &a[..] else {
             panic!("{a:?}");
@@ -247,13 +247,34 @@ mod by_name {
                 query.options
             ),
             (
-                &ZoneKey::Ecdsa(ego(1)),
+                &ZoneKey::Ecdsa(ego(7)),
                 "home",
                 record_type::PLACE,
                 LocalOptions::Default
             )
         );
         t.s.handle_gns_result(t.now, op, Ok(vec![(record_type::PLACE, place_data())]));
+        let id = PlaceId::Guest(eddsa::PublicKey([5; 32]), ego(2));
+        assert!(t.drain().contains(&Action::OpenPsyc { place: id }));
+    }
+
+    #[test]
+    fn a_nym_naming_another_ego_of_this_node_is_read_there_too() {
+        let mut t = T::new();
+        let a = enter(&mut t, "home.host.gnu");
+        let [Action::ZoneLookup { op, .. }] = &a[..] else {
+            panic!("{a:?}");
+        };
+        let op = *op;
+        // `host` names ego 1, whose zone this node holds: its `home` comes from NAMESTORE too
+        // (a private place, which GNS would not find).
+        t.s.handle_zone_lookup(t.now, op, Ok(vec![(record_type::PKEY, ego(1).0.to_vec())]));
+        let a = t.drain();
+        let [Action::ZoneLookup { zone, label, .. }] = &a[..] else {
+            panic!("{a:?}");
+        };
+        assert_eq!((zone, label.as_str()), (&ego_key(1), "home"));
+        t.s.handle_zone_lookup(t.now, op, Ok(vec![(record_type::PLACE, place_data())]));
         let id = PlaceId::Guest(eddsa::PublicKey([5; 32]), ego(2));
         assert!(t.drain().contains(&Action::OpenPsyc { place: id }));
     }
@@ -287,9 +308,18 @@ mod by_name {
             t.s.handle_gns_result(t.now, *op, Ok(vec![]));
             t.drain();
         }
-        // A name under a zone key never asks NAMESTORE.
-        let key = ZoneKey::Ecdsa(ego(1)).to_string();
+        // A name under a zone key not of this node never asks NAMESTORE; under one of this
+        // node's zones it does.
+        let key = ZoneKey::Ecdsa(ego(7)).to_string();
         let a = enter(&mut t, &format!("home.{key}"));
         assert!(matches!(&a[..], [Action::GnsLookup { .. }]), "{a:?}");
+        t.gone(C);
+        let key = ZoneKey::Ecdsa(ego(1)).to_string();
+        let a = enter(&mut t, &format!("home.{key}"));
+        assert!(
+            matches!(&a[..], [Action::ZoneLookup { zone, label, .. }]
+                if *zone == ego_key(1) && label == "home"),
+            "{a:?}"
+        );
     }
 }
