@@ -54,6 +54,13 @@ impl Social {
         if !self.places.contains_key(&id) {
             return self.guest_create(client, id, req, &app, zero_origin);
         }
+        if !zero_origin && self.places.get(&id).is_some_and(|p| p.leaving) {
+            // Entered again while the last leave is under way: once it is done.
+            if let Some((earlier, ..)) = self.after_leave.insert(id, (client, req, what)) {
+                self.enter_failed(earlier, id, "entered again by another client");
+            }
+            return Ok(());
+        }
         if let Some(why) = self.entry_refusal(id, &app) {
             self.enter_failed(client, id, why);
             return Ok(());

@@ -135,6 +135,10 @@ pub struct Social {
     gns_ops: HashMap<GnsOpId, ByName>,
     /// The privacy knobs now ([`Social::set_privacy`]).
     privacy: Knobs,
+    /// Entries (with an origin) into a guest place that was still being left: carried out
+    /// once it is left (a client that leaves and enters again at once, as `test_social`
+    /// does after its leave, with a name resolved locally in no time).
+    after_leave: HashMap<PlaceId, (ClientId, crate::msg::GuestEnter, &'static str)>,
     next_op: u64,
     out: Outbox,
 }
@@ -163,6 +167,7 @@ impl Social {
             zone_ops: HashMap::new(),
             gns_ops: HashMap::new(),
             privacy: Knobs::default(),
+            after_leave: HashMap::new(),
             next_op: 0,
             out: Outbox::default(),
         }
@@ -263,6 +268,7 @@ impl Social {
             self.gns_ops.remove(&op);
         }
         self.zone_ops.retain(|_, (c, _)| *c != client);
+        self.after_leave.retain(|_, (c, _, _)| *c != client);
         if let Some(id) = state.place {
             self.detach_client(id, client);
         }
