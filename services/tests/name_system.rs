@@ -228,12 +228,36 @@ fn stored_records_are_what_we_sent(peer: &Peer, config: &Config) -> Zone {
     critical.flags = critical.flags | Flags::CRITICAL;
     assert_eq!(
         stored_hex(peer, "nym"),
-        hex(&gnsrecord::serialize(&[critical]).unwrap())
+        hex(&gnsrecord::serialize(std::slice::from_ref(&critical)).unwrap())
     );
     assert_eq!(
         stored_hex(peer, "place"),
         hex(&gnsrecord::serialize(std::slice::from_ref(&place)).unwrap())
     );
+
+    // Read back with RECORD_LOOKUP: what NAMESTORE keeps, private records included; a label
+    // that holds nothing gives nothing.
+    assert_eq!(
+        ns.lookup(&zone.key, "nym").expect("lookup"),
+        vec![critical.clone()]
+    );
+    assert_eq!(
+        ns.lookup(&zone.key, "place").expect("lookup"),
+        vec![place.clone()]
+    );
+    let mut private = place.clone();
+    private.flags = private.flags | Flags::PRIVATE;
+    ns.store(&zone.key, "hidden", vec![private.clone()])
+        .expect("private PLACE stored");
+    assert_eq!(
+        ns.lookup(&zone.key, "hidden").expect("lookup"),
+        vec![private]
+    );
+    assert_eq!(ns.lookup(&zone.key, "nothing").expect("lookup"), vec![]);
+    assert!(matches!(
+        ns.lookup(&zone.key, "a.b"),
+        Err(NamestoreError::Lookup(_))
+    ));
 
     // A dot is refused before asking; NAMESTORE itself refuses it with 5015.
     assert!(matches!(

@@ -1,5 +1,6 @@
-//! The GNS records social writes and reads: PLACE (how a place is found by name) and PKEY (a
-//! nym's zone).
+//! The GNS records social writes and reads: PLACE (how a place is found by name), PKEY (a
+//! nym's zone), and the TXT record beside a PLACE record that tells guests the host's privacy
+//! level before they enter ([`PlaceLevel`]).
 //!
 //! PLACE data is `struct GNUNET_GNSRECORD_PlaceData` (unchanged from 2019 to 0.19, `social.md`
 //! §10, §11.2) followed by the relays:
@@ -120,6 +121,43 @@ pub fn pkey_data(nym: &ecdsa::PublicKey) -> [u8; 32] {
     nym.0
 }
 
+/// `GNUNET_DNSPARSER_TYPE_TXT`: GNS keeps a TXT record's data as the bare text (GNUnet's `dns`
+/// gnsrecord plugin prints and parses it so), which `gnunet-gns -t TXT` shows.
+pub const TYPE_TXT: u32 = 16;
+
+/// The prefix of the TXT record that carries a place's level: `secushare privacy=<level>`.
+const LEVEL_PREFIX: &str = "secushare privacy=";
+
+/// The privacy level of the host of a place, as its PLACE record's TXT companion says it: the
+/// record is `secushare privacy=convenient|balanced|strict` (0.19 allows other record types
+/// beside a PLACE record; C clients and the C service look only at the PLACE record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaceLevel(pub gnunet_service::privacy::Level);
+
+impl PlaceLevel {
+    /// The TXT record's data.
+    pub fn encode(self) -> Vec<u8> {
+        format!("{LEVEL_PREFIX}{}", self.0.name()).into_bytes()
+    }
+
+    /// The level of TXT data written by [`PlaceLevel::encode`]; `None` for any other text.
+    pub fn decode(data: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(data).ok()?;
+        text.strip_prefix(LEVEL_PREFIX)?
+            .parse()
+            .ok()
+            .map(PlaceLevel)
+    }
+
+    /// The level among the records of a name (record type, data), if one is there.
+    pub fn find(records: &[(u32, Vec<u8>)]) -> Option<Self> {
+        records
+            .iter()
+            .filter(|(t, _)| *t == TYPE_TXT)
+            .find_map(|(_, data)| Self::decode(data))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +257,29 @@ mod tests {
             data.place_pub_key = eddsa::PublicKey(key);
             proptest::prop_assert_eq!(PlaceData::decode(&data.encode()), Ok(data));
         }
+    }
+
+    #[test]
+    fn the_level_record_reads_back_and_ignores_other_text() {
+        use gnunet_service::privacy::Level;
+        for level in Level::ALL {
+            let data = PlaceLevel(level).encode();
+            assert_eq!(PlaceLevel::decode(&data), Some(PlaceLevel(level)));
+        }
+        assert_eq!(
+            PlaceLevel(Level::Strict).encode(),
+            b"secushare privacy=strict".to_vec()
+        );
+        assert_eq!(PlaceLevel::decode(b"secushare privacy=paranoid"), None);
+        assert_eq!(PlaceLevel::decode(b"v=spf1"), None);
+        let records = vec![
+            (TYPE_PLACE, vec![0; 68]),
+            (TYPE_TXT, b"hello".to_vec()),
+            (TYPE_TXT, b"secushare privacy=balanced".to_vec()),
+        ];
+        assert_eq!(
+            PlaceLevel::find(&records),
+            Some(PlaceLevel(Level::Balanced))
+        );
     }
 }

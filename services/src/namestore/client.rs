@@ -1,7 +1,9 @@
-//! [`NamestoreClient`]: blocking record stores for tools and tests, over a [`StoreSession`].
+//! [`NamestoreClient`]: blocking record stores and label lookups for tools and tests, over a
+//! [`StoreSession`] and a [`LabelLookupSession`].
 
 use std::time::Duration;
 
+use super::lookup::{LabelLookupError, LabelLookupSession, TYPE_RECORD_LOOKUP_RESPONSE};
 use super::session::{StoreError, StoreId, StoreSession};
 use crate::client::{BlockingClient, ClientError};
 use crate::config::Config;
@@ -20,9 +22,15 @@ pub enum NamestoreError {
     /// The request was refused before sending (bad label, records too large).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The lookup was refused before sending (bad label).
+    #[error(transparent)]
+    Lookup(#[from] LabelLookupError),
     /// NAMESTORE refused the store.
     #[error("namestore refused the store: {0}")]
     Refused(ErrorCode),
+    /// NAMESTORE's database failed to look the label up.
+    #[error("namestore could not read its database")]
+    LookupFailed,
     /// NAMESTORE sent something that is not an answer to a store.
     #[error("unexpected answer from namestore: {0}")]
     Unexpected(#[from] DispatchError),
@@ -33,6 +41,7 @@ pub enum NamestoreError {
 pub struct NamestoreClient {
     conn: BlockingClient,
     session: StoreSession,
+    lookups: LabelLookupSession,
     timeout: Duration,
 }
 
@@ -42,6 +51,7 @@ impl NamestoreClient {
         Ok(Self {
             conn: BlockingClient::connect(config, "namestore", timeout)?,
             session: StoreSession::default(),
+            lookups: LabelLookupSession::default(),
             timeout,
         })
     }
@@ -67,10 +77,38 @@ impl NamestoreClient {
         answer?.map_err(NamestoreError::Refused)
     }
 
+    /// Every record under `label` in `zone`, private ones included (none if the label holds
+    /// none): what the zone's owner sees, unlike a GNS lookup.
+    pub fn lookup(
+        &mut self,
+        zone: &PrivateKey,
+        label: &str,
+    ) -> Result<Vec<Record>, NamestoreError> {
+        let request = self.lookups.lookup(zone, label)?;
+        self.conn.send_raw(&request.message)?;
+        loop {
+            let msg = self.conn.recv(Some(self.timeout))?;
+            if msg.msg_type() != TYPE_RECORD_LOOKUP_RESPONSE {
+                // A late store answer: nothing waits for it.
+                self.session.handle_message(msg.bytes())?;
+                continue;
+            }
+            if let Some(answer) = self.lookups.handle_message(msg.bytes())? {
+                if answer.id == request.id {
+                    return answer.records.map_err(|()| NamestoreError::LookupFailed);
+                }
+            }
+        }
+    }
+
     /// Reads answers until the one for `id` (answers to nothing pending are skipped).
     fn wait_for(&mut self, id: StoreId) -> Result<Result<(), ErrorCode>, NamestoreError> {
         loop {
             let msg = self.conn.recv(Some(self.timeout))?;
+            if msg.msg_type() == TYPE_RECORD_LOOKUP_RESPONSE {
+                self.lookups.handle_message(msg.bytes())?;
+                continue;
+            }
             if let Some(outcome) = self.session.handle_message(msg.bytes())? {
                 if outcome.id == id {
                     return Ok(outcome.result);

@@ -15,8 +15,8 @@ fn main() -> ExitCode {
         SECTION,
         "Social places: hosts and guests, entry decisions, announcements and talk on PSYC.",
         |env| {
-            let cfg = ServiceConfig::from_config(&env.config)?.watching(env.options.config.clone());
-            Ok::<_, ServiceError>(Service::new(cfg))
+            let cfg = ServiceConfig::from_config(&env.config)?;
+            Ok::<_, ServiceError>(Service::new(cfg).watching(env.options.config.clone()))
         },
     )
 }

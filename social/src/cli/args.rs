@@ -42,6 +42,8 @@ pub enum Op {
     LookAt,
     /// `-F --look-for`: state variables by prefix.
     LookFor,
+    /// `--privacy`: the effective privacy knobs of the configuration (no service needed).
+    Privacy,
 }
 
 /// Which side of a place an operation needs.
@@ -78,6 +80,9 @@ impl Op {
 
     /// Its long option.
     pub fn long(self) -> &'static str {
+        if self == Op::Privacy {
+            return "privacy";
+        }
         Self::ALL
             .iter()
             .find(|(op, _, _)| *op == self)
@@ -87,7 +92,7 @@ impl Op {
     /// The existing place it works on (host-enter and guest-enter make theirs).
     pub fn side(self) -> Side {
         match self {
-            Op::Status | Op::HostEnter | Op::GuestEnter => Side::None,
+            Op::Status | Op::HostEnter | Op::GuestEnter | Op::Privacy => Side::None,
             Op::HostReconnect | Op::HostLeave | Op::HostAnnounce | Op::HostAssign => Side::Host,
             Op::GuestReconnect | Op::GuestLeave | Op::GuestTalk => Side::Guest,
             Op::Replay | Op::ReplayLatest | Op::LookAt | Op::LookFor => Side::Any,
@@ -278,6 +283,7 @@ where
             Short('w') | Long("welcome") => a.welcome = true,
             Short('y') | Long("deny") => a.deny = true,
             Long("json") => a.json = true,
+            Long("privacy") => raw.ops.push(Op::Privacy),
             Short(c) if Op::from_short(c).is_some() => raw.ops.extend(Op::from_short(c)),
             Long(name) if Op::from_long(name).is_some() => raw.ops.extend(Op::from_long(name)),
             Value(v) => {
@@ -354,7 +360,8 @@ fn check(mut a: Args, raw: Raw) -> Result<Args, ArgError> {
 /// The help text (`-h`).
 pub fn help_text() -> String {
     let usage = "\
-gnunet-social [--status]
+gnunet-social [--status] [--gns <GNS_NAME> --ego <NAME or PUBKEY>]
+gnunet-social --privacy
 
 gnunet-social --host-enter --ego <NAME or PUBKEY> [--follow] [--welcome | --deny]
 gnunet-social --host-reconnect --place <PUBKEY> [--follow] [--welcome | --deny]
@@ -388,7 +395,7 @@ Arguments mandatory for long options are also mandatory for short options.
   -e, --ego=NAME|PUBKEY      name or public key of ego
   -F, --look-for             find state matching name prefix
   -f, --follow               wait for incoming messages (no timeout)
-  -g, --gns=GNS_NAME         GNS name
+  -g, --gns=GNS_NAME         GNS name (with --status: look the place up and show its host's privacy level)
   -H, --replay-latest        replay history of messages up to the given --limit
   -h, --help                 print this help
   -i, --peer=PEER_ID         peer ID for --guest-enter
@@ -401,6 +408,7 @@ Arguments mandatory for long options are also mandatory for short options.
   -n, --limit=LIMIT          number of messages to replay from history
   -P, --host-announce        publish something to a place we are hosting
   -p, --place=PUBKEY         key address of place
+      --privacy              show the effective privacy knobs of the configuration
   -R, --guest-reconnect      reconnect to a previously entered place
   -S, --look-at              search for state matching exact name
   -s, --start=MSGID          start message ID for history replay

@@ -252,3 +252,17 @@ fn help_names_every_option() {
         assert!(help.contains(o), "{o}");
     }
 }
+
+#[test]
+fn privacy_is_an_operation_of_its_own() {
+    let a = run(&["--privacy", "-c", "x.conf"]);
+    assert_eq!((a.op, a.default_op), (Op::Privacy, false));
+    assert_eq!(a.op.long(), "privacy");
+    assert!(parse(["--privacy", "--status"]).is_err());
+    let a = run(&["--status", "--gns", "home.alice.gnu", "-e", "me"]);
+    assert_eq!(
+        (a.op, a.gns.as_deref()),
+        (Op::Status, Some("home.alice.gnu"))
+    );
+    assert!(help_text().contains("--privacy"));
+}

@@ -160,6 +160,10 @@ pub enum Event {
         is_admitted: i32,
         /// The host's response message.
         response: Option<Message>,
+        /// The host's privacy level, if its response names it (`_privacy_level`, sent by a
+        /// host at balanced or strict); absent otherwise.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        level: Option<&'static str>,
     },
     /// A message of the place (live or replayed).
     Message {
@@ -230,6 +234,38 @@ pub enum Event {
         /// What went wrong.
         message: String,
     },
+    /// `--privacy`: the effective privacy knobs of the configuration.
+    Privacy {
+        /// `[secushare] PRIVACY`: `convenient`, `balanced` or `strict`.
+        level: &'static str,
+        /// Every knob, in the order of `conf/secushare.conf`.
+        knobs: Vec<Knob>,
+    },
+    /// `--status --gns NAME`: the place a name leads to, before entering it.
+    LookedUp {
+        /// The name as given.
+        name: String,
+        /// The place's key.
+        place: String,
+        /// The host's peer.
+        origin: String,
+        /// Peers to enter through.
+        relays: Vec<String>,
+        /// The host's privacy level, as its zone publishes it beside the place; `null` if it
+        /// publishes none (a C host, or a place published for a host elsewhere).
+        level: Option<&'static str>,
+    },
+}
+
+/// One knob of [`Event::Privacy`].
+#[derive(Debug, Serialize)]
+pub struct Knob {
+    /// The option of `[secushare]` that sets it.
+    pub knob: &'static str,
+    /// Its effective value.
+    pub value: String,
+    /// `level` (the level's table) or `option` (its own option wins).
+    pub from: &'static str,
 }
 
 impl Event {

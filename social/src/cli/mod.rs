@@ -8,6 +8,7 @@
 pub mod args;
 pub mod json;
 pub mod keys;
+pub mod look_up;
 pub mod output;
 pub mod run;
 

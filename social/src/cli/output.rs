@@ -10,12 +10,14 @@
 use std::io::{self, Write};
 
 use gnunet_service::crypto::ecdsa;
+use gnunet_service::privacy::{KnobSource, Knobs, Level};
 use psyc::client::ReceivedMessage;
 use psyc::format::env::Environment;
 use psyc::format::message::PsycMessage;
 
 use super::json::{self, role, Event, Value};
 use crate::client::{Ego, Entered, PlaceInfo};
+use crate::record::PlaceData;
 
 /// C's caution when no operation is given.
 pub const CAUTION: &str = "Caution: This tool does not produce correct binary safe PSYC syntax.";
@@ -184,11 +186,16 @@ impl<O: Write, E: Write> Output<O, E> {
         if let Some(r) = response {
             self.info(&format!("{}\n{}", r.method, c_text(&r.data)))?;
         }
+        let level = response.and_then(|r| crate::place::level::level_of(&r.env));
+        if let Some(level) = level {
+            self.info(&format!("The host's privacy level: {level}"))?;
+        }
         if self.json {
             self.json(&Event::Decision {
                 admitted: is_admitted == 1,
                 is_admitted,
                 response: response.map(json::Message::of),
+                level: level.map(Level::name),
             })?;
         }
         Ok(())
@@ -307,6 +314,55 @@ impl<O: Write, E: Write> Output<O, E> {
             })?;
         }
         Ok(())
+    }
+
+    /// `--privacy`: the level, then one line per knob: `KNOB\tvalue\tlevel|option`.
+    pub fn privacy(&mut self, knobs: &Knobs) -> io::Result<()> {
+        let entries = knobs
+            .entries()
+            .into_iter()
+            .map(|(knob, value, source)| json::Knob {
+                knob: knob.option(),
+                value,
+                from: match source {
+                    KnobSource::Level => "level",
+                    KnobSource::Option => "option",
+                },
+            });
+        if self.json {
+            return self.json(&Event::Privacy {
+                level: knobs.level.name(),
+                knobs: entries.collect(),
+            });
+        }
+        self.text(&format!("PRIVACY\t{}", knobs.level))?;
+        for k in entries {
+            self.text(&format!("{}\t{}\t{}", k.knob, k.value, k.from))?;
+        }
+        Ok(())
+    }
+
+    /// `--status --gns NAME`: `Place\t<name>\t<place key>\t<origin>\tprivacy=<level|unknown>`.
+    pub fn looked_up(
+        &mut self,
+        name: &str,
+        place: &PlaceData,
+        level: Option<Level>,
+    ) -> io::Result<()> {
+        if self.json {
+            return self.json(&Event::LookedUp {
+                name: name.to_owned(),
+                place: place.place_pub_key.to_string(),
+                origin: place.origin.to_string(),
+                relays: place.relays.iter().map(ToString::to_string).collect(),
+                level: level.map(Level::name),
+            });
+        }
+        let level = level.map_or("unknown", Level::name);
+        self.text(&format!(
+            "Place\t{name}\t{}\t{}\tprivacy={level}",
+            place.place_pub_key, place.origin
+        ))
     }
 
     /// The tool failed: with `--json` an `error` line (the message itself goes to the log).

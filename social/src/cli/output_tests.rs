@@ -280,3 +280,48 @@ fn json_keeps_stderr_lines_and_stdout_clean() {
     assert_eq!(out.lines().count(), 1);
     assert!(err.ends_with("* Fetching history…\n"));
 }
+
+#[test]
+fn a_decision_names_the_host_s_level_and_a_look_up_its_place() {
+    use crate::record::PlaceData;
+    use gnunet_service::crypto::eddsa;
+    use gnunet_service::peer::PeerIdentity;
+    use gnunet_service::privacy::Level;
+    let mut response = PsycMessage::new("_notice_place_admit");
+    response.env.push(psyc::format::env::Modifier {
+        oper: psyc::format::env::Operator::Set,
+        name: crate::place::level::VAR_PRIVACY_LEVEL.into(),
+        value: b"strict".to_vec(),
+    });
+    let place = PlaceData {
+        place_pub_key: eddsa::PublicKey([4; 32]),
+        origin: PeerIdentity([5; 32]),
+        relays: vec![],
+    };
+    let mut o = as_json();
+    o.decision(1, Some(&response)).unwrap();
+    o.looked_up("home.alice.gnu", &place, Some(Level::Balanced))
+        .unwrap();
+    o.looked_up("x", &place, None).unwrap();
+    let l = lines(o);
+    assert_eq!(l[0]["level"], "strict");
+    assert_eq!(l[1]["event"], "looked_up");
+    assert_eq!(l[1]["level"], "balanced");
+    assert_eq!(l[1]["place"], place.place_pub_key.to_string());
+    assert_eq!(l[2]["level"], Json::Null);
+    let mut o = text();
+    o.decision(1, Some(&response)).unwrap();
+    o.looked_up("x", &place, None).unwrap();
+    let (out, err) = printed(o);
+    assert!(
+        err.contains("* The host's privacy level: strict\n"),
+        "{err}"
+    );
+    assert_eq!(
+        out,
+        format!(
+            "Place\tx\t{}\t{}\tprivacy=unknown\n",
+            place.place_pub_key, place.origin
+        )
+    );
+}

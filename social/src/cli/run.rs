@@ -77,6 +77,12 @@ pub enum CliError {
     /// Our own peer identity is needed (`--guest-enter` without `--peer`) and unreadable.
     #[error("cannot read this peer's identity (give --peer): {0}")]
     OwnPeer(#[from] HostKeyError),
+    /// `--status --gns NAME` found no place, or GNS failed.
+    #[error("look-up of {0}")]
+    LookUp(String),
+    /// The privacy knobs of the configuration are invalid.
+    #[error("{0}")]
+    Privacy(#[from] gnunet_service::config::StartError),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
@@ -121,6 +127,10 @@ impl Deadline {
 /// Runs `args` against the social service the config names.
 pub fn run<O: Write, E: Write>(args: &Args, out: &mut Output<O, E>) -> Result<(), CliError> {
     let config = Config::load(args.config.as_deref())?;
+    if args.op == Op::Privacy {
+        // The knobs the services read from the same configuration; no service is asked.
+        return Ok(out.privacy(&gnunet_service::privacy::Knobs::from_config(&config)?)?);
+    }
     if args.default_op {
         out.caution()?;
     }
@@ -148,7 +158,15 @@ pub fn run_at<O: Write, E: Write>(
     }
     out.listed()?;
     let (place, is_host, reconnect, entered) = match args.op {
-        Op::Status => return Ok(()),
+        Op::Status => {
+            if let Some(name) = &args.gns {
+                let ego = ego(&app, args)?;
+                let found = super::look_up::look_up(config, ego, name, deadline.left()?)?;
+                out.looked_up(name, &found.place, found.level)?;
+            }
+            return Ok(());
+        }
+        Op::Privacy => return Ok(()),
         Op::HostEnter => {
             let ego = ego(&app, args)?;
             let (place, entered) = app.host_enter(ego, policy::PRIVATE)?;
@@ -327,7 +345,9 @@ impl<O: Write, E: Write> Driver<'_, O, E> {
     fn operation(&mut self) -> Result<(), CliError> {
         let args = self.args;
         match args.op {
-            Op::HostEnter | Op::HostReconnect | Op::GuestReconnect | Op::Status => Ok(()),
+            Op::HostEnter | Op::HostReconnect | Op::GuestReconnect | Op::Status | Op::Privacy => {
+                Ok(())
+            }
             Op::GuestEnter => self.await_admission(),
             Op::HostAnnounce | Op::GuestTalk => {
                 if !self.is_host {

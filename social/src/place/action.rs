@@ -145,6 +145,19 @@ pub enum Action {
         /// ([`ZoneName`](gnunet_service::gns::ZoneName)), for records of type PLACE.
         query: gnunet_service::gns::Query,
     },
+    /// Read every record under `label` in the zone of `zone` from NAMESTORE (RECORD_LOOKUP,
+    /// private records included: GNS cannot see those) and report them with
+    /// [`Social::handle_zone_lookup`](super::Social::handle_zone_lookup): `Ok` with every
+    /// record (none if the label holds none), `Err` with a text if the lookup failed. The
+    /// first step of entering by a name in the guest's own zone.
+    ZoneLookup {
+        /// Handed back with the result (the same op as the GNS lookup that may follow).
+        op: GnsOpId,
+        /// The zone's private key (the guest ego's).
+        zone: ecdsa::PrivateKey,
+        /// The label, checked against what 0.19 NAMESTORE refuses.
+        label: String,
+    },
     /// Change `DATA_HOME` (the store helper carries these out in order).
     Store(StoreOp),
     /// Call [`Social::handle_timeout`](super::Social::handle_timeout) at `at` (relays held

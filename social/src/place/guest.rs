@@ -10,7 +10,7 @@ use gnunet_service::peer::PeerIdentity;
 use gnunet_service::wire::Message;
 use tracing::{info, warn};
 
-use super::action::{record_type, Action, ClientId, GnsAnswer, GnsOpId, PlaceId};
+use super::action::{record_type, ClientId, GnsAnswer, GnsOpId, PlaceId};
 use super::app::{app_key, app_place};
 use super::client::DropReason;
 use super::state::{Link, Parting, Place};
@@ -27,6 +27,12 @@ pub(super) struct ByName {
     app_id: Vec<u8>,
     /// The name as looked up, for the log.
     name: String,
+    /// Where the name starts and what is left to resolve there (what GNS is asked if the
+    /// zones of this node do not lead to the place, see [`super::zone`]).
+    pub(super) zone_name: ZoneName,
+    /// While [`super::zone`] reads labels from NAMESTORE: the zone of the last lookup and the
+    /// labels left to resolve, its own last.
+    pub(super) local: Option<(IdentityPublicKey, String)>,
     join_msg: Option<Vec<u8>>,
 }
 
@@ -47,6 +53,13 @@ impl Social {
         let zero_origin = req.origin == PeerIdentity([0; 32]);
         if !self.places.contains_key(&id) {
             return self.guest_create(client, id, req, &app, zero_origin);
+        }
+        if !zero_origin && self.places.get(&id).is_some_and(|p| p.leaving) {
+            // Entered again while the last leave is under way: once it is done.
+            if let Some((earlier, ..)) = self.after_leave.insert(id, (client, req, what)) {
+                self.enter_failed(earlier, id, "entered again by another client");
+            }
+            return Ok(());
         }
         if let Some(why) = self.entry_refusal(id, &app) {
             self.enter_failed(client, id, why);
@@ -300,8 +313,7 @@ impl Social {
             return Ok(());
         }
         let op = GnsOpId(self.next_op_id());
-        let query = ZoneName::relative_to(&IdentityPublicKey::Ecdsa(req.ego_pub_key), &name)
-            .query(record_type::PLACE);
+        let zone_name = ZoneName::relative_to(&IdentityPublicKey::Ecdsa(req.ego_pub_key), &name);
         self.clients.entry(client).or_default().by_name = Some(op);
         self.gns_ops.insert(
             op,
@@ -310,10 +322,12 @@ impl Social {
                 ego: req.ego_pub_key,
                 app_id: req.app_id,
                 name: name.clone(),
+                zone_name: zone_name.clone(),
+                local: None,
                 join_msg: req.join_msg,
             },
         );
-        self.out.push(Action::GnsLookup { op, query });
+        self.resolve_by_name(op, zone_name);
         Ok(())
     }
 

@@ -151,6 +151,7 @@ impl Social {
             return Ok(());
         };
         host.pending.remove(at);
+        let d = super::level::told_level(d, self.privacy.level);
         if up {
             let admitted = d.is_admitted == psyc::msg::status::OK;
             let slave = d.slave_pub_key;

@@ -84,5 +84,11 @@ impl Social {
             ego: place.ego(),
             place: id.place(),
         });
+        if let Some((client, req, what)) = self.after_leave.remove(&id) {
+            // Checked when it came; a reason found now fails the entry, not the client.
+            if let Err(reason) = self.guest_enter(client, req, what) {
+                self.enter_failed(client, id, &reason.to_string());
+            }
+        }
     }
 }

@@ -65,7 +65,8 @@
 //!   all the place's clients, the place is forgotten in memory and on disk
 //!   ([`StoreOp::ForgetPlace`](crate::store::StoreOp::ForgetPlace)). Eject and farewell are
 //!   client-library conventions (§7).
-//! - **Zone** (G10, I4, I6, I8): see [`zone`].
+//! - **Zone** (G10, I4, I6, I8): see [`zone`]; nyms and places stored as private records
+//!   as the privacy knobs say, names through private nyms resolved with NAMESTORE first.
 //! - **psyc restarts**: a place's connection coming back starts the master or joins the
 //!   slave again; what was at psyc is answered (queries −1, MESSAGE_ACKs for containers
 //!   handed over) and a message half sent is cancelled by psyc's record going; its sender is
@@ -81,6 +82,7 @@ pub mod ego;
 mod guest;
 mod host;
 mod leave;
+pub mod level;
 mod link;
 pub mod msg_proc;
 pub mod query;
@@ -95,6 +97,7 @@ use std::time::Instant;
 
 use gnunet_service::crypto::eddsa;
 use gnunet_service::crypto::identity_key::{PrivateKey, PublicKey};
+use gnunet_service::privacy::Knobs;
 use tracing::warn;
 
 pub use action::{
@@ -131,6 +134,12 @@ pub struct Social {
     zone_ops: HashMap<ZoneOpId, (ClientId, u64)>,
     /// GNS lookups of GUEST_ENTER_BY_NAME waiting for their result.
     gns_ops: HashMap<GnsOpId, ByName>,
+    /// The privacy knobs now ([`Social::set_privacy`]).
+    privacy: Knobs,
+    /// Entries (with an origin) into a guest place that was still being left: carried out
+    /// once it is left (a client that leaves and enters again at once, as `test_social`
+    /// does after its leave, with a name resolved locally in no time).
+    after_leave: HashMap<PlaceId, (ClientId, crate::msg::GuestEnter, &'static str)>,
     next_op: u64,
     out: Outbox,
     /// MSG_PROC relays waiting for their privacy delay.
@@ -160,6 +169,8 @@ impl Social {
             apps: BTreeMap::new(),
             zone_ops: HashMap::new(),
             gns_ops: HashMap::new(),
+            privacy: Knobs::default(),
+            after_leave: HashMap::new(),
             next_op: 0,
             out: Outbox::default(),
             held_relays: relay_delay::HeldRelays::default(),
@@ -169,6 +180,20 @@ impl Social {
     /// The next action to carry out, if any.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.out.pop()
+    }
+
+    /// The privacy knobs from now on (the driver passes them before each input, re-read when
+    /// the configuration changed; until then the default level's). What social uses of them:
+    /// see [`zone`].
+    pub fn set_privacy(&mut self, knobs: &Knobs) {
+        if self.privacy != *knobs {
+            self.privacy = knobs.clone();
+        }
+    }
+
+    /// The privacy knobs in use.
+    pub fn privacy(&self) -> &Knobs {
+        &self.privacy
     }
 
     /// The place a client entered, if any.
@@ -247,6 +272,7 @@ impl Social {
             self.gns_ops.remove(&op);
         }
         self.zone_ops.retain(|_, (c, _)| *c != client);
+        self.after_leave.retain(|_, (c, _, _)| *c != client);
         if let Some(id) = state.place {
             self.detach_client(id, client);
         }

@@ -13,21 +13,58 @@
 //! - ZONE_ADD_PLACE's origin is the **request's**, or this peer's when it is all zero (C
 //!   always wrote this peer, G10). `test_social` passes this peer, so it sees no change.
 //! - The zone must be a known ECDSA ego; an EdDSA ego's is refused with a text saying so.
-//! - The password is ignored, as in C (PLACE records are stored in clear).
+//! - A non-empty password keeps the place private (below); C ignored it and published the
+//!   record in clear, although its API documented the password as "used to encrypt the
+//!   record or NULL to keep it cleartext".
 //!
 //! Records are not refreshed before they expire (C's TODO); the client stores again.
+//!
+//! # Privacy (issue 13: local contacts, the level told to guests)
+//!
+//! - A nym (ZONE_ADD_NYM) is stored as a **private** record
+//!   ([`Flags::PRIVATE`], 0.19's `GNUNET_GNSRECORD_RF_PRIVATE`) when the knob
+//!   `[secushare] PRIVATE_NYMS` says so (balanced and strict): ZONEMASTER never signs it into
+//!   the namecache or the DHT, so the contact list stays on this node. A PLACE record
+//!   (ZONE_ADD_PLACE, the user's explicit wish to publish) is public unless
+//!   `PRIVATE_PLACES` (strict): then it is private too, and found only through this node's
+//!   own zone. One place is kept private whatever the level by adding it with a password
+//!   (`App::zone_add_place(…, password, …)`, the C API's `password`): GNS cannot encrypt a
+//!   record with a password, so a record that is not to be cleartext for everybody is not
+//!   published at all.
+//! - GNS resolves what ZONEMASTER published: 0.19's ZONEMASTER signs only the public records
+//!   into the DHT, so other peers never see a private record. This node's GNS is no better
+//!   judge of its own private records: ZONEMASTER caches the whole record set in the
+//!   namecache, but a block fetched from the DHT (the public one, possibly empty) may take
+//!   its place, and `[namecache] DISABLE = YES` leaves only the DHT; a private PLACE record of
+//!   another ego of the same node was not found in trials. So a name that starts in a zone
+//!   whose key this node holds (the guest ego's own, `home.alice.gnu`, or another ego's) is
+//!   resolved here, label by label from the right, with NAMESTORE ([`Action::ZoneLookup`],
+//!   private records included) for as long as the delegations lead through this node's
+//!   zones; the rest of the name goes to GNS in the first zone that is not
+//!   ([`Social::handle_zone_lookup`]). A label that holds neither the place nor a delegation
+//!   falls back to the GNS lookup of the whole name.
+//! - A PLACE record of a place **hosted here** gets a TXT record beside it,
+//!   `secushare privacy=<level>` ([`PlaceLevel`]), with the same flags and expiration: the
+//!   host's level, which applies to its place, told to guests before they enter
+//!   (`gnunet-social --status --gns NAME`). GNS lookups of type PLACE (the C service's and
+//!   the C acceptance test's) do not return it.
 
-use gnunet_service::gnsrecord::Flags;
+use gnunet_service::crypto::ecdsa;
+use gnunet_service::crypto::identity_key::PublicKey as IdentityPublicKey;
+use gnunet_service::gns::{Query, ZoneName};
+use gnunet_service::gnsrecord::{delegated_zone, Flags};
 use std::time::Instant;
 
 use gnunet_service::peer::PeerIdentity;
-use tracing::warn;
+use tracing::{debug, warn};
 
-use super::action::{record_type, Action, ClientId, ZoneError, ZoneOpId, ZoneRecord};
+use super::action::{
+    record_type, Action, ClientId, GnsAnswer, GnsOpId, PlaceId, ZoneError, ZoneOpId, ZoneRecord,
+};
 use super::client::DropReason;
 use super::Social;
 use crate::msg::{ZoneAddNym, ZoneAddPlace};
-use crate::record::PlaceData;
+use crate::record::{PlaceData, PlaceLevel, TYPE_TXT};
 
 /// The apex label of a zone.
 const APEX: &str = "@";
@@ -58,34 +95,45 @@ impl Social {
             relays: req.relays,
         }
         .encode();
-        self.zone_store(
-            client,
-            req.op_id,
-            &req.ego_pub_key,
-            &req.name,
-            ZoneRecord {
-                record_type: record_type::PLACE,
-                flags: Flags::NONE,
+        // A password asks for a record that is not cleartext for all (the 2019 API: "used
+        // to encrypt the record or NULL to keep it cleartext"); GNS has no password
+        // encryption, so such a place is kept private, whatever the knob says.
+        let flags = if self.privacy.private_places || !req.password.is_empty() {
+            Flags::PRIVATE
+        } else {
+            Flags::NONE
+        };
+        let mut records = vec![ZoneRecord {
+            record_type: record_type::PLACE,
+            flags,
+            expiration_time: req.expiration_time,
+            data,
+        }];
+        if self.places.contains_key(&PlaceId::Host(req.place_pub_key)) {
+            records.push(ZoneRecord {
+                record_type: TYPE_TXT,
+                flags,
                 expiration_time: req.expiration_time,
-                data,
-            },
-        );
+                data: PlaceLevel(self.privacy.level).encode(),
+            });
+        }
+        self.zone_store(client, req.op_id, &req.ego_pub_key, &req.name, records);
     }
 
     /// ZONE_ADD_NYM: a PKEY record for a nym under a label of the ego's zone.
     pub(super) fn zone_add_nym(&mut self, client: ClientId, req: ZoneAddNym) {
-        self.zone_store(
-            client,
-            req.op_id,
-            &req.ego_pub_key,
-            &req.name,
-            ZoneRecord {
-                record_type: record_type::PKEY,
-                flags: Flags::NONE,
-                expiration_time: req.expiration_time,
-                data: req.nym_pub_key.0.to_vec(),
-            },
-        );
+        let flags = if self.privacy.private_nyms {
+            Flags::PRIVATE
+        } else {
+            Flags::NONE
+        };
+        let record = ZoneRecord {
+            record_type: record_type::PKEY,
+            flags,
+            expiration_time: req.expiration_time,
+            data: req.nym_pub_key.0.to_vec(),
+        };
+        self.zone_store(client, req.op_id, &req.ego_pub_key, &req.name, vec![record]);
     }
 
     fn zone_store(
@@ -94,7 +142,7 @@ impl Social {
         op_id: u64,
         ego: &gnunet_service::crypto::ecdsa::PublicKey,
         label: &[u8],
-        record: ZoneRecord,
+        records: Vec<ZoneRecord>,
     ) {
         let zone = match self.egos.usable(ego, "zone operation") {
             Ok(ego) => ego.key.clone(),
@@ -106,7 +154,8 @@ impl Social {
                 return;
             }
         };
-        let label = match check_label(label, record.record_type == record_type::PKEY) {
+        let delegation = records.iter().any(|r| r.record_type == record_type::PKEY);
+        let label = match check_label(label, delegation) {
             Ok(label) => label,
             Err(why) => {
                 self.out.result(client, op_id, -1, &why);
@@ -124,7 +173,7 @@ impl Social {
             op,
             zone,
             label,
-            records: vec![record],
+            records,
         });
     }
 
@@ -147,6 +196,85 @@ impl Social {
             }
             Err(e) => self.out.result(client, op_id, -1, &e.text),
         }
+    }
+
+    /// The first step of entering by `name` (the lookup of GUEST_ENTER_BY_NAME `op`): a name
+    /// in a zone this node holds the key of (the ego's own, or another ego's) is read label by
+    /// label from NAMESTORE; any other name goes to GNS at once.
+    pub(super) fn resolve_by_name(&mut self, op: GnsOpId, name: ZoneName) {
+        if !self.read_local_label(op, name.zone, name.name.clone()) {
+            self.ask_gns(op, name.query(record_type::PLACE));
+        }
+    }
+
+    /// The private key of `zone` if it is one of this node's ECDSA egos.
+    fn local_zone(&self, zone: &IdentityPublicKey) -> Option<ecdsa::PrivateKey> {
+        match zone {
+            IdentityPublicKey::Ecdsa(key) => self.egos.usable(key, "").ok().map(|e| e.key.clone()),
+            IdentityPublicKey::Eddsa(_) => None,
+        }
+    }
+
+    /// Asks NAMESTORE for the last label of `labels` in `zone` if this node holds the zone's
+    /// key and the label is one NAMESTORE takes; false if not.
+    fn read_local_label(&mut self, op: GnsOpId, zone: IdentityPublicKey, labels: String) -> bool {
+        let Some(key) = self.local_zone(&zone) else {
+            return false;
+        };
+        let label = labels.rsplit('.').next().unwrap_or(&labels).to_string();
+        if gnunet_service::namestore::check_label(&label).is_err() {
+            return false;
+        }
+        let Some(by) = self.gns_ops.get_mut(&op) else {
+            return false;
+        };
+        by.local = Some((zone, labels));
+        self.out.push(Action::ZoneLookup {
+            op,
+            zone: key,
+            label,
+        });
+        true
+    }
+
+    fn ask_gns(&mut self, op: GnsOpId, query: Query) {
+        self.out.push(Action::GnsLookup { op, query });
+    }
+
+    /// NAMESTORE's records of the label an [`Action::ZoneLookup`] read. The last label of the
+    /// name is entered with its PLACE record; otherwise the name continues in the zone the
+    /// label delegates to: read from NAMESTORE again if that zone is this node's too, else
+    /// asked of GNS with the labels left. Without such a record (or if the lookup failed) GNS
+    /// is asked for the whole name, as without this step.
+    pub fn handle_zone_lookup(&mut self, now: Instant, op: GnsOpId, result: GnsAnswer) {
+        let Some(by) = self.gns_ops.get_mut(&op) else {
+            return;
+        };
+        let whole = by.zone_name.query(record_type::PLACE);
+        let Some((_, labels)) = by.local.take() else {
+            return;
+        };
+        let records = result.unwrap_or_else(|e| {
+            warn!(error = %e, "NAMESTORE lookup failed; asking GNS");
+            Vec::new()
+        });
+        match labels.rsplit_once('.') {
+            None if records.iter().any(|(t, _)| *t == record_type::PLACE) => {
+                self.handle_gns_result(now, op, Ok(records));
+                return;
+            }
+            Some((rest, _)) => {
+                if let Some(zone) = records.iter().find_map(|(t, d)| delegated_zone(*t, d)) {
+                    if !self.read_local_label(op, zone, rest.to_string()) {
+                        debug!(%rest, "a local label delegates; GNS resolves the rest");
+                        self.ask_gns(op, Query::new(zone, rest, record_type::PLACE));
+                    }
+                    return;
+                }
+            }
+            None => {}
+        }
+        self.ask_gns(op, whole);
     }
 }
 

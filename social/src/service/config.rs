@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use gnunet_service::config::{required_socket, Config, ServiceSection};
 use gnunet_service::peer::PeerIdentity;
-use gnunet_service::privacy::{Knobs, KnobsWatch};
+use gnunet_service::privacy::Knobs;
 use tracing::error;
 
 /// Config section of the service.
@@ -71,6 +71,9 @@ pub struct ServiceConfig {
     pub me: PeerIdentity,
     /// Limits of the place logic.
     pub knobs: LogicKnobs,
+    /// The privacy knobs at start-up (`[secushare]`); the driver re-reads them when the `-c`
+    /// file changes.
+    pub privacy: Knobs,
     /// The psyc service's socket.
     pub psyc_socket: PathBuf,
     /// The identity service's socket (egos).
@@ -81,9 +84,6 @@ pub struct ServiceConfig {
     pub namestore_socket: PathBuf,
     /// The statistics service's socket, if configured.
     pub statistics_socket: Option<PathBuf>,
-    /// The privacy knobs (`[secushare]`); fixed unless [`ServiceConfig::watching`] names
-    /// the file to follow.
-    pub privacy: KnobsWatch,
 }
 
 impl ServiceConfig {
@@ -118,16 +118,8 @@ impl ServiceConfig {
                 .map_err(|e| ServiceError::Identity(e.to_string()))?,
             data_home,
             knobs,
-            privacy: KnobsWatch::fixed(Knobs::from_config(cfg)?),
+            privacy: Knobs::from_config(cfg)?,
         })
-    }
-
-    /// Re-reads the privacy knobs when `file` (the service's `-c` file) changes, so a new
-    /// level applies to the next message without a restart.
-    pub fn watching(mut self, file: Option<PathBuf>) -> Self {
-        let knobs = self.privacy.current().clone();
-        self.privacy = KnobsWatch::new(file, knobs);
-        self
     }
 }
 

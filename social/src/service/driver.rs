@@ -15,9 +15,11 @@
 //!   IDENTITY cannot be reached, so clients are not held for ever;
 //! - sends statistics to the statistics service, coalesced.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use gnunet_service::crypto::eddsa;
+use gnunet_service::privacy::KnobsWatch;
 use gnunet_service::server::{
     self, ConnId, DisconnectReason, Handler, KeyedLinks, LinkId, Verdict,
 };
@@ -78,6 +80,9 @@ pub struct Service {
     stats_link: Option<LinkId>,
     stats: PendingStats,
     stats_flush_pending: bool,
+    /// The privacy knobs, re-read when the configuration file changes; handed to the logic
+    /// before each client message.
+    privacy: KnobsWatch,
 }
 
 impl Service {
@@ -87,8 +92,11 @@ impl Service {
         let mut logic = LogicConfig::new(cfg.me);
         cfg.knobs.apply(&mut logic);
         let new_place_key = Box::new(|| eddsa::PrivateKey::generate(&mut rand_core::OsRng)) as _;
+        let mut social = Social::new(logic, new_place_key);
+        social.set_privacy(&cfg.privacy);
         Self {
-            social: Social::new(logic, new_place_key),
+            privacy: KnobsWatch::fixed(cfg.privacy.clone()),
+            social,
             cfg,
             names: Names::new(),
             home: None,
@@ -97,6 +105,13 @@ impl Service {
             stats: PendingStats::new(SUBSYSTEM),
             stats_flush_pending: false,
         }
+    }
+
+    /// Re-reads the privacy knobs whenever `file` (the `-c` file the service was started
+    /// with) changes, so a new level takes effect for the next message without a restart.
+    pub fn watching(mut self, file: Option<PathBuf>) -> Self {
+        self.privacy = KnobsWatch::new(file, self.cfg.privacy.clone());
+        self
     }
 
     /// Opens `DATA_HOME` and returns what it holds; problems are logged, never fatal.
@@ -173,7 +188,7 @@ impl Service {
                         DriverTimer::Logic(at),
                     );
                 }
-                Action::ZoneStore { .. } | Action::GnsLookup { .. } => {
+                Action::ZoneStore { .. } | Action::ZoneLookup { .. } | Action::GnsLookup { .. } => {
                     self.names_action(ctx, action)
                 }
             }
@@ -194,7 +209,7 @@ impl Service {
         match psyc::msg::Reply::decode(msg.bytes()) {
             Ok(reply) => {
                 // The delay of the MSG_PROC relay this message may complete.
-                let policy = self.cfg.privacy.current().response_delay;
+                let policy = self.privacy.current().response_delay;
                 self.social.set_response_delay(policy.sample(&mut OsRng));
                 self.social.handle_psyc(ctx.now(), place, reply);
                 self.run_actions(ctx);
@@ -248,6 +263,7 @@ impl Handler for Service {
                 ));
             }
         };
+        self.social.set_privacy(self.privacy.current());
         self.social
             .handle_client(ctx.now(), client_of(conn), request);
         self.run_actions(ctx);

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 
 use gnunet_service::gns::{LookupId, LookupSession};
 use gnunet_service::identity::{EgoEvent, Monitor};
-use gnunet_service::namestore::{StoreId, StoreSession};
+use gnunet_service::namestore::lookup::TYPE_RECORD_LOOKUP_RESPONSE;
+use gnunet_service::namestore::{LabelLookupId, LabelLookupSession, StoreId, StoreSession};
 use gnunet_service::server::{DisconnectReason, LinkId, Verdict};
 use gnunet_service::wire::RawMessage;
 use tracing::{debug, info, warn};
@@ -35,6 +36,8 @@ pub(super) struct Names {
     namestore_up: bool,
     stores: StoreSession,
     store_ops: HashMap<StoreId, ZoneOpId>,
+    label_lookups: LabelLookupSession,
+    label_ops: HashMap<LabelLookupId, GnsOpId>,
     gns: Option<LinkId>,
     gns_up: bool,
     lookups: LookupSession,
@@ -57,6 +60,8 @@ pub enum NameOp {
     Store(StoreId),
     /// A GNS lookup.
     Lookup(LookupId),
+    /// A NAMESTORE label lookup.
+    Label(LabelLookupId),
 }
 
 impl Service {
@@ -67,7 +72,7 @@ impl Service {
         self.names.gns = Some(ctx.open_link(&self.cfg.gns_socket, "gns"));
     }
 
-    /// Carries out a [`Action::ZoneStore`] or [`Action::GnsLookup`].
+    /// Carries out a [`Action::ZoneStore`], [`Action::ZoneLookup`] or [`Action::GnsLookup`].
     pub(super) fn names_action(&mut self, ctx: &mut Ctx, action: Action) {
         match action {
             Action::ZoneStore {
@@ -81,12 +86,7 @@ impl Service {
                     Ok(req) => {
                         self.names.store_ops.insert(req.id, op);
                         ctx.set_timer(NAME_OP_TIMEOUT, DriverTimer::NameOp(NameOp::Store(req.id)));
-                        if let (Some(link), true) = (self.names.namestore, self.names.namestore_up)
-                        {
-                            if let Err(e) = ctx.link_send(link, req.message) {
-                                debug!(error = %e, "namestore request waits for the reconnect");
-                            }
-                        }
+                        self.send_namestore(ctx, req.message);
                     }
                     Err(e) => {
                         let text = format!("the record cannot be stored: {e}");
@@ -95,6 +95,20 @@ impl Service {
                             op,
                             Err(ZoneError { code: 0, text }),
                         );
+                    }
+                }
+            }
+            Action::ZoneLookup { op, zone, label } => {
+                let zone = gnunet_service::crypto::identity_key::PrivateKey::Ecdsa(zone);
+                match self.names.label_lookups.lookup(&zone, &label) {
+                    Ok(req) => {
+                        self.names.label_ops.insert(req.id, op);
+                        ctx.set_timer(NAME_OP_TIMEOUT, DriverTimer::NameOp(NameOp::Label(req.id)));
+                        self.send_namestore(ctx, req.message);
+                    }
+                    Err(e) => {
+                        let text = format!("`{label}` cannot be looked up: {e}");
+                        self.social.handle_zone_lookup(ctx.now(), op, Err(text));
                     }
                 }
             }
@@ -117,6 +131,16 @@ impl Service {
         }
     }
 
+    /// Writes a NAMESTORE request if the link is up; otherwise its session sends it again
+    /// after the reconnect.
+    fn send_namestore(&mut self, ctx: &mut Ctx, message: Vec<u8>) {
+        if let (Some(link), true) = (self.names.namestore, self.names.namestore_up) {
+            if let Err(e) = ctx.link_send(link, message) {
+                debug!(error = %e, "namestore request waits for the reconnect");
+            }
+        }
+    }
+
     /// A name operation's time is up: if still unanswered, it fails.
     pub(super) fn name_op_timeout(&mut self, ctx: &mut Ctx, op: NameOp) {
         let now = ctx.now();
@@ -131,6 +155,17 @@ impl Service {
                     );
                     self.social
                         .handle_zone_stored(now, op, Err(ZoneError { code: 0, text }));
+                }
+            }
+            NameOp::Label(id) => {
+                if let Some(op) = self.names.label_ops.remove(&id) {
+                    self.names.label_lookups.cancel(id);
+                    warn!(?id, "NAMESTORE did not answer a lookup in time");
+                    let text = format!(
+                        "NAMESTORE did not answer within {} s",
+                        NAME_OP_TIMEOUT.as_secs()
+                    );
+                    self.social.handle_gns_result(now, op, Err(text));
                 }
             }
             NameOp::Lookup(id) => {
@@ -153,7 +188,10 @@ impl Service {
             }
         } else if Some(link) == self.names.namestore {
             self.names.namestore_up = true;
-            let open: Vec<Vec<u8>> = self.names.stores.resend().map(<[u8]>::to_vec).collect();
+            let open: Vec<Vec<u8>> = (self.names.stores.resend())
+                .chain(self.names.label_lookups.resend())
+                .map(<[u8]>::to_vec)
+                .collect();
             for msg in open {
                 let _ = ctx.link_send(link, msg);
             }
@@ -199,6 +237,22 @@ impl Service {
                         }
                     }
                 }
+            }
+        } else if Some(link) == self.names.namestore
+            && msg.msg_type() == TYPE_RECORD_LOOKUP_RESPONSE
+        {
+            match self.names.label_lookups.handle_message(msg.bytes()) {
+                Ok(Some(answer)) => {
+                    if let Some(op) = self.names.label_ops.remove(&answer.id) {
+                        let records = answer
+                            .records
+                            .map(|rs| rs.into_iter().map(|r| (r.record_type, r.data)).collect())
+                            .map_err(|()| "NAMESTORE could not read its database".to_string());
+                        self.social.handle_zone_lookup(now, op, records);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => return Verdict::Drop(format!("bad message from namestore: {e}")),
             }
         } else if Some(link) == self.names.namestore {
             match self.names.stores.handle_message(msg.bytes()) {

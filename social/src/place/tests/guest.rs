@@ -27,6 +27,7 @@ fn by_name(t: &mut T, client: u64, name: &str) -> GnsOpId {
             join_msg: Some(join_msg()),
         }),
     );
+    let a = t.own_zone(a, Ok(vec![]));
     match &a[..] {
         [Action::GnsLookup { op, .. }] => *op,
         other => panic!("{other:?}"),
@@ -195,4 +196,27 @@ fn host_and_guest_of_one_place_are_two_records() {
         if ack.result_code == 1 && d.is_admitted == 1)
     );
     assert!(!a.iter().any(|a| matches!(a, Action::OpenPsyc { .. })));
+}
+
+#[test]
+fn entering_a_place_being_left_waits_for_the_leave() {
+    use crate::msg::PlaceLeave;
+    let mut t = T::new();
+    let place = eddsa::PublicKey([5; 32]);
+    let id = t.admitted(GUEST, place);
+    let a = t.client(GUEST, Request::PlaceLeave(PlaceLeave));
+    assert_eq!(
+        to_psyc(&a, id),
+        vec![psyc::msg::Request::PartRequest(psyc::msg::PartRequest)]
+    );
+    // Another connection enters the same place (origin given) before psyc confirmed the part:
+    // nothing yet, no refusal.
+    let again = GUEST + 1;
+    let a = t.client(again, Request::GuestEnter(guest_enter(place, PEER)));
+    assert!(enter_acks(&a, again).is_empty(), "{a:?}");
+    assert!(!a.contains(&Action::OpenPsyc { place: id }));
+    // Left: the entry goes ahead as a fresh one.
+    let a = t.psyc(id, part_ack());
+    assert!(replies(&a, GUEST).contains(&Reply::PlaceLeaveAck(crate::msg::PlaceLeaveAck)));
+    assert!(a.contains(&Action::OpenPsyc { place: id }), "{a:?}");
 }

@@ -60,9 +60,27 @@ impl T {
             n = n.wrapping_add(1);
             place_key(n)
         });
+        let mut s = Social::new(cfg, keys);
+        // The C behaviour (public records), as test networks run by default.
+        s.set_privacy(&gnunet_service::privacy::Knobs::for_level(
+            gnunet_service::privacy::Level::Convenient,
+        ));
         Self {
-            s: Social::new(cfg, keys),
+            s,
             now: Instant::now(),
+        }
+    }
+
+    /// Answers the NAMESTORE step of an entry by a name in the ego's own zone, if `actions`
+    /// is that step, with `records` of the label; what follows (the GNS lookup, or the
+    /// entry) is returned. Other actions come back as they are.
+    pub fn own_zone(&mut self, actions: Vec<Action>, records: GnsAnswer) -> Vec<Action> {
+        match &actions[..] {
+            [Action::ZoneLookup { op, .. }] => {
+                self.s.handle_zone_lookup(self.now, *op, records);
+                self.drain()
+            }
+            _ => actions,
         }
     }
 

@@ -463,6 +463,7 @@ fn test_social_at_the_logic_level() {
             join_msg: Some(join_msg()),
         }),
     );
+    let a = t.own_zone(a, Ok(vec![]));
     let [Action::GnsLookup { op, query }] = &a[..] else {
         panic!("{a:?}");
     };

@@ -138,3 +138,188 @@ fn name_operations_are_bounded() {
     let a = t.client(C, add_nym(2, ego(2), "y"));
     assert_eq!(results(&a, C)[0].1, -1);
 }
+
+fn with_level(level: gnunet_service::privacy::Level) -> T {
+    let mut t = T::new();
+    t.s.set_privacy(&gnunet_service::privacy::Knobs::for_level(level));
+    t
+}
+
+#[test]
+fn nyms_and_places_are_private_as_the_knobs_say() {
+    use gnunet_service::privacy::Level;
+    for (level, nym, place) in [
+        (Level::Convenient, Flags::NONE, Flags::NONE),
+        (Level::Balanced, Flags::PRIVATE, Flags::NONE),
+        (Level::Strict, Flags::PRIVATE, Flags::PRIVATE),
+    ] {
+        let mut t = with_level(level);
+        let (_, records) = store_op(&t.client(C, add_nym(1, ego(2), "friend")));
+        assert_eq!(records[0].flags, nym, "nym at {level}");
+        let (_, records) = store_op(&t.client(C, add_place(2, PEER)));
+        assert_eq!(records.len(), 1, "not hosted here: no level record");
+        assert_eq!(records[0].flags, place, "place at {level}");
+    }
+}
+
+#[test]
+fn a_place_added_with_a_password_is_private_at_any_level() {
+    let mut t = T::new();
+    let mut req = add_place(1, PEER);
+    if let Request::ZoneAddPlace(p) = &mut req {
+        p.password = b"secret".to_vec();
+    }
+    let (_, records) = store_op(&t.client(C, req));
+    assert_eq!(records[0].flags, Flags::PRIVATE);
+}
+
+#[test]
+fn a_place_hosted_here_is_published_with_the_host_s_level() {
+    use crate::record::{PlaceLevel, TYPE_TXT};
+    use gnunet_service::privacy::Level;
+    let mut t = with_level(Level::Strict);
+    let id = t.hosted(C, 0);
+    t.drain();
+    let mut req = add_place(1, PEER);
+    if let Request::ZoneAddPlace(p) = &mut req {
+        p.place_pub_key = id.place();
+    }
+    let (_, records) = store_op(&t.client(C, req));
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[1].record_type, TYPE_TXT);
+    assert_eq!(records[1].flags, Flags::PRIVATE, "as private as the place");
+    assert_eq!(records[1].expiration_time, records[0].expiration_time);
+    assert_eq!(
+        PlaceLevel::decode(&records[1].data),
+        Some(PlaceLevel(Level::Strict))
+    );
+}
+
+mod by_name {
+    use super::*;
+    use crate::msg::GuestEnterByName;
+    use gnunet_service::crypto::identity_key::PublicKey as ZoneKey;
+    use gnunet_service::gns::LocalOptions;
+
+    fn enter(t: &mut T, name: &str) -> Vec<Action> {
+        t.client(
+            C,
+            Request::GuestEnterByName(GuestEnterByName {
+                ego_pub_key: ego(2),
+                app_id: APP.as_bytes().to_vec(),
+                gns_name: name.as_bytes().to_vec(),
+                password: vec![],
+                join_msg: None,
+            }),
+        )
+    }
+
+    fn place_data() -> Vec<u8> {
+        PlaceData {
+            place_pub_key: eddsa::PublicKey([5; 32]),
+            origin: PEER,
+            relays: vec![],
+        }
+        .encode()
+    }
+
+    #[test]
+    fn a_private_nym_of_the_own_zone_is_read_from_namestore_then_gns_resolves_the_rest() {
+        let mut t = T::new();
+        let a = enter(&mut t, "home.alice.gnu");
+        let [Action::ZoneLookup { op, zone, label }] = &a[..] else {
+            panic!("{a:?}");
+        };
+        assert_eq!((zone, label.as_str()), (&ego_key(2), "alice"));
+        let op = *op;
+        // NAMESTORE has the nym (private: no other peer sees it); its zone is not ours.
+        t.s.handle_zone_lookup(t.now, op, Ok(vec![(record_type::PKEY, ego(7).0.to_vec())]));
+        let a = t.drain();
+        let [Action::GnsLookup { op: op2, query }] = &a[..] else {
+            panic!("{a:?}");
+        };
+        assert_eq!(*op2, op);
+        assert_eq!(
+            (
+                &query.zone,
+                query.name.as_str(),
+                query.record_type,
+                query.options
+            ),
+            (
+                &ZoneKey::Ecdsa(ego(7)),
+                "home",
+                record_type::PLACE,
+                LocalOptions::Default
+            )
+        );
+        t.s.handle_gns_result(t.now, op, Ok(vec![(record_type::PLACE, place_data())]));
+        let id = PlaceId::Guest(eddsa::PublicKey([5; 32]), ego(2));
+        assert!(t.drain().contains(&Action::OpenPsyc { place: id }));
+    }
+
+    #[test]
+    fn a_nym_naming_another_ego_of_this_node_is_read_there_too() {
+        let mut t = T::new();
+        let a = enter(&mut t, "home.host.gnu");
+        let [Action::ZoneLookup { op, .. }] = &a[..] else {
+            panic!("{a:?}");
+        };
+        let op = *op;
+        // `host` names ego 1, whose zone this node holds: its `home` comes from NAMESTORE too
+        // (a private place, which GNS would not find).
+        t.s.handle_zone_lookup(t.now, op, Ok(vec![(record_type::PKEY, ego(1).0.to_vec())]));
+        let a = t.drain();
+        let [Action::ZoneLookup { zone, label, .. }] = &a[..] else {
+            panic!("{a:?}");
+        };
+        assert_eq!((zone, label.as_str()), (&ego_key(1), "home"));
+        t.s.handle_zone_lookup(t.now, op, Ok(vec![(record_type::PLACE, place_data())]));
+        let id = PlaceId::Guest(eddsa::PublicKey([5; 32]), ego(2));
+        assert!(t.drain().contains(&Action::OpenPsyc { place: id }));
+    }
+
+    #[test]
+    fn a_place_of_the_own_zone_is_entered_from_namestore_alone() {
+        let mut t = T::new();
+        let a = enter(&mut t, "home");
+        let a = t.own_zone(a, Ok(vec![(record_type::PLACE, place_data())]));
+        let id = PlaceId::Guest(eddsa::PublicKey([5; 32]), ego(2));
+        assert!(a.contains(&Action::OpenPsyc { place: id }), "{a:?}");
+    }
+
+    #[test]
+    fn without_a_record_in_namestore_gns_gets_the_whole_name() {
+        let mut t = T::new();
+        for answer in [Ok(vec![]), Err("namestore down".to_string())] {
+            let a = enter(&mut t, "home.bob.gnu");
+            let a = t.own_zone(a, answer);
+            let [Action::GnsLookup { op, query }] = &a[..] else {
+                panic!("{a:?}");
+            };
+            assert_eq!(
+                (&query.zone, query.name.as_str(), query.options),
+                (
+                    &ZoneKey::Ecdsa(ego(2)),
+                    "home.bob",
+                    LocalOptions::LocalMaster
+                )
+            );
+            t.s.handle_gns_result(t.now, *op, Ok(vec![]));
+            t.drain();
+        }
+        // A name under a zone key not of this node never asks NAMESTORE; under one of this
+        // node's zones it does.
+        let key = ZoneKey::Ecdsa(ego(7)).to_string();
+        let a = enter(&mut t, &format!("home.{key}"));
+        assert!(matches!(&a[..], [Action::GnsLookup { .. }]), "{a:?}");
+        t.gone(C);
+        let key = ZoneKey::Ecdsa(ego(1)).to_string();
+        let a = enter(&mut t, &format!("home.{key}"));
+        assert!(
+            matches!(&a[..], [Action::ZoneLookup { zone, label, .. }]
+                if *zone == ego_key(1) && label == "home"),
+            "{a:?}"
+        );
+    }
+}
