@@ -14,6 +14,9 @@ fn main() -> ExitCode {
     run_service(
         SECTION,
         "PSYC channels: masters and slaves with ordered messages, state and history.",
-        |env| Ok::<_, ServiceError>(Service::new(ServiceConfig::from_config(&env.config)?)),
+        |env| {
+            let cfg = ServiceConfig::from_config(&env.config)?.watching(env.options.config.clone());
+            Ok::<_, ServiceError>(Service::new(cfg))
+        },
     )
 }

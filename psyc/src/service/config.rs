@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use gnunet_service::config::{required_socket, Config, ServiceSection};
+use gnunet_service::privacy::Knobs;
 
 use super::SECTION;
 use crate::channel::Config as ChannelConfig;
@@ -21,6 +22,10 @@ pub struct ServiceConfig {
     pub psycstore_socket: PathBuf,
     /// The statistics service's socket, if configured.
     pub statistics_socket: Option<PathBuf>,
+    /// The privacy knobs (`[secushare]`) at start-up; the padding scheme is the one psyc uses.
+    pub privacy: Knobs,
+    /// The `-c` file, watched for changes of the privacy knobs (see [`Self::watching`]).
+    pub config_file: Option<PathBuf>,
 }
 
 impl ServiceConfig {
@@ -35,7 +40,8 @@ impl ServiceConfig {
     /// - `MAX_STATE_CHAIN`: stateful messages a late slave fetches to catch up with the
     ///   channel state (default 1,024; 0 turns catch-up off);
     ///
-    /// and the sockets of multicast, psycstore and statistics.
+    /// the privacy knobs of `[secushare]` (the padding scheme, see
+    /// [`crate::channel::pad`]), and the sockets of multicast, psycstore and statistics.
     pub fn from_config(cfg: &Config) -> Result<Self, ServiceError> {
         let own = ServiceSection::new(cfg, SECTION);
         let mut channel = ChannelConfig::default();
@@ -62,7 +68,18 @@ impl ServiceConfig {
             multicast_socket: required_socket(cfg, "multicast")?,
             psycstore_socket: required_socket(cfg, "psycstore")?,
             statistics_socket: cfg.unix_path("statistics"),
+            privacy: Knobs::from_config(cfg)?,
+            config_file: None,
         })
+    }
+
+    /// The same, re-reading the privacy knobs whenever `file` (the `-c` file the config was
+    /// loaded from) changes, so that a new `PRIVACY` or `PADDING` pads the next message.
+    pub fn watching(self, file: Option<PathBuf>) -> Self {
+        Self {
+            config_file: file,
+            ..self
+        }
     }
 }
 

@@ -65,6 +65,9 @@ impl Assignments {
     /// Feeds the payload of the next fragment; `assign(name, value)` is called for every
     /// completed `=` modifier, in order.
     pub fn feed(&mut self, payload: &[u8], assign: &mut dyn FnMut(&[u8], &[u8])) {
+        // A trailing padding part (between psyc services of this implementation, see
+        // `psyc_format::padding`) is no part of the message.
+        let payload = psyc_format::padding::strip(payload).unwrap_or(payload);
         for part in Parts::new(payload) {
             let Ok(part) = part else {
                 self.reset();
