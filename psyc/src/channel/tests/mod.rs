@@ -2,6 +2,7 @@
 
 mod catchup;
 mod generation;
+mod padding;
 mod query;
 mod receive;
 mod reconnect;
