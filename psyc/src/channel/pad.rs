@@ -4,8 +4,8 @@
 //! Every message the logic forms for the channel is padded so that the multicast message
 //! that carries it between peers — MESSAGE fragment, REQUEST fragment, JOIN_REQUEST with the
 //! join message, JOIN_DECISION with the join response, each with multicast's headers and
-//! signature — has the size of a class of the [`Padding`] scheme, at most multicast's
-//! largest message ([`MAX_WIRE`]). The padding is one padding part at the end of the parts
+//! signature — has the size of a class of the [`Padding`] scheme, at most the largest
+//! message CADET carries ([`MAX_WIRE`]). The padding is one padding part at the end of the parts
 //! (wire form: [`crate::format::padding`]). The scheme is an input: the driver sets the
 //! current one ([`Channels::set_padding`](super::Channels::set_padding)) before it hands the
 //! logic anything, so a changed configuration pads the next message.
@@ -23,17 +23,17 @@
 //! On receipt, [`unpadded`] removes the padding before the part check and before anything
 //! reaches a client; the fragment goes to psycstore as received (signed, padded).
 
+use gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE;
 use gnunet_service::privacy::Padding;
-use multicast::msg::{
-    Decision, JoinDecision, ADMITTED, FRAGMENT_MAX_SIZE, JOIN_REQUEST_HEADER_SIZE,
-};
+use multicast::msg::{Decision, JoinDecision, ADMITTED, JOIN_REQUEST_HEADER_SIZE};
 use tracing::debug;
 
 use crate::format::container::TYPE_CONTAINER;
 use crate::format::padding::{self, MIN_PADDING};
 
-/// The largest multicast message, the top of every padding scheme.
-pub const MAX_WIRE: usize = FRAGMENT_MAX_SIZE;
+/// The top of every padding scheme: the largest message a CADET channel carries between
+/// peers (a multicast fragment may be larger, 63 KiB, but then cannot leave the peer).
+pub const MAX_WIRE: usize = MAX_CADET_MESSAGE_SIZE;
 
 /// Size of multicast's admission point after an admitting decision between our peers.
 const ADMISSION_MARK: usize = 8;
