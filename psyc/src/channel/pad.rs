@@ -20,7 +20,7 @@
 //!   padded when it was sent, and multicast sends it as the plain MESSAGE it was (from the
 //!   origin's psycstore or from a relay's cache).
 //!
-//! On receipt, [`unpadded`] removes the padding before the part check and before anything
+//! On receipt, `unpadded` (over [`crate::format::padding::strip`]) removes the padding before the part check and before anything
 //! reaches a client; the fragment goes to psycstore as received (signed, padded).
 
 use gnunet_service::cadet::MAX_CADET_MESSAGE_SIZE;

@@ -14,7 +14,10 @@
 //! - relies on the runtime's bounded per-client queues (a client that stops reading is
 //!   dropped when its queue passes the hard limit), and the logic bounds every per-channel
 //!   queue;
-//! - carries out timers, and sends statistics to the statistics service, coalesced.
+//! - carries out timers, and sends statistics to the statistics service, coalesced;
+//! - hands the logic the current padding scheme before each input
+//!   ([`Channels::set_padding`]) from a [`KnobsWatch`] on the `-c` file, so a changed
+//!   `[secushare] PRIVACY` or `PADDING` pads the next message without a restart.
 
 mod config;
 

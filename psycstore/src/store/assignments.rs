@@ -183,6 +183,20 @@ mod tests {
     }
 
     #[test]
+    fn trailing_padding_does_not_break_a_value_continued_in_the_next_fragment() {
+        let pad = |mut f: Vec<u8>| {
+            assert!(psyc_format::padding::append(&mut f, 100));
+            f
+        };
+        let first = pad([method("_m"), modifier(b'=', "_long", b"ab", 4)].concat());
+        let second = pad([simple(TYPE_MOD_CONT, b"cd"), end()].concat());
+        assert_eq!(
+            run(&[first, second]),
+            vec![(b"_long".to_vec(), b"abcd".to_vec())]
+        );
+    }
+
+    #[test]
     fn whole_assignments_are_reported_in_order() {
         let msg = [
             method("_converse"),
