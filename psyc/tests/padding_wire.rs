@@ -21,7 +21,6 @@
 
 #[path = "padding_wire/capture.rs"]
 mod capture;
-#[allow(dead_code)]
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
