@@ -160,6 +160,30 @@ mod tests {
         p
     }
 
+    /// Oracle: the installed GNUnet 0.19 header defines no message type 690 (it has a
+    /// `/* 690 */` gap between 689 and 691), so the padding part collides with nothing.
+    #[test]
+    fn type_690_is_unused_in_the_installed_gnunet_headers() {
+        let Ok(header) = std::fs::read_to_string("/usr/include/gnunet/gnunet_protocols.h") else {
+            eprintln!("SKIPPED: no /usr/include/gnunet/gnunet_protocols.h");
+            return;
+        };
+        let defines = |n: u16| {
+            header.lines().any(|l| {
+                let mut w = l.split_whitespace();
+                w.next() == Some("#define")
+                    && w.next()
+                        .is_some_and(|name| name.starts_with("GNUNET_MESSAGE_TYPE_"))
+                    && w.next() == Some(n.to_string().as_str())
+            })
+        };
+        assert!(
+            defines(689) && defines(691),
+            "the header is the one expected"
+        );
+        assert!(!defines(TYPE_PADDING));
+    }
+
     #[test]
     fn padding_part_layout() {
         let mut out = Vec::new();
