@@ -1,6 +1,8 @@
 //! A loopback sniffer, as an outside observer of the link between two peers sees it: a raw
 //! `AF_PACKET` socket on `lo` (needs `CAP_NET_RAW`), each TCP segment of the peers' transport
-//! connections reduced to its payload length.
+//! connections with its payload, and the GNUnet messages an observer reads off each TCP
+//! stream (their 4-byte headers travel in clear: the transport frames CORE's encrypted
+//! messages, whose header is not encrypted).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,13 +24,71 @@ const ETHERTYPE_IPV4: u16 = 0x0800;
 const IPPROTO_TCP: u8 = 6;
 
 /// One TCP segment with payload between the watched ports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     /// Source and destination port.
     pub src: u16,
     pub dst: u16,
     /// TCP payload bytes.
     pub len: usize,
+    /// The payload.
+    pub payload: Vec<u8>,
+}
+
+/// One GNUnet message read off a TCP stream: its size, and the index (in capture order) of
+/// the segment that carried its last byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamMessage {
+    pub size: usize,
+    pub done_at: usize,
+}
+
+/// Whether `payload` is a whole number of GNUnet messages (a place to start reading).
+fn whole_messages(payload: &[u8]) -> bool {
+    let mut at = 0;
+    while at < payload.len() {
+        let Some(h) = payload.get(at..at + 2) else {
+            return false;
+        };
+        let size = usize::from(u16::from_be_bytes([h[0], h[1]]));
+        if size < 4 {
+            return false;
+        }
+        at += size;
+    }
+    at == payload.len()
+}
+
+/// The GNUnet messages of every TCP stream in `segments` (one stream per direction of a
+/// connection), each flow read from its first segment that starts and ends on message
+/// boundaries. `Err` if a stream stops making sense (a size below 4).
+pub fn stream_messages(segments: &[Segment]) -> Result<Vec<StreamMessage>, String> {
+    use std::collections::BTreeMap;
+    // Per flow: the bytes of the message being read.
+    let mut flows: BTreeMap<(u16, u16), Vec<u8>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, s) in segments.iter().enumerate() {
+        let flow = (s.src, s.dst);
+        let buf = match flows.get_mut(&flow) {
+            Some(buf) => buf,
+            None if whole_messages(&s.payload) => flows.entry(flow).or_default(),
+            None => continue,
+        };
+        buf.extend_from_slice(&s.payload);
+        loop {
+            let Some(h) = buf.get(..2) else { break };
+            let size = usize::from(u16::from_be_bytes([h[0], h[1]]));
+            if size < 4 {
+                return Err(format!("flow {flow:?}: message size {size} at segment {i}"));
+            }
+            if buf.len() < size {
+                break;
+            }
+            buf.drain(..size);
+            out.push(StreamMessage { size, done_at: i });
+        }
+    }
+    Ok(out)
 }
 
 /// A running capture of the TCP segments with payload to or from `ports`.
@@ -119,7 +179,13 @@ fn parse(frame: &[u8]) -> Option<Segment> {
     let dst = u16::from_be_bytes([*tcp.get(2)?, *tcp.get(3)?]);
     let data_offset = usize::from(tcp.get(12)? >> 4) * 4;
     let len = total.checked_sub(ihl + data_offset)?;
-    (len > 0).then_some(Segment { src, dst, len })
+    let payload = tcp.get(data_offset..data_offset + len)?.to_vec();
+    (len > 0).then_some(Segment {
+        src,
+        dst,
+        len,
+        payload,
+    })
 }
 
 #[test]
@@ -142,9 +208,39 @@ fn parses_a_loopback_tcp_frame() {
         Some(Segment {
             src: 2086,
             dst: 40000,
-            len: 7
+            len: 7,
+            payload: vec![1; 7],
         })
     );
     f[23] = 17; // UDP
     assert_eq!(parse(&f), None);
+}
+
+#[test]
+fn streams_are_read_as_messages_across_segments() {
+    let seg = |src, payload: Vec<u8>| Segment {
+        src,
+        dst: 1,
+        len: payload.len(),
+        payload,
+    };
+    let msg = |size: u16| {
+        let mut m = size.to_be_bytes().to_vec();
+        m.resize(usize::from(size), 0);
+        m
+    };
+    let big = msg(3000);
+    let segments = vec![
+        seg(7, big[100..].to_vec()), // mid-message: skipped until a boundary
+        seg(7, [msg(8), msg(12)].concat()),
+        seg(9, msg(20)),
+        seg(7, big[..1000].to_vec()),
+        seg(7, [&big[1000..], &msg(5)[..]].concat()),
+    ];
+    let got: Vec<(usize, usize)> = stream_messages(&segments)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.size, m.done_at))
+        .collect();
+    assert_eq!(got, vec![(8, 1), (12, 1), (20, 2), (3000, 4), (5, 4)]);
 }
