@@ -128,6 +128,19 @@ mod tests {
         ] {
             assert!(ServiceConfig::from_config(&config(bad)).is_err(), "{bad}");
         }
+        // The privacy knobs: balanced (Padmé) by default, the level or PADDING on top.
+        assert_eq!(c.privacy.padding, gnunet_service::privacy::Padding::Padme);
+        let mut strict = config("");
+        strict
+            .parse_str("[secushare]\nPRIVACY = strict\nPADDING = none\n", "s.conf")
+            .unwrap();
+        let c = ServiceConfig::from_config(&strict).unwrap();
+        assert_eq!(c.privacy.level, gnunet_service::privacy::Level::Strict);
+        assert!(c.privacy.padding.is_none());
+        let mut bad = config("");
+        bad.parse_str("[secushare]\nPADDING = lots\n", "b.conf")
+            .unwrap();
+        assert!(ServiceConfig::from_config(&bad).is_err());
         let mut no_store = Config::with_install_paths();
         no_store
             .parse_str("[multicast]\nUNIXPATH = /tmp/m.sock\n", "t.conf")

@@ -75,8 +75,7 @@ pub fn stream_messages(segments: &[Segment]) -> Result<Vec<StreamMessage>, Strin
             None => continue,
         };
         buf.extend_from_slice(&s.payload);
-        loop {
-            let Some(h) = buf.get(..2) else { break };
+        while let Some(h) = buf.get(..2) {
             let size = usize::from(u16::from_be_bytes([h[0], h[1]]));
             if size < 4 {
                 return Err(format!("flow {flow:?}: message size {size} at segment {i}"));
