@@ -16,6 +16,7 @@
 //! - [`receive`]: the validating receiver (streaming, zero-copy) and the message assembler.
 //! - [`message`]: a complete message held in memory, and rendering it into one container.
 //! - [`transmit`]: the sans-IO transmitter that segments a message into containers.
+//! - [`padding`]: the padding part (690) that hides message sizes between our psyc services.
 //! - [`slicer`]: dispatch of incoming parts to handlers registered by name family.
 
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod container;
 pub mod env;
 pub mod message;
 pub mod names;
+pub mod padding;
 pub mod parts;
 pub mod receive;
 pub mod slicer;

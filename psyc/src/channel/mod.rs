@@ -80,6 +80,7 @@ mod action;
 pub mod catchup;
 mod delay;
 mod fetch;
+pub mod pad;
 mod query;
 pub mod receive;
 mod record;
@@ -90,6 +91,7 @@ pub mod transmit;
 use std::collections::HashMap;
 use std::time::Instant;
 
+use gnunet_service::privacy::Padding;
 use multicast::client::Event;
 use psycstore::msg::Reply as StoreReply;
 use tracing::debug;
@@ -114,6 +116,8 @@ pub struct Channels {
     out: Outbox,
     /// Automatic answers held for their privacy delay.
     answers: delay::HeldAnswers,
+    /// The padding scheme of what the records send next (see [`pad`]).
+    padding: Padding,
 }
 
 impl Channels {
@@ -126,6 +130,16 @@ impl Channels {
             clients: HashMap::new(),
             out: Outbox::default(),
             answers: delay::HeldAnswers::default(),
+            padding: Padding::None,
+        }
+    }
+
+    /// The padding scheme for the messages formed from now on (see [`pad`]); none until set.
+    /// The driver sets the current one before each `handle_*` call, so a changed
+    /// configuration pads the next message.
+    pub fn set_padding(&mut self, padding: &Padding) {
+        if self.padding != *padding {
+            self.padding = padding.clone();
         }
     }
 
@@ -157,6 +171,7 @@ impl Channels {
                 out: &mut self.out,
                 ops: &mut self.ops,
                 cfg: &self.cfg,
+                padding: &self.padding,
             },
         ))
     }
@@ -301,7 +316,7 @@ impl Channels {
             return;
         }
         record.mc_up = true;
-        let start = record.multicast_start();
+        let start = record.multicast_start(ctx.padding);
         ctx.out.multicast(key, start);
         record.transmit_resume(&mut ctx);
         record.receive_resume(now, &mut ctx);

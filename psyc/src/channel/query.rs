@@ -326,7 +326,10 @@ pub(super) fn message_get(
 
 /// A HISTORY_RESULT for client operation `client_op`: `fragment` as a PSYC_MESSAGE with
 /// psycstore `flags` and the HISTORIC flag.
-pub(super) fn history_result(client_op: u64, flags: u32, fragment: Fragment) -> Reply {
+pub(super) fn history_result(client_op: u64, flags: u32, mut fragment: Fragment) -> Reply {
+    // Stored fragments keep their padding; clients never see it (a malformed one was never
+    // stored: receivers check it first).
+    super::pad::strip_in_place(&mut fragment.payload);
     historic(
         client_op,
         flags,

@@ -260,7 +260,7 @@ fn delivery(flags: u32, message_id: u64, offset: u64, key: [u8; 32], parts: Vec<
 /// The check every received fragment (message or request) passes: parts well formed, and a
 /// METHOD first exactly in the first fragment of a message (offset 0).
 fn check_fragment(payload: &[u8], offset: u64, id: u64) -> Option<PartsSummary> {
-    let Ok(summary) = check_parts(payload) else {
+    let Ok(summary) = check_parts(super::pad::unpadded(payload)?) else {
         debug!(id, "dropping a fragment with invalid parts");
         return None;
     };
@@ -317,6 +317,8 @@ impl Record {
                 m.state_delta = Some(method.state_delta);
             }
         }
+        // psycstore keeps the fragment as signed, padding and all; so does the receive
+        // buffer (offsets count whole fragments). Clients get the parts without it.
         fetch::store_fragment(self, f.clone(), fetch::store_flags(&f), ctx);
         let Some(m) = self.rx.messages.get_mut(&f.message_id) else {
             return;
@@ -340,8 +342,9 @@ impl Record {
 
     /// A multicast REQUEST fragment from a slave (master records only): checked, then straight
     /// to the clients, unordered and unstored (gap P5 stays, see the module docs).
-    pub(super) fn receive_request(&mut self, q: multicast::msg::Request, ctx: &mut Ctx<'_>) {
+    pub(super) fn receive_request(&mut self, mut q: multicast::msg::Request, ctx: &mut Ctx<'_>) {
         if !self.is_master()
+            || !super::pad::strip_in_place(&mut q.payload)
             || check_fragment(&q.payload, q.fragment_offset, q.request_id).is_none()
         {
             return;
@@ -429,7 +432,9 @@ impl Record {
                 if let Some(h) = m.fragments.remove(&offset) {
                     self.rx.held_bytes = self.rx.held_bytes.saturating_sub(h.size());
                     self.rx.group_generation = h.fragment.group_generation;
-                    let reply = delivery(0, next, offset, [0; 32], h.fragment.payload);
+                    let mut parts = h.fragment.payload;
+                    super::pad::strip_in_place(&mut parts);
+                    let reply = delivery(0, next, offset, [0; 32], parts);
                     ctx.out.send_all(&self.clients, &reply);
                 }
             }

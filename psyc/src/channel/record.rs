@@ -218,6 +218,8 @@ pub(super) struct Ctx<'a> {
     pub(super) out: &'a mut Outbox,
     pub(super) ops: &'a mut Ops,
     pub(super) cfg: &'a Config,
+    /// The padding scheme of messages formed now.
+    pub(super) padding: &'a gnunet_service::privacy::Padding,
 }
 
 /// The master's side of a record.

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use gnunet_service::privacy::Padding;
 use multicast::msg::{Any, Decision, JoinDecision as McastDecision, MemberJoin, OriginStart};
 use psycstore::msg::{
     CountersGet, CountersResult, MembershipTest, Request as StoreRequest, RequestHead,
@@ -238,9 +239,7 @@ impl Channels {
             return;
         };
         if r.result_code == psycstore::msg::status::NO {
-            let join_msg = j
-                .join_msg
-                .clone()
+            let join_msg = super::pad::unpadded_container(j.join_msg.clone())
                 .filter(|msg| matches!(msg.as_slice(), [_, _, hi, lo, ..] if u16::from_be_bytes([*hi, *lo]) == TYPE_CONTAINER));
             let request = Reply::JoinRequest(JoinRequest {
                 slave_pub_key: j.member_pub_key,
@@ -252,7 +251,8 @@ impl Channels {
         } else {
             // Decided by membership, without a client: after the response delay.
             let is_admitted = i32::try_from(r.result_code).unwrap_or(status::SYSERR);
-            self.answer_later(now, key, decide(&j, is_admitted, None));
+            let padding = self.padding.clone();
+            self.answer_later(now, key, decide(&j, is_admitted, None, &padding));
         }
     }
 
@@ -271,7 +271,7 @@ impl Channels {
         match m.pending_joins.remove(&d.slave_pub_key) {
             Some(j) => self
                 .out
-                .multicast(key, decide(&j, d.is_admitted, d.response)),
+                .multicast(key, decide(&j, d.is_admitted, d.response, &self.padding)),
             None => debug!("JOIN_DECISION for an unknown slave ignored"),
         }
         Ok(())
@@ -294,7 +294,7 @@ impl Channels {
             SlaveNet::Idle | SlaveNet::Leaving => return,
         }
         let decision = JoinDecision {
-            response: d.decision.response,
+            response: super::pad::unpadded_container(d.decision.response),
             ..JoinDecision::new(d.decision.is_admitted, zero_slave_key())
         };
         s.decision = Some(decision.clone());
@@ -369,7 +369,7 @@ impl Record {
     /// What opens the record's multicast connection: ORIGIN_START after the highest fragment
     /// id of the channel seen, or MEMBER_JOIN with the latest join's origin, relays and
     /// join message.
-    pub(super) fn multicast_start(&self) -> Any {
+    pub(super) fn multicast_start(&self, padding: &Padding) -> Any {
         match &self.role {
             Role::Master(m) => Any::OriginStart(OriginStart {
                 group_key: m.channel_key.clone(),
@@ -380,7 +380,7 @@ impl Record {
                 member_key: s.slave_key.clone(),
                 origin: s.origin,
                 relays: s.relays.clone(),
-                join_msg: s.join_msg.clone(),
+                join_msg: super::pad::pad_join_message(padding, s.join_msg.clone()),
             }),
         }
     }
@@ -412,9 +412,14 @@ fn start_ack(record: &Record, result_code: i32) -> Reply {
     }
 }
 
-/// The multicast JOIN_DECISION for `j`: no relays (as in C), optional response.
-fn decide(j: &multicast::msg::JoinRequest, is_admitted: i32, response: Option<Vec<u8>>) -> Any {
-    Any::JoinDecision(McastDecision {
+/// The multicast JOIN_DECISION for `j`: no relays (as in C), optional response, padded.
+fn decide(
+    j: &multicast::msg::JoinRequest,
+    is_admitted: i32,
+    response: Option<Vec<u8>>,
+    padding: &Padding,
+) -> Any {
+    let mut d = McastDecision {
         peer: j.peer,
         member_pub_key: j.member_pub_key,
         decision: Decision {
@@ -423,7 +428,9 @@ fn decide(j: &multicast::msg::JoinRequest, is_admitted: i32, response: Option<Ve
             response,
         },
         admitted_after: None,
-    })
+    };
+    super::pad::pad_decision(padding, &mut d);
+    Any::JoinDecision(d)
 }
 
 fn zero_slave_key() -> gnunet_service::crypto::ecdsa::PublicKey {

@@ -26,6 +26,8 @@
 //!   while the window keeps the channel busy between its round trips. The C service
 //!   acknowledged when multicast pulled the fragment, with no bound; C clients see only the
 //!   timing change.
+//! - **Fragments are padded** to a size class of the `[secushare] PADDING` scheme (see
+//!   [`pad`](super::pad)); the fragment offsets count the padded fragments.
 //! - **Every queued message is sent** regardless of how the previous one completed (gap P23).
 //! - **The group generation advances** (gap P16): a master message whose METHOD carries the
 //!   flag INC_GROUP_GEN (8, `GNUNET_PSYC_MASTER_TRANSMIT_INC_GROUP_GEN`; the C library puts
@@ -204,27 +206,26 @@ impl Record {
                 }
             }
         };
+        let header = match &self.role {
+            Role::Master(_) => FRAGMENT_HEADER_SIZE,
+            Role::Slave(_) => REQUEST_HEADER_SIZE,
+        };
+        super::pad::pad_parts(ctx.padding, header, &mut entry.parts);
         let size = entry.parts.len() as u64;
-        let (msg, header) = match &self.role {
-            Role::Master(_) => (
-                Any::Fragment(Fragment::unsigned(
-                    current.id,
-                    current.offset,
-                    current.generation,
-                    0,
-                    entry.parts,
-                )),
-                FRAGMENT_HEADER_SIZE,
-            ),
-            Role::Slave(_) => (
-                Any::Request(Request::unsigned(
-                    current.id,
-                    current.offset,
-                    0,
-                    entry.parts,
-                )),
-                REQUEST_HEADER_SIZE,
-            ),
+        let msg = match &self.role {
+            Role::Master(_) => Any::Fragment(Fragment::unsigned(
+                current.id,
+                current.offset,
+                current.generation,
+                0,
+                entry.parts,
+            )),
+            Role::Slave(_) => Any::Request(Request::unsigned(
+                current.id,
+                current.offset,
+                0,
+                entry.parts,
+            )),
         };
         current.offset += header as u64 + size;
         self.tx.current = (!entry.ends).then_some(current);

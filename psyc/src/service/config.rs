@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use gnunet_service::config::{required_socket, Config, ServiceSection};
-use gnunet_service::privacy::{Knobs, KnobsWatch};
+use gnunet_service::privacy::Knobs;
 
 use super::SECTION;
 use crate::channel::Config as ChannelConfig;
@@ -22,9 +22,10 @@ pub struct ServiceConfig {
     pub psycstore_socket: PathBuf,
     /// The statistics service's socket, if configured.
     pub statistics_socket: Option<PathBuf>,
-    /// The privacy knobs (`[secushare]`); fixed unless [`ServiceConfig::watching`] names the
-    /// file to follow.
-    pub knobs: KnobsWatch,
+    /// The privacy knobs (`[secushare]`) at start-up; the padding scheme is the one psyc uses.
+    pub privacy: Knobs,
+    /// The `-c` file, watched for changes of the privacy knobs (see [`Self::watching`]).
+    pub config_file: Option<PathBuf>,
 }
 
 impl ServiceConfig {
@@ -39,7 +40,8 @@ impl ServiceConfig {
     /// - `MAX_STATE_CHAIN`: stateful messages a late slave fetches to catch up with the
     ///   channel state (default 1,024; 0 turns catch-up off);
     ///
-    /// and the sockets of multicast, psycstore and statistics.
+    /// the privacy knobs of `[secushare]` (the padding scheme, see
+    /// [`crate::channel::pad`]), and the sockets of multicast, psycstore and statistics.
     pub fn from_config(cfg: &Config) -> Result<Self, ServiceError> {
         let own = ServiceSection::new(cfg, SECTION);
         let mut channel = ChannelConfig::default();
@@ -66,16 +68,18 @@ impl ServiceConfig {
             multicast_socket: required_socket(cfg, "multicast")?,
             psycstore_socket: required_socket(cfg, "psycstore")?,
             statistics_socket: cfg.unix_path("statistics"),
-            knobs: KnobsWatch::fixed(Knobs::from_config(cfg)?),
+            privacy: Knobs::from_config(cfg)?,
+            config_file: None,
         })
     }
 
-    /// Re-reads the privacy knobs when `file` (the service's `-c` file) changes, so a new
-    /// level applies to the next message without a restart.
-    pub fn watching(mut self, file: Option<PathBuf>) -> Self {
-        let knobs = self.knobs.current().clone();
-        self.knobs = KnobsWatch::new(file, knobs);
-        self
+    /// The same, re-reading the privacy knobs whenever `file` (the `-c` file the config was
+    /// loaded from) changes, so that a new `PRIVACY` or `PADDING` pads the next message.
+    pub fn watching(self, file: Option<PathBuf>) -> Self {
+        Self {
+            config_file: file,
+            ..self
+        }
     }
 }
 
@@ -124,6 +128,19 @@ mod tests {
         ] {
             assert!(ServiceConfig::from_config(&config(bad)).is_err(), "{bad}");
         }
+        // The privacy knobs: balanced (Padmé) by default, the level or PADDING on top.
+        assert_eq!(c.privacy.padding, gnunet_service::privacy::Padding::Padme);
+        let mut strict = config("");
+        strict
+            .parse_str("[secushare]\nPRIVACY = strict\nPADDING = none\n", "s.conf")
+            .unwrap();
+        let c = ServiceConfig::from_config(&strict).unwrap();
+        assert_eq!(c.privacy.level, gnunet_service::privacy::Level::Strict);
+        assert!(c.privacy.padding.is_none());
+        let mut bad = config("");
+        bad.parse_str("[secushare]\nPADDING = lots\n", "b.conf")
+            .unwrap();
+        assert!(ServiceConfig::from_config(&bad).is_err());
         let mut no_store = Config::with_install_paths();
         no_store
             .parse_str("[multicast]\nUNIXPATH = /tmp/m.sock\n", "t.conf")

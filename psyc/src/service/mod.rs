@@ -14,12 +14,16 @@
 //! - relies on the runtime's bounded per-client queues (a client that stops reading is
 //!   dropped when its queue passes the hard limit), and the logic bounds every per-channel
 //!   queue;
-//! - carries out timers, and sends statistics to the statistics service, coalesced.
+//! - carries out timers, and sends statistics to the statistics service, coalesced;
+//! - hands the logic the current padding scheme before each input
+//!   ([`Channels::set_padding`]) from a [`KnobsWatch`] on the `-c` file, so a changed
+//!   `[secushare] PRIVACY` or `PADDING` pads the next message without a restart.
 
 mod config;
 
 use std::time::Duration;
 
+use gnunet_service::privacy::KnobsWatch;
 use gnunet_service::server::{
     self, ConnId, DisconnectReason, Handler, KeyedLinks, LinkId, Verdict,
 };
@@ -81,6 +85,8 @@ pub struct Service {
     multicast: KeyedLinks<RecordKey>,
     stats: PendingStats,
     stats_flush_pending: bool,
+    /// The privacy knobs, re-read when the config file changes.
+    privacy: KnobsWatch,
 }
 
 impl Service {
@@ -94,6 +100,7 @@ impl Service {
         );
         Self {
             channels: Channels::new(cfg.channel.clone()),
+            privacy: KnobsWatch::new(cfg.config_file.clone(), cfg.privacy.clone()),
             cfg,
             store: None,
             store_up: false,
@@ -102,6 +109,12 @@ impl Service {
             stats: PendingStats::new(SUBSYSTEM),
             stats_flush_pending: false,
         }
+    }
+
+    /// Hands the logic the padding scheme of the knobs now (one `stat` of the config file),
+    /// so that a changed `[secushare]` level or `PADDING` pads the next message.
+    fn refresh_padding(&mut self) {
+        self.channels.set_padding(&self.privacy.current().padding);
     }
 
     fn ensure_links(&mut self, ctx: &mut Ctx) {
@@ -177,7 +190,8 @@ impl Service {
             Ok(reply) => {
                 // The delay of the automatic answers this reply may complete (replays, joins
                 // decided by membership), from the current knobs.
-                let policy = self.cfg.knobs.current().response_delay;
+                self.refresh_padding();
+                let policy = self.privacy.current().response_delay;
                 self.channels.set_response_delay(policy.sample(&mut OsRng));
                 self.channels.handle_store(ctx.now(), reply);
                 self.run_actions(ctx);
@@ -195,6 +209,7 @@ impl Service {
     fn multicast_message(&mut self, ctx: &mut Ctx, record: RecordKey, msg: RawMessage) -> Verdict {
         match Event::decode(msg.bytes()) {
             Ok(event) => {
+                self.refresh_padding();
                 self.channels.handle_multicast(ctx.now(), record, event);
                 self.run_actions(ctx);
                 Verdict::Continue
@@ -241,12 +256,14 @@ impl Handler for Service {
         if matches!(request, Request::Message(_)) {
             self.stats.add(STAT_CONTAINERS_SENT, 1);
         }
+        self.refresh_padding();
         self.channels.handle_client(ctx.now(), client, request);
         self.run_actions(ctx);
         Verdict::Continue
     }
 
     fn disconnected(&mut self, ctx: &mut Ctx, conn: ConnId, _reason: &DisconnectReason) {
+        self.refresh_padding();
         self.channels.handle_client_gone(ctx.now(), client_of(conn));
         self.run_actions(ctx);
     }
@@ -258,6 +275,7 @@ impl Handler for Service {
                 self.flush_stats(ctx);
             }
             DriverTimer::Logic(t) => {
+                self.refresh_padding();
                 self.channels.handle_timeout(ctx.now(), t);
                 self.run_actions(ctx);
             }
@@ -271,9 +289,11 @@ impl Handler for Service {
             debug!("connected to psycstore");
             self.store_up = true;
             self.stats.add(STAT_STORE_CONNECTS, 1);
+            self.refresh_padding();
             self.channels.handle_store_up(ctx.now());
             self.run_actions(ctx);
         } else if let Some(record) = self.multicast.came_up(link) {
+            self.refresh_padding();
             self.channels.handle_multicast_up(ctx.now(), record);
             self.run_actions(ctx);
         }

@@ -65,6 +65,9 @@ impl Assignments {
     /// Feeds the payload of the next fragment; `assign(name, value)` is called for every
     /// completed `=` modifier, in order.
     pub fn feed(&mut self, payload: &[u8], assign: &mut dyn FnMut(&[u8], &[u8])) {
+        // A trailing padding part (between psyc services of this implementation, see
+        // `psyc_format::padding`) is no part of the message.
+        let payload = psyc_format::padding::strip(payload).unwrap_or(payload);
         for part in Parts::new(payload) {
             let Ok(part) = part else {
                 self.reset();
@@ -177,6 +180,20 @@ mod tests {
             walker.feed(f, &mut |n, v| out.push((n.to_vec(), v.to_vec())));
         }
         out
+    }
+
+    #[test]
+    fn trailing_padding_does_not_break_a_value_continued_in_the_next_fragment() {
+        let pad = |mut f: Vec<u8>| {
+            assert!(psyc_format::padding::append(&mut f, 100));
+            f
+        };
+        let first = pad([method("_m"), modifier(b'=', "_long", b"ab", 4)].concat());
+        let second = pad([simple(TYPE_MOD_CONT, b"cd"), end()].concat());
+        assert_eq!(
+            run(&[first, second]),
+            vec![(b"_long".to_vec(), b"abcd".to_vec())]
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub(super) struct Look {
 
 /// Looks at a fragment's parts; `None` if they are malformed.
 pub(super) fn look(f: &Fragment, prefix: &[u8]) -> Option<Look> {
-    let summary = check_parts(&f.payload).ok()?;
+    let summary = check_parts(super::super::pad::unpadded(&f.payload)?).ok()?;
     let method = match Part::parse(&f.payload) {
         Ok((Part::Method(m), _)) => Some(m),
         _ => None,

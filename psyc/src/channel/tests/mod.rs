@@ -3,6 +3,7 @@
 mod catchup;
 mod delays;
 mod generation;
+mod padding;
 mod query;
 mod receive;
 mod reconnect;
