@@ -118,6 +118,9 @@ pub struct Channels {
     answers: delay::HeldAnswers,
     /// The padding scheme of what the records send next (see [`pad`]).
     padding: Padding,
+    /// Whether a master's multicast signs its fragments deniably, appending an epoch
+    /// certificate ([`multicast::epoch`]): the padding leaves room for it.
+    deniable: bool,
 }
 
 impl Channels {
@@ -131,6 +134,7 @@ impl Channels {
             out: Outbox::default(),
             answers: delay::HeldAnswers::default(),
             padding: Padding::None,
+            deniable: false,
         }
     }
 
@@ -141,6 +145,14 @@ impl Channels {
         if self.padding != *padding {
             self.padding = padding.clone();
         }
+    }
+
+    /// Whether the multicast service below signs fragments deniably (`[secushare]
+    /// DENIABLE`, the same knob it reads): a master's fragments are then padded so that they
+    /// reach their class with the epoch certificate multicast appends, and announcements stay
+    /// as large as every other kind of message.
+    pub fn set_deniable(&mut self, deniable: bool) {
+        self.deniable = deniable;
     }
 
     /// The next action to carry out, if any.
@@ -172,6 +184,7 @@ impl Channels {
                 ops: &mut self.ops,
                 cfg: &self.cfg,
                 padding: &self.padding,
+                deniable: self.deniable,
             },
         ))
     }

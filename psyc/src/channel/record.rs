@@ -220,6 +220,8 @@ pub(super) struct Ctx<'a> {
     pub(super) cfg: &'a Config,
     /// The padding scheme of messages formed now.
     pub(super) padding: &'a gnunet_service::privacy::Padding,
+    /// Fragments get multicast's epoch certificate (see `Channels::set_deniable`).
+    pub(super) deniable: bool,
 }
 
 /// The master's side of a record.

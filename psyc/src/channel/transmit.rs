@@ -207,6 +207,9 @@ impl Record {
             }
         };
         let header = match &self.role {
+            Role::Master(_) if ctx.deniable => {
+                FRAGMENT_HEADER_SIZE + multicast::epoch::TRAILER_SIZE
+            }
             Role::Master(_) => FRAGMENT_HEADER_SIZE,
             Role::Slave(_) => REQUEST_HEADER_SIZE,
         };

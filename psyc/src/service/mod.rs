@@ -114,7 +114,9 @@ impl Service {
     /// Hands the logic the padding scheme of the knobs now (one `stat` of the config file),
     /// so that a changed `[secushare]` level or `PADDING` pads the next message.
     fn refresh_padding(&mut self) {
-        self.channels.set_padding(&self.privacy.current().padding);
+        let knobs = self.privacy.current();
+        self.channels.set_padding(&knobs.padding);
+        self.channels.set_deniable(knobs.deniable);
     }
 
     fn ensure_links(&mut self, ctx: &mut Ctx) {
