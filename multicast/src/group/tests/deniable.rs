@@ -174,25 +174,8 @@ fn a_c_peer_asking_to_join_a_deniable_group_is_refused_with_the_reason() {
     start_origin(&mut net, 0, 1);
     join(&mut net, 1, 1, 1, 0);
     assert_eq!(decide_all(&mut net, true), 1);
-    // Peer 2 speaks like a C member: no tree flag, straight to the origin's port.
-    let mut j = JoinRequest::unsigned(group_pub(), member_key(3).public_key(), pid(2), None);
-    GnunetCrypto.sign_join(&member_key(3), &mut j);
-    let ch = ChannelId(999);
-    net.queue.push_back(Ev::Open(
-        0,
-        crate::port::port_of_group(&group_pub()),
-        (2, ch),
-    ));
-    net.run();
     net.wire.clear();
-    net.act(
-        2,
-        Action::SendChannel {
-            channel: ch,
-            msg: j.to_message(),
-        },
-    );
-    net.run();
+    join_as_c_peer(&mut net, 2, 3);
     assert_eq!(
         decide_all(&mut net, true),
         0,

@@ -335,6 +335,28 @@ fn origin_and_first_member(n: usize, cfg: Config) -> Net {
     net
 }
 
+/// Peer `node` speaks like a C member with member key `key`: a join request without the tree
+/// flag, straight to the origin's (peer 0's) port, on a channel of its own.
+fn join_as_c_peer(net: &mut Net, node: usize, key: u8) {
+    let mut j = JoinRequest::unsigned(group_pub(), member_key(key).public_key(), pid(node), None);
+    GnunetCrypto.sign_join(&member_key(key), &mut j);
+    let ch = ChannelId(999);
+    net.queue.push_back(Ev::Open(
+        0,
+        crate::port::port_of_group(&group_pub()),
+        (node, ch),
+    ));
+    net.run();
+    net.act(
+        node,
+        Action::SendChannel {
+            channel: ch,
+            msg: j.to_message(),
+        },
+    );
+    net.run();
+}
+
 fn send_fragment(net: &mut Net, payload: &[u8]) {
     net.client(
         0,

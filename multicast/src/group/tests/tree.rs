@@ -136,25 +136,7 @@ fn full_origin_redirects_tree_capable_joiners_and_relays_forward() {
 fn c_joiners_are_never_redirected() {
     let cfg = one_child_each();
     let mut net = origin_and_first_member(3, cfg);
-    // Peer 2 speaks like a C member: a join request without the tree flag, straight to the
-    // origin's port.
-    let mut j = JoinRequest::unsigned(group_pub(), member_key(3).public_key(), pid(2), None);
-    GnunetCrypto.sign_join(&member_key(3), &mut j);
-    let ch = ChannelId(999);
-    net.queue.push_back(Ev::Open(
-        0,
-        crate::port::port_of_group(&group_pub()),
-        (2, ch),
-    ));
-    net.run();
-    net.act(
-        2,
-        Action::SendChannel {
-            channel: ch,
-            msg: j.to_message(),
-        },
-    );
-    net.run();
+    join_as_c_peer(&mut net, 2, 3);
     assert_eq!(net.stat(stat::JOINS_REDIRECTED), 0);
     assert_eq!(decide_all(&mut net, true), 1);
     assert_eq!(net.nodes[0].child_count(&group_pub()), 2);
