@@ -159,11 +159,16 @@ impl Follower {
         self.child.try_wait().expect("try_wait")
     }
 
-    /// Waits (at most [`WAIT`]) for the process to end by itself.
+    /// Waits (at most [`WAIT`]) for the process to end by itself, and for the reader to have
+    /// taken every line it printed: its last lines may still be in the pipe when it exits, and
+    /// the reader ends at end of file.
     pub fn wait_exit(&mut self) -> ExitStatus {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(status) = self.exited() {
+                if let Some(reader) = self.reader.take() {
+                    let _ = reader.join();
+                }
                 return status;
             }
             assert!(Instant::now() < deadline, "{} did not end", self.what);
