@@ -23,7 +23,7 @@ mod config;
 
 use std::time::Duration;
 
-use gnunet_service::privacy::KnobsWatch;
+use gnunet_service::privacy::{DelayPolicy, KnobsWatch};
 use gnunet_service::server::{
     self, ConnId, DisconnectReason, Handler, KeyedLinks, LinkId, Verdict,
 };
@@ -112,11 +112,13 @@ impl Service {
     }
 
     /// Hands the logic the padding scheme of the knobs now (one `stat` of the config file),
-    /// so that a changed `[secushare]` level or `PADDING` pads the next message.
-    fn refresh_padding(&mut self) {
+    /// so that a changed `[secushare]` level or `PADDING` pads the next message; returns the
+    /// response delay of the same knobs.
+    fn refresh_privacy(&mut self) -> DelayPolicy {
         let knobs = self.privacy.current();
         self.channels.set_padding(&knobs.padding);
         self.channels.set_deniable(knobs.deniable);
+        knobs.response_delay
     }
 
     fn ensure_links(&mut self, ctx: &mut Ctx) {
@@ -192,8 +194,7 @@ impl Service {
             Ok(reply) => {
                 // The delay of the automatic answers this reply may complete (replays, joins
                 // decided by membership), from the current knobs.
-                self.refresh_padding();
-                let policy = self.privacy.current().response_delay;
+                let policy = self.refresh_privacy();
                 self.channels.set_response_delay(policy.sample(&mut OsRng));
                 self.channels.handle_store(ctx.now(), reply);
                 self.run_actions(ctx);
@@ -211,7 +212,7 @@ impl Service {
     fn multicast_message(&mut self, ctx: &mut Ctx, record: RecordKey, msg: RawMessage) -> Verdict {
         match Event::decode(msg.bytes()) {
             Ok(event) => {
-                self.refresh_padding();
+                self.refresh_privacy();
                 self.channels.handle_multicast(ctx.now(), record, event);
                 self.run_actions(ctx);
                 Verdict::Continue
@@ -258,14 +259,14 @@ impl Handler for Service {
         if matches!(request, Request::Message(_)) {
             self.stats.add(STAT_CONTAINERS_SENT, 1);
         }
-        self.refresh_padding();
+        self.refresh_privacy();
         self.channels.handle_client(ctx.now(), client, request);
         self.run_actions(ctx);
         Verdict::Continue
     }
 
     fn disconnected(&mut self, ctx: &mut Ctx, conn: ConnId, _reason: &DisconnectReason) {
-        self.refresh_padding();
+        self.refresh_privacy();
         self.channels.handle_client_gone(ctx.now(), client_of(conn));
         self.run_actions(ctx);
     }
@@ -277,7 +278,7 @@ impl Handler for Service {
                 self.flush_stats(ctx);
             }
             DriverTimer::Logic(t) => {
-                self.refresh_padding();
+                self.refresh_privacy();
                 self.channels.handle_timeout(ctx.now(), t);
                 self.run_actions(ctx);
             }
@@ -291,11 +292,11 @@ impl Handler for Service {
             debug!("connected to psycstore");
             self.store_up = true;
             self.stats.add(STAT_STORE_CONNECTS, 1);
-            self.refresh_padding();
+            self.refresh_privacy();
             self.channels.handle_store_up(ctx.now());
             self.run_actions(ctx);
         } else if let Some(record) = self.multicast.came_up(link) {
-            self.refresh_padding();
+            self.refresh_privacy();
             self.channels.handle_multicast_up(ctx.now(), record);
             self.run_actions(ctx);
         }
